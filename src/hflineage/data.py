@@ -122,11 +122,16 @@ def load_snapshot(path: str | Path | None = None, *, verify: bool = True) -> pd.
         models = models_from_hub_stats(table, source=path)
     else:
         models = normalise_listing(table, source=path)
+    meta = table.schema.metadata or {}
+    if b"hflineage.snapshot_date" in meta:
+        models.attrs["snapshot_date"] = pd.Timestamp(meta[b"hflineage.snapshot_date"].decode())
+    if b"hflineage.subset" in meta:
+        models.attrs["subset"] = meta[b"hflineage.subset"].decode()
     if sha:
         models.attrs["sha256"] = sha
         date = _manifest().get(path.name, {}).get("snapshot_date")
         if date:
-            models.attrs["snapshot_date"] = pd.Timestamp(date, tz="UTC") + pd.Timedelta(days=1)
+            models.attrs["snapshot_date"] = end_of_day(pd.Timestamp(date, tz="UTC"))
     return models
 
 
@@ -263,6 +268,8 @@ def parse_base_model_tags(tags: pa.ChunkedArray | pa.Array) -> tuple[pd.Series, 
     long = explode_lists(list_series(tags))
     n = len(tags)
     long = long[pd.Series(long["value"]).str.startswith("base_model:").to_numpy(bool)]
+    if long.empty:
+        return _empty_lists(n), pd.Series(pd.NA, index=range(n), dtype="string")
     body = long["value"].str.slice(11)
     parts = body.str.split(":", n=1, expand=True)
     if parts.shape[1] == 1:
@@ -368,17 +375,51 @@ def normalise_listing(
         {
             "source": str(source),
             "shape": "listing",
-            # The listing was taken after the last creation time it holds.
-            "snapshot_date": created.max().ceil("D") if n else pd.NaT,
+            # The listing was taken on the day of the last creation time it holds.
+            "snapshot_date": end_of_day(created.max()) if n else pd.NaT,
         }
     )
     return models
 
 
 def snapshot_date(models: pd.DataFrame) -> pd.Timestamp:
-    """The time the snapshot was taken (UTC): ``attrs['snapshot_date']`` or the day after the
-    last creation time.  Windowed measures censor focal models whose window passes it."""
+    """The time the snapshot was taken (UTC): ``attrs['snapshot_date']``, else the end of the day
+    of the last creation time.  Windowed measures censor focal models whose window passes it."""
     date = models.attrs.get("snapshot_date")
     if date is not None and not pd.isna(date):
         return pd.Timestamp(date)
-    return models["created_at"].max().ceil("D")
+    return end_of_day(models["created_at"].max())
+
+
+def end_of_day(moment: pd.Timestamp) -> pd.Timestamp:
+    """23:59:59 UTC of the day of ``moment``: a listing taken that day saw everything before."""
+    return moment.floor("D") + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+
+
+def write_listing_slice(
+    model_ids: pd.Series | list[str],
+    out: str | Path,
+    *,
+    label: str,
+    source: str | Path | None = None,
+) -> Path:
+    """Write the raw listing rows of ``model_ids`` to ``out`` (atomically), keeping the source's
+    snapshot date and a ``label`` for figure captions in the Parquet metadata.
+
+    Used for the small *real* CI profile: a slice loads with :func:`load_snapshot` exactly like
+    the full listing, and windowed measures still censor at the original snapshot date.
+    """
+    from .files import atomic_path
+
+    source = EMBEDDED_SNAPSHOT if source is None else Path(source)
+    full = load_snapshot(source)
+    table = read_parquet(source)
+    keep = pc.is_in(table["id"], value_set=pa.array(list(model_ids), pa.large_string()))
+    sliced = table.filter(keep)
+    meta = dict(sliced.schema.metadata or {})
+    meta[b"hflineage.snapshot_date"] = snapshot_date(full).isoformat().encode()
+    meta[b"hflineage.subset"] = label.encode()
+    sliced = sliced.replace_schema_metadata(meta)
+    with atomic_path(out) as tmp:
+        pq.write_table(sliced, tmp, compression="zstd")
+    return Path(out)

@@ -44,11 +44,11 @@ def snapshot_label(models: pd.DataFrame) -> str:
     """A short, human description of the data a figure came from."""
     shape = models.attrs.get("shape", "listing")
     date = models.attrs.get("snapshot_date")
-    day = (pd.Timestamp(date) - pd.Timedelta(days=1)).date() if shape == "listing" and date else ""
+    day = pd.Timestamp(date).date() if date is not None else ""
     names = {
         "listing": f"Hub /api/models listing of {day}",
-        "hub-stats": "cfahlgren1/hub-stats models.parquet",
-        "crawl": "live /api/models crawl",
+        "hub-stats": f"cfahlgren1/hub-stats models.parquet of {day}",
+        "crawl": f"/api/models crawl of {day}",
     }
     label = names.get(shape, str(shape))
     subset = models.attrs.get("subset")

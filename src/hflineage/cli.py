@@ -1,0 +1,120 @@
+"""The ``hflineage`` command: summarise a snapshot, fetch today's Hub, run the chapters, build the book.
+
+Every user-fixable problem ends with one line ``error: ...`` on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import HflineageError
+
+EPILOG = """\
+examples:
+  hflineage info                                 summarise the embedded 2024-07-11 snapshot
+  hflineage info --snapshot data/snapshots/models.parquet
+  hflineage fetch --source hub-stats             download today's cfahlgren1/hub-stats models.parquet
+  hflineage fetch --source api --limit 5000      crawl /api/models (resumable: re-run to continue)
+  hflineage run --profile sample                 execute every chapter with papermill
+  hflineage book                                 run + render the book to _build/html
+"""
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .data import load_snapshot, snapshot_date
+
+    models = load_snapshot(args.snapshot)
+    n_parents = models["declared_parents"].list.len()
+    reliable = models["created_at_reliable"]
+    rows = [
+        ("source", models.attrs.get("source", "")),
+        ("shape", models.attrs.get("shape", "")),
+        ("sha256", models.attrs.get("sha256", "(not checked)")),
+        ("snapshot date", str(snapshot_date(models).date())),
+        ("models", f"{len(models):,}"),
+        (
+            "created",
+            f"{models['created_at'].min():%Y-%m-%d} .. {models['created_at'].max():%Y-%m-%d}",
+        ),
+        ("back-filled dates", f"{int((~reliable).sum()):,} (2022-03-02 23:29, excluded as focal)"),
+        ("declare a base model", f"{int((n_parents > 0).sum()):,} models"),
+        ("declared pairs", f"{int(n_parents.sum()):,}"),
+        ("with a typed relation", f"{int(models['declared_relation'].notna().sum()):,} models"),
+        ("likes (total)", f"{int(models['likes'].sum()):,}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from . import fetch
+
+    if args.source == "hub-stats":
+        path = fetch.fetch_hub_stats(args.out, revision=args.revision)
+    else:
+        path = fetch.crawl_api(args.out, limit=args.limit, chunk_size=args.chunk_size)
+    print(f"wrote {path}")
+    print(f"next: hflineage info --snapshot {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``hflineage`` command."""
+    parser = argparse.ArgumentParser(
+        prog="hflineage",
+        description="Replicate 'Identifying Disruptive Models' and 'Racing to Release' on Hub metadata.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="command", required=True)
+
+    info = sub.add_parser(
+        "info", help="summarise a snapshot (default: the embedded 2024-07-11 one)"
+    )
+    info.add_argument("--snapshot", type=Path, default=None, help="Parquet or JSONL snapshot path")
+    info.set_defaults(func=_cmd_info)
+
+    fetch = sub.add_parser("fetch", help="download today's Hub metadata (needs internet)")
+    fetch.add_argument(
+        "--source",
+        choices=["hub-stats", "api"],
+        default="hub-stats",
+        help="hub-stats: one Parquet file, pinned by revision (fast); api: crawl /api/models (slow, resumable)",
+    )
+    fetch.add_argument(
+        "--revision", default=None, help="hub-stats commit sha to pin (default: latest)"
+    )
+    fetch.add_argument("--out", type=Path, default=Path("data/snapshots"), help="output folder")
+    fetch.add_argument("--limit", type=int, default=None, help="api: stop after this many models")
+    fetch.add_argument("--chunk-size", type=int, default=10_000, help="api: models per JSONL chunk")
+    fetch.set_defaults(func=_cmd_fetch)
+
+    try:
+        from .pipeline import add_subcommands
+    except ImportError:  # the pipeline module is optional until the book lands
+        pass
+    else:
+        add_subcommands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: parse ``argv``, run the command, turn user errors into one line."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except HflineageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: files already written are complete; re-run to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
