@@ -1,0 +1,587 @@
+"""Fetch today's Hub metadata: a pinned ``cfahlgren1/hub-stats`` file, or a resumable API crawl.
+
+Two routes to the same models table (see :mod:`hflineage.sources`):
+
+* :func:`fetch_hub_stats` downloads ``models.parquet`` from the dataset repo
+  ``cfahlgren1/hub-stats`` at an exact commit and records that commit in a sidecar JSON, so a run
+  can be repeated on the same bytes later.  Fast (one ~400 MB file), but the file is rebuilt by a
+  third party once a day.
+* :func:`crawl_api` lists ``https://huggingface.co/api/models`` itself, page by page, following
+  the ``Link: <...>; rel="next"`` cursor exactly as ``huggingface_hub``'s ``paginate`` does, and
+  writes JSONL chunks.  Slow (millions of models), so it commits progress to ``state.json`` and a
+  re-run continues where the last one stopped.
+
+Every failure to reach the Hub becomes one :class:`~hflineage.errors.NetworkError` line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import requests
+from huggingface_hub import HfApi, hf_hub_download
+from requests.utils import parse_header_links
+
+from .data import DATA_DIR, LISTING_REQUIRED
+from .errors import HflineageError, NetworkError, SnapshotError
+from .files import atomic_open, atomic_path, write_json
+from .sources import CHUNK_TEMPLATE, CRAWL_STATE, models_from_hub_stats, read_crawl_state
+
+HUB = "https://huggingface.co"
+HUB_STATS_REPO = "cfahlgren1/hub-stats"
+HUB_STATS_FILE = "models.parquet"
+DEFAULT_OUT = DATA_DIR / "snapshots"
+#: Sub-folder of ``out_dir`` that holds an API crawl (chunks + ``state.json``).
+CRAWL_DIRNAME = "hub-api-crawl"
+
+#: ``/api/models`` properties the models table needs (``expand`` returns only these, plus ``id``).
+#: ``baseModels`` is the Hub's resolved ``{relation, models: [{id}]}``; ``cardData`` carries the
+#: card's ``base_model`` / ``base_model_relation``; ``safetensors.total`` the parameter count.
+EXPAND = (
+    "createdAt",
+    "likes",
+    "downloads",
+    "downloadsAllTime",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "cardData",
+    "safetensors",
+    "baseModels",
+)
+#: The Hub serves at most 1,000 models per page.
+MAX_PAGE_SIZE = 1000
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+OFFLINE_HINT = "the embedded 2024-07-11 snapshot works offline: run without --snapshot"
+
+
+def _one_line(text: object, limit: int = 200) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def offline_error(reason: object) -> NetworkError:
+    """The one-line error for 'no network': what failed, and that the embedded snapshot works."""
+    return NetworkError(f"cannot reach huggingface.co ({_one_line(reason, 160)}); {OFFLINE_HINT}")
+
+
+def _offline_env() -> str | None:
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}:
+            return name
+    return None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------------------------
+# hub-stats
+# --------------------------------------------------------------------------------------------
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions meaning 'the request did not get an answer' across huggingface_hub versions."""
+    errors: list[type[BaseException]] = [OSError, requests.exceptions.RequestException]
+    for module in ("httpx2", "httpx"):
+        try:
+            mod = __import__(module)
+        except ImportError:
+            continue
+        errors.append(mod.HTTPError)
+    return tuple(errors)
+
+
+def _hub_error(exc: BaseException, what: str) -> HflineageError:
+    """Map a huggingface_hub / transport exception to one line."""
+    from huggingface_hub import errors as hf_errors
+
+    remote_missing = getattr(hf_errors, "RemoteEntryNotFoundError", hf_errors.EntryNotFoundError)
+    if isinstance(exc, hf_errors.RevisionNotFoundError):
+        return HflineageError(
+            f"{what}: revision not found ({_one_line(exc, 120)}); pass a commit sha or branch "
+            f"listed at {HUB}/datasets/{HUB_STATS_REPO}/commits/main"
+        )
+    if isinstance(exc, hf_errors.RepositoryNotFoundError | remote_missing):
+        return HflineageError(f"{what}: not found on the Hub ({_one_line(exc, 160)})")
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if isinstance(status, int) and status >= 400:
+        url = getattr(getattr(response, "request", None), "url", None) or what
+        return NetworkError(f"HTTP {status} from {url} ({_one_line(exc, 120)})")
+    if isinstance(exc, hf_errors.OfflineModeIsEnabled):
+        return offline_error("HF_HUB_OFFLINE is set")
+    if isinstance(exc, hf_errors.LocalEntryNotFoundError):
+        return offline_error(f"{what} is not in the local cache and the Hub did not answer")
+    return offline_error(f"{type(exc).__name__}: {exc}")
+
+
+def fetch_hub_stats(
+    out_dir: str | Path = DEFAULT_OUT,
+    *,
+    revision: str | None = None,
+    repo_id: str = HUB_STATS_REPO,
+    filename: str = HUB_STATS_FILE,
+) -> Path:
+    """Download hub-stats ``models.parquet`` at an exact commit into ``out_dir``; return its path.
+
+    ``revision`` (a branch, tag or commit sha; default: the latest commit of ``main``) is resolved
+    to a commit sha first, and that sha is what is downloaded, so the file and its provenance
+    cannot disagree.  The file is copied atomically to
+    ``out_dir/hub-stats-models-<sha[:12]>.parquet`` with a sidecar ``<file>.json`` holding the
+    repo, the commit sha and its date, the file name, its sha256 and size, and the fetch time.
+    Before the copy, the first row group is mapped to the models table, so a changed upstream
+    schema fails here with a :class:`~hflineage.errors.SnapshotError` rather than in a notebook.
+    Re-fetching a revision already present returns the existing file.
+
+    Raises :class:`~hflineage.errors.NetworkError` (one line) when the Hub cannot be reached.
+    """
+    out_dir = Path(out_dir)
+    env = _offline_env()
+    if env:
+        raise offline_error(f"{env} is set")
+    what = f"{repo_id}@{revision or 'main'}"
+    if revision and re.fullmatch(r"[0-9a-f]{40}", revision):
+        existing = _existing(out_dir, revision, filename)
+        if existing is not None:
+            return existing
+    try:
+        info = HfApi().dataset_info(repo_id, revision=revision)
+    except _transport_errors() as exc:
+        raise _hub_error(exc, what) from None
+    sha = getattr(info, "sha", None)
+    if not sha or not re.fullmatch(r"[0-9a-f]{40}", str(sha)):
+        raise NetworkError(f"{what}: the Hub did not return a commit sha (got {sha!r})")
+    modified = getattr(info, "last_modified", None)
+    existing = _existing(out_dir, sha, filename)
+    if existing is not None:
+        return existing
+    target = _target(out_dir, sha, filename)
+    sidecar = target.with_name(target.name + ".json")
+    try:
+        cached = hf_hub_download(repo_id, filename, repo_type="dataset", revision=sha)
+    except _transport_errors() as exc:
+        raise _hub_error(exc, f"{repo_id}/{filename}@{sha[:12]}") from None
+    _validate_hub_stats(Path(cached), what)
+    digest = hashlib.sha256()
+    size = 0
+    with atomic_path(target) as tmp, open(cached, "rb") as src, open(tmp, "wb") as dst:
+        for block in iter(lambda: src.read(1 << 22), b""):
+            digest.update(block)
+            dst.write(block)
+            size += len(block)
+    write_json(
+        sidecar,
+        {
+            "repo": repo_id,
+            "repo_type": "dataset",
+            "filename": filename,
+            "requested_revision": revision,
+            "revision": sha,
+            "revision_date": modified.isoformat() if modified else None,
+            "sha256": digest.hexdigest(),
+            "size": size,
+            "rows": pq.ParquetFile(target).metadata.num_rows,
+            "fetched_at": _now(),
+            "url": f"{HUB}/datasets/{repo_id}/blob/{sha}/{filename}",
+        },
+    )
+    return target
+
+
+def _target(out_dir: Path, sha: str, filename: str) -> Path:
+    name = Path(filename)
+    return out_dir / f"hub-stats-{name.stem}-{sha[:12]}{name.suffix}"
+
+
+def _existing(out_dir: Path, sha: str, filename: str) -> Path | None:
+    """The already-fetched file of commit ``sha``, if its sidecar vouches for it."""
+    target = _target(out_dir, sha, filename)
+    sidecar = target.with_name(target.name + ".json")
+    if not (target.exists() and sidecar.exists()):
+        return None
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if meta.get("revision") == sha and meta.get("size") == target.stat().st_size:
+        return target
+    return None
+
+
+def _validate_hub_stats(path: Path, what: str) -> None:
+    """Map the first row group to the models table; raise SnapshotError if it does not fit."""
+    try:
+        handle = pq.ParquetFile(path)
+        names = set(handle.schema_arrow.names)
+        first = handle.read_row_group(0) if handle.num_row_groups else None
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SnapshotError(
+            f"{what}: downloaded file is not readable Parquet ({_one_line(exc, 120)})"
+        ) from None
+    missing = [c for c in (*LISTING_REQUIRED, "baseModels") if c not in names]
+    if missing:
+        raise SnapshotError(
+            f"{what}: {HUB_STATS_FILE} has no column {missing[0]!r}; expected the hub-stats "
+            f"schema ({', '.join((*LISTING_REQUIRED, 'baseModels'))}, ...): has upstream changed?"
+        )
+    if first is not None:
+        models_from_hub_stats(first, source=what)
+
+
+# --------------------------------------------------------------------------------------------
+# /api/models crawl
+# --------------------------------------------------------------------------------------------
+
+
+def start_url(page_size: int = MAX_PAGE_SIZE, *, endpoint: str = HUB) -> str:
+    """First page of the crawl: ``/api/models?limit=<page>&expand=...`` (one ``expand`` per field,
+    as ``huggingface_hub.HfApi.list_models(expand=[...])`` sends them)."""
+    query = [("limit", str(page_size))] + [("expand", field) for field in EXPAND]
+    return f"{endpoint}/api/models?{urlencode(query)}"
+
+
+def _next_link(headers: Any) -> str | None:
+    link = headers.get("Link") or headers.get("link")
+    if not link:
+        return None
+    for entry in parse_header_links(link):
+        if entry.get("rel") == "next" and entry.get("url"):
+            return entry["url"]
+    return None
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date) or ``RateLimit: ...;t=N``."""
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    if value:
+        value = str(value).strip()
+        if re.fullmatch(r"\d+(\.\d+)?", value):
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)
+            return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    limit = headers.get("RateLimit") or headers.get("ratelimit")
+    if limit:
+        match = re.search(r"r\s*=\s*(\d+)\s*;\s*t\s*=\s*(\d+)", str(limit))
+        if match and int(match.group(1)) == 0:
+            return float(match.group(2))
+    return None
+
+
+class _Crawler:
+    """One crawl run: fetch pages, buffer whole pages, commit chunks + state atomically."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        chunk_size: int,
+        limit: int | None,
+        max_retries: int,
+        backoff: float,
+        max_backoff: float,
+        session: Any,
+        sleep: Callable[[float], None],
+        timeout: float,
+        token: str | None,
+        page_size: int,
+        endpoint: str,
+    ) -> None:
+        self.folder = folder
+        self.chunk_size = chunk_size
+        self.limit = limit
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.session = session
+        self.sleep = sleep
+        self.timeout = timeout
+        self.headers = {"Accept": "application/json", "User-Agent": _user_agent()}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        self.pages_this_run = 0
+        self.buffer: list[dict] = []
+        self.buffer_pages = 0
+        state = read_crawl_state(folder)
+        if state is None:
+            state = {
+                "version": 1,
+                "endpoint": endpoint,
+                "start_url": start_url(page_size, endpoint=endpoint),
+                "expand": list(EXPAND),
+                "next_url": None,
+                "skip": 0,
+                "rows": 0,
+                "pages": 0,
+                "chunks": [],
+                "complete": False,
+                "started_at": _now(),
+                "updated_at": None,
+                "finished_at": None,
+            }
+            state["next_url"] = state["start_url"]
+        self.state = state
+        # Where the buffered pages end: committed together with the next chunk.
+        self.pending_next: str | None = state["next_url"]
+        self.pending_skip = int(state.get("skip", 0))
+        self.pending_done = bool(state.get("complete"))
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def get_page(self, url: str) -> tuple[list[dict], str | None]:
+        """GET one page with back-off on 429/5xx; return (records, next URL)."""
+        delay = self.backoff
+        for attempt in range(self.max_retries + 1):
+            try:
+                response = self.session.get(url, headers=self.headers, timeout=self.timeout)
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                # No answer at all: on the first request that means 'offline' (fail at once);
+                # mid-crawl it is usually a dropped connection, worth the usual retries.
+                if self.pages_this_run == 0 or attempt == self.max_retries:
+                    raise offline_error(f"{type(exc).__name__}: {_reason(exc)}") from None
+                self.sleep(delay)
+                delay = min(self.max_backoff, delay * 2)
+                continue
+            status = int(response.status_code)
+            if status == 200:
+                try:
+                    records = response.json()
+                except ValueError:
+                    raise NetworkError(
+                        f"{url}: the Hub answered HTTP 200 with a body that is not JSON"
+                    ) from None
+                if not isinstance(records, list) or not all(
+                    isinstance(r, dict) and "id" in r for r in records
+                ):
+                    raise NetworkError(
+                        f"{url}: expected a JSON list of model records, got "
+                        f"{type(records).__name__}"
+                    )
+                self.pages_this_run += 1
+                return records, _next_link(response.headers)
+            if status in RETRY_STATUS or status >= 500:
+                if attempt == self.max_retries:
+                    break
+                wait = _retry_after(response.headers)
+                self.sleep(wait if wait is not None else delay)
+                delay = min(self.max_backoff, delay * 2)
+                continue
+            raise NetworkError(f"HTTP {status} from {url} ({_one_line(_body(response), 120)})")
+        raise NetworkError(
+            f"HTTP {status} from {url} after {self.max_retries} retries; the Hub is rate-limiting "
+            "or failing: wait a while and re-run (the crawl resumes where it stopped)"
+        )
+
+    # -- chunks and state -------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write the buffered pages as the next chunk, then commit the state that points past
+        them.  A crash between the two leaves a chunk the state does not list: it is ignored by
+        the reader and rewritten by the next run, so no row is ever counted twice."""
+        pointer = (self.pending_next, self.pending_skip, self.pending_done)
+        committed = (self.state["next_url"], self.state["skip"], self.state["complete"])
+        if not self.buffer and pointer == committed:
+            return
+        entries = self.state["chunks"]
+        if self.buffer:
+            name = CHUNK_TEMPLATE.format(len(entries))
+            digest = hashlib.sha256()
+            with atomic_open(self.folder / name, "w", encoding="utf-8", newline="\n") as handle:
+                for record in self.buffer:
+                    line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+                    digest.update(line.encode("utf-8"))
+                    handle.write(line)
+            entries.append(
+                {
+                    "file": name,
+                    "rows": len(self.buffer),
+                    "pages": self.buffer_pages,
+                    "first_id": self.buffer[0]["id"],
+                    "last_id": self.buffer[-1]["id"],
+                    "sha256": digest.hexdigest(),
+                }
+            )
+        self.state.update(
+            rows=self.state["rows"] + len(self.buffer),
+            pages=self.state["pages"] + self.buffer_pages,
+            next_url=self.pending_next,
+            skip=self.pending_skip,
+            complete=self.pending_done,
+            updated_at=_now(),
+        )
+        if self.pending_done:
+            self.state["finished_at"] = self.state["updated_at"]
+        _commit_state(self.folder, self.state)
+        self.buffer = []
+        self.buffer_pages = 0
+
+    # -- main loop --------------------------------------------------------------------------
+
+    def run(self, progress: bool) -> None:
+        from tqdm.auto import tqdm
+
+        if self.pending_done or (self.limit is not None and self.state["rows"] >= self.limit):
+            return
+        bar = tqdm(
+            total=self.limit,
+            initial=int(self.state["rows"]),
+            unit="models",
+            desc="crawl /api/models",
+            disable=not progress,
+        )
+        try:
+            while self.pending_next is not None:
+                url, skip = self.pending_next, self.pending_skip
+                try:
+                    records, next_url = self.get_page(url)
+                except BaseException:
+                    self.flush()  # the pages already buffered are complete: keep them
+                    raise
+                records = records[skip:]
+                have = self.state["rows"] + len(self.buffer)
+                if self.limit is not None and have + len(records) >= self.limit:
+                    take = self.limit - have
+                    if take < len(records):
+                        # Stop inside this page: a later, larger crawl re-reads it and skips.
+                        self.pending_next, self.pending_skip = url, skip + take
+                    else:
+                        self.pending_next, self.pending_skip = next_url, 0
+                    records = records[:take]
+                    self.pending_done = self.pending_next is None
+                    self._add(records, bar)
+                    break
+                self.pending_next, self.pending_skip = next_url, 0
+                self.pending_done = next_url is None
+                self._add(records, bar)
+                if len(self.buffer) >= self.chunk_size:
+                    self.flush()
+            self.flush()
+        finally:
+            bar.close()
+
+    def _add(self, records: list[dict], bar: Any) -> None:
+        self.buffer.extend(records)
+        self.buffer_pages += 1
+        bar.update(len(records))
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost useful message of a requests/urllib3 error (e.g. the DNS failure)."""
+    text = str(exc)
+    match = re.search(r"Failed to resolve '([^']+)'", text)
+    if match:
+        return f"DNS lookup of {match.group(1)} failed"
+    for known in ("Name or service not known", "Connection refused", "Network is unreachable"):
+        if known in text:
+            return known
+    return text
+
+
+def _body(response: Any) -> str:
+    try:
+        return str(response.text)
+    except Exception:
+        return ""
+
+
+def _user_agent() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"hflineage/{version('hflineage')}"
+    except Exception:
+        return "hflineage"
+
+
+def _commit_state(folder: Path, state: dict) -> None:
+    """Atomically replace ``state.json`` (the crawl's commit point)."""
+    write_json(folder / CRAWL_STATE, state)
+
+
+def crawl_api(
+    out_dir: str | Path = DEFAULT_OUT,
+    *,
+    chunk_size: int = 10_000,
+    limit: int | None = None,
+    max_retries: int = 6,
+    backoff: float = 1.0,
+    max_backoff: float = 120.0,
+    session: Any = None,
+    progress: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout: float = 60.0,
+    token: str | None = None,
+    page_size: int = MAX_PAGE_SIZE,
+    endpoint: str = HUB,
+    restart: bool = False,
+) -> Path:
+    """Crawl ``/api/models`` into ``out_dir/hub-api-crawl/``; return that folder.
+
+    The folder is a snapshot that :func:`hflineage.data.load_snapshot` reads: JSONL chunks
+    ``chunk-00000.jsonl``, ... (one raw ``/api/models`` record per line, with the ``EXPAND``
+    fields the lineage needs) and ``state.json`` (the next page's URL, rows and pages so far, and
+    each chunk's row count and sha256).  A chunk holds whole pages, at least ``chunk_size``
+    models (the last one fewer).  Each chunk is written atomically and only then recorded in
+    ``state.json``, so an interrupted crawl (Ctrl-C, network loss, a crash) resumes from the
+    first page not yet committed when run again, with no model lost or duplicated; pages
+    buffered when a fetch fails are committed before the error is raised.
+
+    ``limit`` stops after that many models (a later run with a larger or no limit continues).
+    A completed crawl is returned as is; ``restart=True`` deletes it and starts over.
+    HTTP 429 and 5xx are retried up to ``max_retries`` times, waiting ``Retry-After`` when the
+    Hub sends it and otherwise ``backoff``, doubling up to ``max_backoff`` seconds.  ``session``
+    (anything with ``get(url, headers=, timeout=)`` like :class:`requests.Session`) and ``sleep``
+    are injectable for tests.
+    """
+    if chunk_size < 1:
+        raise HflineageError(f"chunk_size must be at least 1, got {chunk_size}")
+    if limit is not None and limit < 1:
+        raise HflineageError(f"limit must be at least 1 (or None for everything), got {limit}")
+    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    folder = Path(out_dir) / CRAWL_DIRNAME
+    if restart and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    crawler = _Crawler(
+        folder,
+        chunk_size=chunk_size,
+        limit=limit,
+        max_retries=max_retries,
+        backoff=backoff,
+        max_backoff=max_backoff,
+        session=session,
+        sleep=sleep,
+        timeout=timeout,
+        token=token,
+        page_size=page_size,
+        endpoint=endpoint,
+    )
+    done = crawler.pending_done or (limit is not None and crawler.state["rows"] >= limit)
+    if not done:
+        env = _offline_env()
+        if env:
+            raise offline_error(f"{env} is set")
+        if crawler.session is None:
+            crawler.session = requests.Session()
+    crawler.run(progress)
+    return folder

@@ -1,0 +1,548 @@
+"""Today's Hub in the models-table schema: a ``cfahlgren1/hub-stats`` parquet or an API crawl.
+
+Both readers end in :func:`hflineage.data.normalise_listing`, so the lineage code sees one schema
+whatever the source.  What each source adds to the plain ``/api/models`` listing:
+
+``hub_parents`` / ``hub_relation``
+    the Hub's own resolved parents, ``baseModels = {relation, models: [{_id, id}, ...]}`` (one
+    relation per model, one or more parents).
+``card_parents`` / ``card_relation``
+    the model card's YAML ``base_model`` (a string *or* a list of strings) and
+    ``base_model_relation`` (a string: ``finetune``, ``adapter``, ``quantized``, ``merge``).
+``params``
+    ``safetensors.total``, the parameter count the Hub computed from the safetensors headers.
+``downloads_all_time``
+    ``downloadsAllTime``.
+
+What was verified about the real ``models.parquet`` (and where):
+
+* columns ``id, author, createdAt, lastModified, likes, downloads, downloadsAllTime,
+  trendingScore, tags, pipeline_tag, library_name, baseModels, safetensors, cardData`` appear in
+  public DuckDB/pandas code that reads the file;
+* ``baseModels`` is a struct ``{models: list<{_id, id}>, relation}`` (DuckDB code uses
+  ``baseModels.relation`` and ``unnest(baseModels.models).id``; an October 2025 analysis of the
+  file shows the same structure and the relation values finetune/adapter/quantized/merge);
+* ``safetensors`` is a struct ``{parameters: {dtype: count}, total}``;
+* ``cardData`` is queried with ``json_extract(cardData, '$.datasets')``, i.e. stored as **JSON
+  text** (a Parquet struct could not hold ``base_model`` as both a string and a list).
+
+Assumptions, coded defensively: ``cardData`` may also arrive as a struct (``base_model`` string or
+list); ``safetensors`` may arrive as JSON text; snake-case column names (``created_at``,
+``downloads_all_time``, ``base_models``, ``card_data``) are accepted as aliases.
+
+Card fields are pulled out of the JSON text with vectorised regular expressions (pyarrow/RE2),
+never with a Python loop over millions of rows.  The expressions match a top-level-looking key
+(``{`` or ``,`` before ``"base_model"``), so text *inside* a string value (where quotes are
+escaped) never matches; ``\\uXXXX`` escapes inside a model id are not decoded (Hub ids are ASCII).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from .data import (
+    LISTING_REQUIRED,
+    end_of_day,
+    explode_lists,
+    group_lists,
+    list_series,
+    normalise_listing,
+    require_columns,
+)
+from .errors import SnapshotError
+
+#: Name of the crawler's progress file inside a crawl folder (see :func:`hflineage.fetch.crawl_api`).
+CRAWL_STATE = "state.json"
+#: Crawl chunk file names: ``chunk-00000.jsonl``, ``chunk-00001.jsonl``, ...
+CHUNK_TEMPLATE = "chunk-{:05d}.jsonl"
+CHUNK_GLOB = "chunk-*.jsonl*"
+
+#: snake_case spellings seen in derived copies of hub-stats -> the API's camelCase names.
+ALIASES = {
+    "modelId": "id",
+    "created_at": "createdAt",
+    "downloads_all_time": "downloadsAllTime",
+    "base_models": "baseModels",
+    "card_data": "cardData",
+    "pipelineTag": "pipeline_tag",
+    "libraryName": "library_name",
+}
+
+_BASE_MODELS_TYPE = pa.struct(
+    [("relation", pa.string()), ("models", pa.list_(pa.struct([("id", pa.string())])))]
+)
+
+#: The fields of one ``/api/models`` record that the models table uses, with their JSON types.
+#: Anything else in a record (``cardData`` included) is skipped by the typed reader; card fields
+#: are taken from the raw line text instead, because ``base_model`` mixes strings and lists.
+CRAWL_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("createdAt", pa.string()),
+        ("likes", pa.int64()),
+        ("downloads", pa.int64()),
+        ("downloadsAllTime", pa.int64()),
+        ("tags", pa.list_(pa.string())),
+        ("pipeline_tag", pa.string()),
+        ("library_name", pa.string()),
+        ("baseModels", _BASE_MODELS_TYPE),
+        ("safetensors", pa.struct([("total", pa.int64())])),
+    ]
+)
+
+_BASE_MODEL_RE = r'[{,]\s*"base_model"\s*:\s*(?P<v>\[[^\]]*\]|"(?:[^"\\]|\\.)*")'
+_BASE_MODEL_RELATION_RE = r'[{,]\s*"base_model_relation"\s*:\s*"(?P<v>[^"\\]*)"'
+_TOTAL_RE = r'[{,]\s*"total"\s*:\s*(?P<v>[0-9]+)'
+
+
+# --------------------------------------------------------------------------------------------
+# hub-stats
+# --------------------------------------------------------------------------------------------
+
+
+def models_from_hub_stats(table: pa.Table, *, source: object) -> pd.DataFrame:
+    """The models table from a ``cfahlgren1/hub-stats`` ``models.parquet`` (as an Arrow table).
+
+    Parents are taken from three declarations, kept apart so the lineage chapter can report how
+    often each was used: ``base_model:`` tags (``tag_parents``), the Hub's resolved ``baseModels``
+    (``hub_parents``/``hub_relation``) and the card's ``base_model`` (``card_parents``/
+    ``card_relation``); ``declared_parents`` is their ordered union.  ``params`` is
+    ``safetensors.total`` (null where the repo has no safetensors weights).
+
+    If ``source`` is a file with a ``<file>.json`` sidecar written by
+    :func:`hflineage.fetch.fetch_hub_stats`, the file's sha256 is checked against it and the
+    pinned revision and its date are put in ``attrs`` (``revision``, ``snapshot_date``).
+    """
+    table = _apply_aliases(table)
+    require_columns(table, LISTING_REQUIRED, source)
+    hub_parents, hub_relation = _base_models(table, source)
+    card_parents, card_relation = _card_fields(table, source)
+    models = normalise_listing(
+        table,
+        source=source,
+        hub_parents=hub_parents,
+        hub_relation=hub_relation,
+        card_parents=card_parents,
+        card_relation=card_relation,
+        params=_safetensors_total(table, source),
+        downloads_all_time=_optional_int(table, "downloadsAllTime", source),
+    )
+    models.attrs["shape"] = "hub-stats"
+    _apply_sidecar(models, source)
+    return models
+
+
+def _apply_aliases(table: pa.Table) -> pa.Table:
+    names = table.column_names
+    renamed = [
+        ALIASES[n] if n in ALIASES and ALIASES[n] not in names else n for n in table.column_names
+    ]
+    return table.rename_columns(renamed) if renamed != names else table
+
+
+def _apply_sidecar(models: pd.DataFrame, source: object) -> None:
+    if not isinstance(source, str | Path):
+        return
+    path = Path(source)
+    sidecar = path.with_name(path.name + ".json")
+    if not path.is_file() or not sidecar.is_file():
+        return
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SnapshotError(
+            f"{sidecar}: unreadable provenance sidecar ({exc}); expected the JSON written by "
+            "`hflineage fetch --source hub-stats`"
+        ) from None
+    from .files import sha256_file
+
+    expected = meta.get("sha256")
+    if expected:
+        actual = sha256_file(path)
+        if actual != expected:
+            raise SnapshotError(
+                f"{path}: checksum mismatch (sha256 {actual[:12]}…, {sidecar.name} expects "
+                f"{expected[:12]}…); the file is damaged or was replaced: fetch it again"
+            )
+        models.attrs["sha256"] = actual
+    for key in ("repo", "revision", "fetched_at"):
+        if meta.get(key):
+            models.attrs[key] = meta[key]
+    date = meta.get("revision_date") or meta.get("fetched_at")
+    if date:
+        models.attrs["snapshot_date"] = pd.Timestamp(date).tz_convert("UTC")
+
+
+def _column(table: pa.Table, name: str) -> pa.Array | None:
+    if name not in table.column_names:
+        return None
+    col = table[name]
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+
+
+def _is_text(type_: pa.DataType) -> bool:
+    return pa.types.is_string(type_) or pa.types.is_large_string(type_)
+
+
+def _is_list(type_: pa.DataType) -> bool:
+    return pa.types.is_list(type_) or pa.types.is_large_list(type_)
+
+
+def _na_strings(n: int) -> pd.Series:
+    return pd.Series(pd.NA, index=range(n), dtype="string")
+
+
+def _strings(array: pa.Array) -> pd.Series:
+    """A pandas ``string`` Series from an Arrow string array (nulls and '' become NA)."""
+    array = array.cast(pa.large_string())
+    array = pc.if_else(pc.equal(pc.utf8_trim_whitespace(array), ""), None, array)
+    return pd.Series(array, dtype=pd.ArrowDtype(pa.large_string())).astype("string")
+
+
+def _lists_from_long(rows: np.ndarray, values: pa.Array, n: int) -> pd.Series:
+    """Per-row ordered unique lists from (row, value) pairs; blank values are dropped."""
+    values = pc.utf8_trim_whitespace(values.cast(pa.large_string()))
+    values = pc.replace_substring(values, "\\/", "/")  # a JSON-escaped slash
+    keep = pc.fill_null(pc.greater(pc.utf8_length(values), 0), False).to_numpy(zero_copy_only=False)
+    frame = pd.DataFrame(
+        {"row": rows[keep], "value": values.filter(pa.array(keep)).to_numpy(zero_copy_only=False)}
+    ).drop_duplicates()
+    return group_lists(frame["value"].to_numpy(object), frame["row"].to_numpy(), n)
+
+
+def _list_column(array: pa.Array, n: int) -> pd.Series:
+    """Ordered unique non-blank strings per row from a list<string> array."""
+    array = array.cast(pa.large_list(pa.large_string()))
+    long = explode_lists(list_series(array))
+    return _lists_from_long(
+        long["row"].to_numpy(), pa.array(long["value"].to_numpy(object), pa.large_string()), n
+    )
+
+
+def _base_models(table: pa.Table, source: object) -> tuple[pd.Series | None, pd.Series | None]:
+    """``hub_parents`` and ``hub_relation`` from ``baseModels {relation, models: [{id}]}``."""
+    array = _column(table, "baseModels")
+    if array is None:
+        return None, None
+    n = len(array)
+    if pa.types.is_null(array.type):
+        return None, None
+    if not pa.types.is_struct(array.type) or array.type.get_field_index("models") < 0:
+        raise SnapshotError(
+            f"{source}: column 'baseModels' is {array.type}, expected a struct "
+            "{relation: string, models: list<struct<id: string>>}"
+        )
+    models = pc.struct_field(array, "models")
+    if not _is_list(models.type):
+        raise SnapshotError(
+            f"{source}: baseModels.models is {models.type}, expected a list of {{id}} structs"
+        )
+    flat = pc.list_flatten(models)
+    rows = pc.list_parent_indices(models).to_numpy()
+    if pa.types.is_struct(flat.type):
+        if flat.type.get_field_index("id") < 0:
+            raise SnapshotError(f"{source}: baseModels.models items have no 'id' field")
+        flat = pc.struct_field(flat, "id")
+    parents = _lists_from_long(rows, flat, n)
+    if array.type.get_field_index("relation") >= 0:
+        relation = _strings(pc.utf8_lower(pc.struct_field(array, "relation").cast(pa.string())))
+        relation = relation.where(parents.list.len().to_numpy() > 0, pd.NA)
+    else:
+        relation = _na_strings(n)
+    return parents, relation
+
+
+def _card_fields(table: pa.Table, source: object) -> tuple[pd.Series | None, pd.Series | None]:
+    """``card_parents`` and ``card_relation`` from ``cardData`` (JSON text or a struct)."""
+    array = _column(table, "cardData")
+    if array is None or pa.types.is_null(array.type):
+        return None, None
+    if _is_text(array.type):
+        return card_fields_from_text(array)
+    if pa.types.is_struct(array.type):
+        n = len(array)
+        parents = relation = None
+        if array.type.get_field_index("base_model") >= 0:
+            field = pc.struct_field(array, "base_model")
+            if _is_text(field.type):
+                field = pc.if_else(
+                    pc.is_null(field),
+                    pa.scalar(None, pa.large_list(pa.large_string())),
+                    pa.LargeListArray.from_arrays(
+                        pa.array(np.arange(n + 1, dtype=np.int64)),
+                        pc.fill_null(field.cast(pa.large_string()), ""),
+                    ),
+                )
+            if not _is_list(field.type):
+                raise SnapshotError(
+                    f"{source}: cardData.base_model is {field.type}, expected a string or a list "
+                    "of strings"
+                )
+            parents = _list_column(field, n)
+        if array.type.get_field_index("base_model_relation") >= 0:
+            field = pc.struct_field(array, "base_model_relation")
+            relation = (
+                _strings(pc.utf8_lower(field.cast(pa.string())))
+                if _is_text(field.type)
+                else _na_strings(n)
+            )
+        return parents, relation
+    raise SnapshotError(
+        f"{source}: column 'cardData' is {array.type}, expected JSON text or a struct"
+    )
+
+
+def card_fields_from_text(text: pa.Array) -> tuple[pd.Series, pd.Series]:
+    """``card_parents`` and ``card_relation`` from JSON text holding a card's metadata.
+
+    ``text`` is one JSON document per row (a hub-stats ``cardData`` value, or a whole
+    ``/api/models`` record).  ``base_model`` may be a string or a list of strings;
+    ``base_model_relation`` a string.  Vectorised: only rows mentioning ``"base_model"`` are
+    searched, with RE2 expressions.
+    """
+    text = text.cast(pa.large_string())
+    n = len(text)
+    hit = pc.fill_null(pc.match_substring(text, '"base_model'), False).to_numpy(
+        zero_copy_only=False
+    )
+    where = np.flatnonzero(hit)
+    relation = _na_strings(n)
+    if where.size == 0:
+        return group_lists(np.array([], dtype=object), np.array([], dtype=np.int64), n), relation
+    sub = text.take(pa.array(where))
+    value = pc.struct_field(pc.extract_regex(sub, _BASE_MODEL_RE), "v")
+    # '["a/b", "c/d"]' or '"a/b"': the quoted strings are the odd pieces between '"' characters.
+    pieces = pc.split_pattern(value, '"')
+    flat = pc.list_flatten(pieces)
+    parent = pc.list_parent_indices(pieces).to_numpy()
+    offsets = pieces.offsets.to_numpy()[:-1]
+    position = np.arange(len(flat)) - offsets[parent] if len(flat) else np.array([], np.int64)
+    odd = (position % 2 == 1) if len(flat) else np.array([], bool)
+    parents = _lists_from_long(where[parent[odd]], flat.filter(pa.array(odd)), n)
+    rel = pc.struct_field(pc.extract_regex(sub, _BASE_MODEL_RELATION_RE), "v")
+    relation.iloc[where] = _strings(pc.utf8_lower(rel)).to_numpy()
+    return parents, relation.astype("string")
+
+
+def _safetensors_total(table: pa.Table, source: object) -> pd.Series | None:
+    array = _column(table, "safetensors")
+    if array is None or pa.types.is_null(array.type):
+        return None
+    if pa.types.is_struct(array.type):
+        if array.type.get_field_index("total") < 0:
+            return None
+        total = pc.struct_field(array, "total")
+    elif _is_text(array.type):
+        total = pc.struct_field(pc.extract_regex(array.cast(pa.large_string()), _TOTAL_RE), "v")
+    else:
+        raise SnapshotError(
+            f"{source}: column 'safetensors' is {array.type}, expected a struct {{total, ...}}"
+        )
+    try:
+        total = total.cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise SnapshotError(
+            f"{source}: safetensors.total is not numeric (expected a parameter count)"
+        ) from None
+    return pd.Series(total, dtype=pd.ArrowDtype(pa.float64())).astype("Float64")
+
+
+def _optional_int(table: pa.Table, name: str, source: object) -> pd.Series | None:
+    array = _column(table, name)
+    if array is None:
+        return None
+    try:
+        array = array.cast(pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise SnapshotError(
+            f"{source}: column {name!r} has non-integer values (expected download counts)"
+        ) from None
+    return pd.Series(array, dtype=pd.ArrowDtype(pa.int64())).astype("Int64")
+
+
+# --------------------------------------------------------------------------------------------
+# API crawl (JSONL)
+# --------------------------------------------------------------------------------------------
+
+
+def models_from_crawl(path: str | Path) -> pd.DataFrame:
+    """The models table from an ``/api/models`` crawl: a ``.jsonl`` file or a crawl folder.
+
+    A crawl folder is what :func:`hflineage.fetch.crawl_api` writes: ``chunk-00000.jsonl``, ...
+    and ``state.json``.  When ``state.json`` is present it is the commit log: exactly the chunks
+    it lists are read and each must hold the number of rows it records (a chunk written after the
+    last commit is ignored; the next ``crawl_api`` run rewrites it).  Without it every
+    ``chunk-*.jsonl`` is read in name order.  Each line is one ``/api/models`` record; a model
+    listed twice (the live listing can shift during a long crawl) keeps its last record, and the
+    number dropped is in ``attrs['duplicates_dropped']``.  ``attrs['complete']`` says whether the
+    crawl reached the end of the listing.
+    """
+    path = Path(path)
+    files, state = _crawl_files(path)
+    tables, lines = [], []
+    for file, expected in files:
+        table, text = _read_jsonl(file, expected)
+        tables.append(table)
+        lines.append(text)
+    table = pa.concat_tables(tables) if tables else CRAWL_SCHEMA.empty_table()
+    text = pa.chunked_array(lines, pa.large_string()).combine_chunks()
+    ids = pd.Series(table["id"].to_numpy(zero_copy_only=False), dtype=object)
+    dup = ids.duplicated(keep="last").to_numpy()
+    if dup.any():
+        table = table.filter(pa.array(~dup))
+        text = text.filter(pa.array(~dup))
+    hub_parents, hub_relation = _base_models(table, path)
+    card_parents, card_relation = card_fields_from_text(text)
+    models = normalise_listing(
+        table,
+        source=path,
+        hub_parents=hub_parents,
+        hub_relation=hub_relation,
+        card_parents=card_parents,
+        card_relation=card_relation,
+        params=_safetensors_total(table, path),
+        downloads_all_time=_optional_int(table, "downloadsAllTime", path),
+    )
+    models.attrs["shape"] = "crawl"
+    models.attrs["duplicates_dropped"] = int(dup.sum())
+    if state is not None:
+        models.attrs["complete"] = bool(state.get("complete"))
+        taken = state.get("finished_at") or state.get("updated_at")
+        if taken:
+            models.attrs["snapshot_date"] = pd.Timestamp(taken).tz_convert("UTC")
+    elif len(models):
+        models.attrs["snapshot_date"] = end_of_day(models["created_at"].max())
+    return models
+
+
+def read_crawl_state(folder: Path) -> dict | None:
+    """The crawl folder's ``state.json`` as a dict, or None if there is none."""
+    state_path = Path(folder) / CRAWL_STATE
+    if not state_path.exists():
+        return None
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SnapshotError(
+            f"{state_path}: unreadable crawl state ({str(exc).splitlines()[0]}); expected the "
+            "JSON written by `hflineage fetch --source api`"
+        ) from None
+    if not isinstance(state, dict) or not isinstance(state.get("chunks", []), list):
+        raise SnapshotError(f"{state_path}: expected a JSON object with a 'chunks' list")
+    return state
+
+
+def _crawl_files(path: Path) -> tuple[list[tuple[Path, int | None]], dict | None]:
+    if not path.is_dir():
+        return [(path, None)], None
+    state = read_crawl_state(path)
+    if state is not None:
+        files = []
+        for entry in state.get("chunks", []):
+            file = path / entry["file"]
+            if not file.exists():
+                raise SnapshotError(
+                    f"{file}: chunk listed in {CRAWL_STATE} is missing; re-fetch the crawl "
+                    "(delete the folder and run `hflineage fetch --source api` again)"
+                )
+            files.append((file, int(entry["rows"])))
+        return files, state
+    files = sorted(path.glob(CHUNK_GLOB))
+    if not files:
+        raise SnapshotError(
+            f"{path}: no {CHUNK_GLOB} files in this folder (expected a crawl written by "
+            "`hflineage fetch --source api`)"
+        )
+    return [(f, None) for f in files], None
+
+
+def _read_bytes(file: Path) -> bytes:
+    data = file.read_bytes()
+    if file.suffix == ".gz":
+        import gzip
+
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise SnapshotError(f"{file}: not a readable gzip file ({exc})") from None
+    return data
+
+
+def _read_jsonl(file: Path, expected_rows: int | None) -> tuple[pa.Table, pa.Array]:
+    """Typed fields (``CRAWL_SCHEMA``) and the raw text of every non-blank line of a JSONL file."""
+    data = _read_bytes(file)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    starts = np.concatenate([[0], np.flatnonzero(buf == ord("\n")) + 1]).astype(np.int64)
+    if starts[-1] == len(data):  # a final newline does not start another line
+        starts = starts[:-1]
+    offsets = np.concatenate([starts, [len(data)]]).astype(np.int64)
+    # One string per physical line, zero copy (each keeps its newline until trimmed).
+    lines = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data))
+    try:
+        lines.validate(full=True)
+    except pa.ArrowInvalid:
+        raise SnapshotError(f"{file}: not UTF-8 text (expected JSON lines)") from None
+    lines = pc.utf8_trim_whitespace(lines)
+    nonblank = pc.greater(pc.utf8_length(lines), 0).to_numpy(zero_copy_only=False)
+    line_numbers = np.flatnonzero(nonblank) + 1
+    text = lines.filter(pa.array(nonblank))
+    if len(text) == 0:
+        table = CRAWL_SCHEMA.empty_table()
+    else:
+        longest = int(pc.max(pc.utf8_length(text)).as_py() or 0)
+        try:
+            table = pj.read_json(
+                pa.BufferReader(data),
+                read_options=pj.ReadOptions(block_size=max(1 << 26, 2 * longest + 16)),
+                parse_options=pj.ParseOptions(
+                    explicit_schema=CRAWL_SCHEMA, unexpected_field_behavior="ignore"
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise _locate_bad_line(file, text, line_numbers, exc) from None
+    if table.num_rows != len(text):
+        raise SnapshotError(
+            f"{file}: {table.num_rows} records parsed from {len(text)} non-blank lines; expected "
+            "one JSON object per line"
+        )
+    missing = pc.is_null(table["id"]).to_numpy(zero_copy_only=False)
+    if missing.any():
+        first = int(line_numbers[np.flatnonzero(missing)[0]])
+        raise SnapshotError(
+            f"{file}:{first}: record has no 'id' ({int(missing.sum())} such lines); expected "
+            "/api/models records"
+        )
+    if expected_rows is not None and table.num_rows != expected_rows:
+        raise SnapshotError(
+            f"{file}: {table.num_rows} records, but {CRAWL_STATE} recorded {expected_rows}; the "
+            "chunk was modified or truncated: re-fetch the crawl"
+        )
+    return table, text
+
+
+def _locate_bad_line(
+    file: Path, text: pa.Array, line_numbers: np.ndarray, exc: Exception
+) -> SnapshotError:
+    """Find the first line that is not a JSON object (error path only: a Python scan is fine)."""
+    for number, line in zip(line_numbers, text.to_pylist(), strict=True):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            return SnapshotError(
+                f"{file}:{number}: malformed JSON ({err.msg} at column {err.colno}); expected one "
+                "/api/models record per line"
+            )
+        if not isinstance(record, dict):
+            return SnapshotError(
+                f"{file}:{number}: a JSON {type(record).__name__}, expected one /api/models "
+                "record (an object) per line"
+            )
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return SnapshotError(f"{file}: records do not have the /api/models field types ({first})")
