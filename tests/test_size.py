@@ -1,0 +1,125 @@
+"""Model size: parsing parameter counts from repository names, the data-first rule, bins, and
+inheritance along lineage edges."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hflineage.errors import HflineageError
+from hflineage.size import SIZE_BINS, model_size, parse_size_from_name, size_bin
+
+# name -> parameters expected (None: no size in the name), worked out by reading the name
+NAMES = {
+    "meta-llama/Llama-2-7b-hf": 7e9,
+    "meta-llama/Meta-Llama-3-70B-Instruct": 70e9,
+    "Qwen/Qwen2-1.5B": 1.5e9,
+    "Qwen/Qwen1.5-0.5B-Chat": 0.5e9,  # "1.5" is a version, followed by "-", not a unit
+    "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T": 1.1e9,  # first token; 3T = tokens
+    "EleutherAI/gpt-neo-125M": 125e6,
+    "facebook/opt-350m": 350e6,
+    "facebook/opt-6.7b": 6.7e9,
+    "EleutherAI/pythia-70m-deduped": 70e6,
+    "bigscience/bloom-560m": 560e6,
+    "bigscience/bloom-7b1": 7.1e9,  # BLOOM's "7b1" = 7.1B
+    "bigscience/bloom-1b7": 1.7e9,
+    "mistralai/Mixtral-8x7B-v0.1": 56e9,  # MoE: experts x size (nominal, not 46.7B)
+    "mistralai/Mixtral-8x22B-Instruct-v0.1": 176e9,
+    "someone/frankenmoe-2x7b": 14e9,
+    "01-ai/Yi-34B": 34e9,
+    "upstage/SOLAR-10.7B-Instruct-v1.0": 10.7e9,
+    "EleutherAI/gpt-j-6b": 6e9,
+    "lmsys/vicuna7b-delta": 7e9,  # after a letter
+    "someone/Llama-3-8B_instruct": 8e9,  # underscore after the unit
+    "someone/Model.7B.gguf": 7e9,  # a dot before the number, not a decimal point
+    "LoneStriker/Kyllene-34B-v1.1-4.0bpw-h6-exl2": 34e9,  # 4.0bpw is not a size
+    "BigDataTCM/BigDataTCM-34B-chat-4bits": 34e9,
+    "someone/llama-13b-4bit": 13e9,
+    "TheBloke/Llama-2-70B-chat-GPTQ": 70e9,
+    "x/1.5b": 1.5e9,
+    "x/350M": 350e6,
+    # no size in the name
+    "openai-community/gpt2": None,
+    "google-bert/bert-base-uncased": None,
+    "someone/model-v2": None,
+    "someone/model-2024": None,
+    "someone/llama-4bit": None,
+    "someone/llama-8bit-int8": None,
+    "someone/gpt2-medium": None,
+    "microsoft/Phi-3-mini-4k-instruct": None,  # 4k = context length
+    "someone/model-32k": None,
+    "keremberke/yolov8m-table-extraction": None,  # v8m: version + letter
+    "someone/model-v2b": None,
+    "Litzy619/Va0309B1": None,  # leading zero: a date
+    "someone/Experiment28M7_merge": None,  # trailing digit only for billions
+    "someone/2024b": None,  # 2.024e12 > plausible range
+    "someone/q4_k_m": None,
+    "7B/no-size-in-repo-part": None,  # only the name after the owner is read
+    "someone/llama7bit": None,
+}
+
+
+def test_names_parse_to_hand_read_sizes():
+    names = pd.Series(list(NAMES))
+    got = parse_size_from_name(names)
+    for name, value in zip(names, got, strict=True):
+        expected = NAMES[name]
+        if expected is None:
+            assert math.isnan(value), f"{name}: expected no size, got {value:g}"
+        else:
+            assert value == pytest.approx(expected, rel=1e-9), name
+
+
+def test_bins_are_left_closed_with_documented_edges():
+    params = pd.Series([5e8, 1e9, 7e9, 1e10, 13e9, 4.99e10, 5e10, 70e9, np.nan])
+    got = size_bin(params).astype(object).tolist()
+    assert got[:-1] == ["<1B", "1–10B", "1–10B", "10–50B", "10–50B", "10–50B", ">50B", ">50B"]
+    assert pd.isna(got[-1])
+    assert list(size_bin(params).cat.categories) == list(SIZE_BINS)
+
+
+def test_model_size_prefers_the_data_and_says_where_each_size_came_from():
+    models = pd.DataFrame(
+        {
+            "model_id": ["a/Llama-2-7b-x", "b/mistral-7b", "c/bert-base", "d/opt-125m"],
+            "params": pd.array([6.74e9, pd.NA, pd.NA, 0], dtype="Float64"),
+        }
+    )
+    out = model_size(models)
+    assert out["params"].tolist()[:2] == [6.74e9, 7e9]
+    assert math.isnan(out["params"][2])
+    # a zero parameter count in the data means unknown: fall back to the name
+    assert out["params"][3] == 125e6
+    assert out["size_source"].astype(str).tolist() == ["data", "name", "none", "name"]
+    assert out["size_bin"].astype(str).tolist() == ["1–10B", "1–10B", "nan", "<1B"]
+    np.testing.assert_allclose(out["log10_params"][1], math.log10(7e9))
+
+
+def test_inherit_follows_finetune_adapter_quantized_but_not_merge():
+    # base (7B by name) <- ft (finetune, no size) <- q (quantized, no size)
+    # base <- lora (adapter); base + other(13B) <- merged (merge edges: not followed)
+    models = pd.DataFrame(
+        {"model_id": ["o/base-7b", "o/other-13b", "u/ft", "u/q", "u/lora", "u/merged", "u/solo"]}
+    )
+    edges = pd.DataFrame(
+        {
+            "child": ["u/ft", "u/q", "u/lora", "u/merged", "u/merged", "u/solo"],
+            "parent": ["o/base-7b", "u/ft", "o/base-7b", "o/base-7b", "o/other-13b", "x/ghost"],
+            "relation": ["finetune", "quantized", "adapter", "merge", "merge", "finetune"],
+            "parent_in_snapshot": [True, True, True, True, True, False],
+            "parent_younger": [False] * 6,
+        }
+    )
+    plain = model_size(models)
+    assert plain["size_source"].astype(str).tolist()[2:] == ["none"] * 5
+    out = model_size(models, edges, inherit=True).set_index("model_id")
+    assert out.loc["u/ft", "params"] == 7e9 and out.loc["u/ft", "size_source"] == "parent"
+    assert out.loc["u/q", "params"] == 7e9  # two generations
+    assert out.loc["u/lora", "params"] == 7e9
+    assert math.isnan(out.loc["u/merged", "params"])
+    assert out.loc["u/solo", "size_source"] == "none"
+    with pytest.raises(HflineageError, match="needs the lineage edges"):
+        model_size(models, inherit=True)
