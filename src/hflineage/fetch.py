@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -354,10 +354,14 @@ class _Crawler:
         for attempt in range(self.max_retries + 1):
             try:
                 response = self.session.get(url, headers=self.headers, timeout=self.timeout)
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                # No answer at all: on the first request that means 'offline' (fail at once);
-                # mid-crawl it is usually a dropped connection, worth the usual retries.
-                if self.pages_this_run == 0 or attempt == self.max_retries:
+            except requests.exceptions.RequestException as exc:
+                # No (complete) answer.  A connection failure on the first request means
+                # 'offline': fail at once.  Mid-crawl it is usually a dropped connection or a
+                # truncated body, worth the usual retries.
+                first = self.pages_this_run == 0
+                if (first and isinstance(exc, requests.exceptions.ConnectionError)) or (
+                    attempt == self.max_retries
+                ):
                     raise offline_error(f"{type(exc).__name__}: {_reason(exc)}") from None
                 self.sleep(delay)
                 delay = min(self.max_backoff, delay * 2)
@@ -378,7 +382,8 @@ class _Crawler:
                         f"{type(records).__name__}"
                     )
                 self.pages_this_run += 1
-                return records, _next_link(response.headers)
+                following = _next_link(response.headers)
+                return records, urljoin(url, following) if following else None
             if status in RETRY_STATUS or status >= 500:
                 if attempt == self.max_retries:
                     break

@@ -97,6 +97,13 @@ CRAWL_SCHEMA = pa.schema(
     ]
 )
 
+#: Columns the crawl reader adds: the card's raw ``base_model`` JSON value and its relation.
+_CARD_VALUE = "__card_base_model"
+_CARD_RELATION = "__card_base_model_relation"
+_CRAWL_TABLE_SCHEMA = CRAWL_SCHEMA.append(pa.field(_CARD_VALUE, pa.large_string())).append(
+    pa.field(_CARD_RELATION, pa.large_string())
+)
+
 _BASE_MODEL_RE = r'[{,]\s*"base_model"\s*:\s*(?P<v>\[[^\]]*\]|"(?:[^"\\]|\\.)*")'
 _BASE_MODEL_RELATION_RE = r'[{,]\s*"base_model_relation"\s*:\s*"(?P<v>[^"\\]*)"'
 _TOTAL_RE = r'[{,]\s*"total"\s*:\s*(?P<v>[0-9]+)'
@@ -304,31 +311,33 @@ def card_fields_from_text(text: pa.Array) -> tuple[pd.Series, pd.Series]:
 
     ``text`` is one JSON document per row (a hub-stats ``cardData`` value, or a whole
     ``/api/models`` record).  ``base_model`` may be a string or a list of strings;
-    ``base_model_relation`` a string.  Vectorised: only rows mentioning ``"base_model"`` are
-    searched, with RE2 expressions.
+    ``base_model_relation`` a string.  Vectorised with RE2 expressions (no Python per row).
     """
+    return card_fields_from_values(*extract_card_values(text))
+
+
+def extract_card_values(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Per row, the raw JSON text of the card's ``base_model`` value (``'"a/b"'`` or
+    ``'["a/b", "c/d"]'``) and the ``base_model_relation`` string; null where absent."""
     text = text.cast(pa.large_string())
-    n = len(text)
-    hit = pc.fill_null(pc.match_substring(text, '"base_model'), False).to_numpy(
-        zero_copy_only=False
-    )
-    where = np.flatnonzero(hit)
-    relation = _na_strings(n)
-    if where.size == 0:
-        return group_lists(np.array([], dtype=object), np.array([], dtype=np.int64), n), relation
-    sub = text.take(pa.array(where))
-    value = pc.struct_field(pc.extract_regex(sub, _BASE_MODEL_RE), "v")
-    # '["a/b", "c/d"]' or '"a/b"': the quoted strings are the odd pieces between '"' characters.
-    pieces = pc.split_pattern(value, '"')
+    value = pc.struct_field(pc.extract_regex(text, _BASE_MODEL_RE), "v")
+    relation = pc.struct_field(pc.extract_regex(text, _BASE_MODEL_RELATION_RE), "v")
+    return value, relation
+
+
+def card_fields_from_values(value: pa.Array, relation: pa.Array) -> tuple[pd.Series, pd.Series]:
+    """``card_parents`` and ``card_relation`` from :func:`extract_card_values` output."""
+    n = len(value)
+    # '["a/b", "c/d"]' or '"a/b"': the quoted strings are the odd pieces between '"' characters
+    # (model ids contain no quotes; ``null`` and numbers fall in the even pieces and are dropped).
+    pieces = pc.split_pattern(value.cast(pa.large_string()), '"')
     flat = pc.list_flatten(pieces)
     parent = pc.list_parent_indices(pieces).to_numpy()
     offsets = pieces.offsets.to_numpy()[:-1]
     position = np.arange(len(flat)) - offsets[parent] if len(flat) else np.array([], np.int64)
-    odd = (position % 2 == 1) if len(flat) else np.array([], bool)
-    parents = _lists_from_long(where[parent[odd]], flat.filter(pa.array(odd)), n)
-    rel = pc.struct_field(pc.extract_regex(sub, _BASE_MODEL_RELATION_RE), "v")
-    relation.iloc[where] = _strings(pc.utf8_lower(rel)).to_numpy()
-    return parents, relation.astype("string")
+    odd = position % 2 == 1
+    parents = _lists_from_long(parent[odd], flat.filter(pa.array(odd)), n)
+    return parents, _strings(pc.utf8_lower(relation.cast(pa.large_string())))
 
 
 def _safetensors_total(table: pa.Table, source: object) -> pd.Series | None:
@@ -386,20 +395,17 @@ def models_from_crawl(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     files, state = _crawl_files(path)
-    tables, lines = [], []
-    for file, expected in files:
-        table, text = _read_jsonl(file, expected)
-        tables.append(table)
-        lines.append(text)
-    table = pa.concat_tables(tables) if tables else CRAWL_SCHEMA.empty_table()
-    text = pa.chunked_array(lines, pa.large_string()).combine_chunks()
+    tables = [_read_jsonl(file, expected) for file, expected in files]
+    table = pa.concat_tables(tables) if tables else _CRAWL_TABLE_SCHEMA.empty_table()
     ids = pd.Series(table["id"].to_numpy(zero_copy_only=False), dtype=object)
     dup = ids.duplicated(keep="last").to_numpy()
     if dup.any():
         table = table.filter(pa.array(~dup))
-        text = text.filter(pa.array(~dup))
+    card_parents, card_relation = card_fields_from_values(
+        table[_CARD_VALUE].combine_chunks(), table[_CARD_RELATION].combine_chunks()
+    )
+    table = table.drop_columns([_CARD_VALUE, _CARD_RELATION])
     hub_parents, hub_relation = _base_models(table, path)
-    card_parents, card_relation = card_fields_from_text(text)
     models = normalise_listing(
         table,
         source=path,
@@ -475,42 +481,46 @@ def _read_bytes(file: Path) -> bytes:
     return data
 
 
-def _read_jsonl(file: Path, expected_rows: int | None) -> tuple[pa.Table, pa.Array]:
-    """Typed fields (``CRAWL_SCHEMA``) and the raw text of every non-blank line of a JSONL file."""
+def _read_jsonl(file: Path, expected_rows: int | None) -> pa.Table:
+    """The typed fields (``CRAWL_SCHEMA``) of every non-blank line of a JSONL file, plus the
+    card's raw ``base_model`` value and relation taken from the line text (see module doc)."""
     data = _read_bytes(file)
     buf = np.frombuffer(data, dtype=np.uint8)
     starts = np.concatenate([[0], np.flatnonzero(buf == ord("\n")) + 1]).astype(np.int64)
     if starts[-1] == len(data):  # a final newline does not start another line
         starts = starts[:-1]
     offsets = np.concatenate([starts, [len(data)]]).astype(np.int64)
-    # One string per physical line, zero copy (each keeps its newline until trimmed).
+    # One string per physical line, zero copy (each keeps its newline).
     lines = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data))
     try:
         lines.validate(full=True)
     except pa.ArrowInvalid:
         raise SnapshotError(f"{file}: not UTF-8 text (expected JSON lines)") from None
-    lines = pc.utf8_trim_whitespace(lines)
-    nonblank = pc.greater(pc.utf8_length(lines), 0).to_numpy(zero_copy_only=False)
+    # Blank lines (skipped by the JSON reader) can only be short ones: check just those.
+    lengths = np.diff(offsets)
+    nonblank = np.ones(len(starts), dtype=bool)
+    short = np.flatnonzero(lengths <= 64)
+    if short.size:
+        trimmed = pc.utf8_trim_whitespace(lines.take(pa.array(short)))
+        nonblank[short] = pc.utf8_length(trimmed).to_numpy(zero_copy_only=False) > 0
     line_numbers = np.flatnonzero(nonblank) + 1
-    text = lines.filter(pa.array(nonblank))
-    if len(text) == 0:
-        table = CRAWL_SCHEMA.empty_table()
-    else:
-        longest = int(pc.max(pc.utf8_length(text)).as_py() or 0)
-        try:
-            table = pj.read_json(
-                pa.BufferReader(data),
-                read_options=pj.ReadOptions(block_size=max(1 << 26, 2 * longest + 16)),
-                parse_options=pj.ParseOptions(
-                    explicit_schema=CRAWL_SCHEMA, unexpected_field_behavior="ignore"
-                ),
-            )
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise _locate_bad_line(file, text, line_numbers, exc) from None
-    if table.num_rows != len(text):
+    if line_numbers.size == 0:
+        return _CRAWL_TABLE_SCHEMA.empty_table()
+    keep = pa.array(nonblank)
+    try:
+        table = pj.read_json(
+            pa.BufferReader(data),
+            read_options=pj.ReadOptions(block_size=max(1 << 22, int(lengths.max()) + 1024)),
+            parse_options=pj.ParseOptions(
+                explicit_schema=CRAWL_SCHEMA, unexpected_field_behavior="ignore"
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _locate_bad_line(file, lines.filter(keep), line_numbers, exc) from None
+    if table.num_rows != line_numbers.size:
         raise SnapshotError(
-            f"{file}: {table.num_rows} records parsed from {len(text)} non-blank lines; expected "
-            "one JSON object per line"
+            f"{file}: {table.num_rows} records parsed from {line_numbers.size} non-blank lines; "
+            "expected one JSON object per line"
         )
     missing = pc.is_null(table["id"]).to_numpy(zero_copy_only=False)
     if missing.any():
@@ -524,7 +534,9 @@ def _read_jsonl(file: Path, expected_rows: int | None) -> tuple[pa.Table, pa.Arr
             f"{file}: {table.num_rows} records, but {CRAWL_STATE} recorded {expected_rows}; the "
             "chunk was modified or truncated: re-fetch the crawl"
         )
-    return table, text
+    value, relation = extract_card_values(lines)
+    table = table.append_column(_CARD_VALUE, value.filter(keep).cast(pa.large_string()))
+    return table.append_column(_CARD_RELATION, relation.filter(keep).cast(pa.large_string()))
 
 
 def _locate_bad_line(
