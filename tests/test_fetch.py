@@ -463,3 +463,16 @@ def test_fetch_hub_stats_rejects_changed_upstream_schema(tmp_path: Path, fake_hu
     with pytest.raises(SnapshotError, match=r"column 'baseModels' is string"):
         fetch.fetch_hub_stats(out)
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_fetch_hub_stats_local_disk_error_is_not_a_network_error(
+    tmp_path: Path, fake_hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/root/.cache/huggingface/hub")
+
+    monkeypatch.setattr(fetch, "hf_hub_download", no_space)
+    with pytest.raises(HflineageError) as err:
+        fetch.fetch_hub_stats(tmp_path)
+    assert not isinstance(err.value, NetworkError)
+    assert "PermissionError" in str(err.value) and "\n" not in str(err.value)

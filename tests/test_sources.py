@@ -159,6 +159,24 @@ def test_hub_stats_fields_worked_by_hand(card_as_struct: bool) -> None:
     assert models["created_at"].iloc[1] == pd.Timestamp("2024-02-01 12:00", tz="UTC")
 
 
+def test_hub_stats_card_struct_with_string_base_model() -> None:
+    card = pa.array(
+        [
+            None,
+            {"base_model": "org/base", "base_model_relation": "Finetune"},
+            {"base_model": None, "base_model_relation": None},
+            {"base_model": "alice/ft", "base_model_relation": None},
+            {"base_model": "  ", "base_model_relation": None},
+        ],
+        pa.struct([("base_model", pa.string()), ("base_model_relation", pa.string())]),
+    )
+    table = hub_stats_table()
+    table = table.set_column(table.column_names.index("cardData"), "cardData", card)
+    models = models_from_hub_stats(table, source="fixture")
+    assert lists(models["card_parents"]) == [[], ["org/base"], [], ["alice/ft"], []]
+    assert values(models["card_relation"]) == [None, "finetune", None, None, None]
+
+
 def test_hub_stats_snake_case_aliases() -> None:
     table = hub_stats_table().rename_columns(
         [

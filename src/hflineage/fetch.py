@@ -127,7 +127,11 @@ def _hub_error(exc: BaseException, what: str) -> HflineageError:
         return offline_error("HF_HUB_OFFLINE is set")
     if isinstance(exc, hf_errors.LocalEntryNotFoundError):
         return offline_error(f"{what} is not in the local cache and the Hub did not answer")
-    return offline_error(f"{type(exc).__name__}: {exc}")
+    transport = tuple(t for t in _transport_errors() if t is not OSError)
+    if isinstance(exc, (ConnectionError, TimeoutError, *transport)):
+        return offline_error(f"{type(exc).__name__}: {exc}")
+    # A local OSError (disk full, cache not writable): not a network problem.
+    return HflineageError(f"{what}: {type(exc).__name__}: {_one_line(exc, 160)}")
 
 
 def fetch_hub_stats(
@@ -320,6 +324,7 @@ class _Crawler:
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
         self.pages_this_run = 0
+        self.notify: Callable[[str], None] = lambda message: None
         self.buffer: list[dict] = []
         self.buffer_pages = 0
         state = read_crawl_state(folder)
@@ -388,7 +393,10 @@ class _Crawler:
                 if attempt == self.max_retries:
                     break
                 wait = _retry_after(response.headers)
-                self.sleep(wait if wait is not None else delay)
+                wait = wait if wait is not None else delay
+                if wait >= 10:
+                    self.notify(f"HTTP {status} from the Hub: waiting {wait:.0f} s before retrying")
+                self.sleep(wait)
                 delay = min(self.max_backoff, delay * 2)
                 continue
             raise NetworkError(f"HTTP {status} from {url} ({_one_line(_body(response), 120)})")
@@ -454,6 +462,8 @@ class _Crawler:
             desc="crawl /api/models",
             disable=not progress,
         )
+        if progress:
+            self.notify = bar.write
         try:
             while self.pending_next is not None:
                 url, skip = self.pending_next, self.pending_skip

@@ -184,7 +184,12 @@ def _apply_sidecar(models: pd.DataFrame, source: object) -> None:
             models.attrs[key] = meta[key]
     date = meta.get("revision_date") or meta.get("fetched_at")
     if date:
-        models.attrs["snapshot_date"] = pd.Timestamp(date).tz_convert("UTC")
+        models.attrs["snapshot_date"] = _utc(date)
+
+
+def _utc(moment: object) -> pd.Timestamp:
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _column(table: pa.Table, name: str) -> pa.Array | None:
@@ -422,7 +427,7 @@ def models_from_crawl(path: str | Path) -> pd.DataFrame:
         models.attrs["complete"] = bool(state.get("complete"))
         taken = state.get("finished_at") or state.get("updated_at")
         if taken:
-            models.attrs["snapshot_date"] = pd.Timestamp(taken).tz_convert("UTC")
+            models.attrs["snapshot_date"] = _utc(taken)
     elif len(models):
         models.attrs["snapshot_date"] = end_of_day(models["created_at"].max())
     return models
