@@ -476,3 +476,17 @@ def test_fetch_hub_stats_local_disk_error_is_not_a_network_error(
         fetch.fetch_hub_stats(tmp_path)
     assert not isinstance(err.value, NetworkError)
     assert "PermissionError" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_relative_next_link_and_restart(tmp_path: Path) -> None:
+    routes = hub_routes()
+    first = page(0)
+    first.headers["Link"] = f'<{PAGE_URLS[1].removeprefix("https://huggingface.co")}>; rel="next"'
+    routes[START] = [first]
+    session = FakeSession(routes)
+    folder = crawl(tmp_path, session)
+    assert session.calls == PAGE_URLS and crawled_ids(folder) == ALL_IDS
+
+    again = FakeSession(hub_routes())
+    crawl(tmp_path, again, restart=True)  # a finished crawl is crawled again from page 1
+    assert again.calls == PAGE_URLS and crawled_ids(folder) == ALL_IDS

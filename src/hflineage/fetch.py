@@ -455,15 +455,9 @@ class _Crawler:
 
         if self.pending_done or (self.limit is not None and self.state["rows"] >= self.limit):
             return
-        bar = tqdm(
-            total=self.limit,
-            initial=int(self.state["rows"]),
-            unit="models",
-            desc="crawl /api/models",
-            disable=not progress,
-        )
+        bar = None
         if progress:
-            self.notify = bar.write
+            self.notify = tqdm.write
         try:
             while self.pending_next is not None:
                 url, skip = self.pending_next, self.pending_skip
@@ -472,6 +466,14 @@ class _Crawler:
                 except BaseException:
                     self.flush()  # the pages already buffered are complete: keep them
                     raise
+                if bar is None:  # only once the Hub has answered
+                    bar = tqdm(
+                        total=self.limit,
+                        initial=int(self.state["rows"]),
+                        unit="models",
+                        desc="crawl /api/models",
+                        disable=not progress,
+                    )
                 records = records[skip:]
                 have = self.state["rows"] + len(self.buffer)
                 if self.limit is not None and have + len(records) >= self.limit:
@@ -481,9 +483,8 @@ class _Crawler:
                         self.pending_next, self.pending_skip = url, skip + take
                     else:
                         self.pending_next, self.pending_skip = next_url, 0
-                    records = records[:take]
                     self.pending_done = self.pending_next is None
-                    self._add(records, bar)
+                    self._add(records[:take], bar)
                     break
                 self.pending_next, self.pending_skip = next_url, 0
                 self.pending_done = next_url is None
@@ -492,7 +493,8 @@ class _Crawler:
                     self.flush()
             self.flush()
         finally:
-            bar.close()
+            if bar is not None:
+                bar.close()
 
     def _add(self, records: list[dict], bar: Any) -> None:
         self.buffer.extend(records)
@@ -576,7 +578,6 @@ def crawl_api(
     folder = Path(out_dir) / CRAWL_DIRNAME
     if restart and folder.exists():
         shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     crawler = _Crawler(
         folder,
         chunk_size=chunk_size,
