@@ -64,6 +64,8 @@ EXPAND = (
 )
 #: The Hub serves at most 1,000 models per page.
 MAX_PAGE_SIZE = 1000
+#: Rows of a downloaded hub-stats file mapped to the models table as a schema check.
+VALIDATE_ROWS = 5000
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 OFFLINE_HINT = "the embedded 2024-07-11 snapshot works offline: run without --snapshot"
 
@@ -228,11 +230,12 @@ def _existing(out_dir: Path, sha: str, filename: str) -> Path | None:
 
 
 def _validate_hub_stats(path: Path, what: str) -> None:
-    """Map the first row group to the models table; raise SnapshotError if it does not fit."""
+    """Map the first rows to the models table; raise SnapshotError if they do not fit."""
     try:
         handle = pq.ParquetFile(path)
         names = set(handle.schema_arrow.names)
-        first = handle.read_row_group(0) if handle.num_row_groups else None
+        batch = next(handle.iter_batches(batch_size=VALIDATE_ROWS), None)
+        first = pa.Table.from_batches([batch]) if batch is not None else None
     except (pa.ArrowInvalid, OSError) as exc:
         raise SnapshotError(
             f"{what}: downloaded file is not readable Parquet ({_one_line(exc, 120)})"
