@@ -150,7 +150,7 @@ def fetch_hub_stats(
     cannot disagree.  The file is copied atomically to
     ``out_dir/hub-stats-models-<sha[:12]>.parquet`` with a sidecar ``<file>.json`` holding the
     repo, the commit sha and its date, the file name, its sha256 and size, and the fetch time.
-    Before the copy, the first row group is mapped to the models table, so a changed upstream
+    Before the copy, the first 5,000 rows are mapped to the models table, so a changed upstream
     schema fails here with a :class:`~hflineage.errors.SnapshotError` rather than in a notebook.
     Re-fetching a revision already present returns the existing file.
 
