@@ -1,0 +1,74 @@
+"""Every chapter on the ``ci`` profile (a small real slice), then the book with warnings as errors.
+
+One test function on purpose: ``make test`` runs pytest with xdist, and the run, the numbers and
+the rendering share ``results/ci`` and ``_build``; splitting them across workers would race.
+Golden values were read from a ci run and checked by an independent route where one exists.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hflineage import bookpages, pipeline
+from hflineage.data import REPO_ROOT
+from hflineage.report import CLAIM_STATUSES
+
+pytestmark = pytest.mark.notebooks
+
+#: chapter -> {number key: expected value}; exact for counts, (value, tolerance) for floats.
+GOLDEN: dict[str, dict[str, object]] = {
+    "01_data": {
+        "snapshot_day": "2024-07-11",  # the slice keeps the embedded listing's date
+        "n_models": 5175,  # the five ci families (roots + all descendants)
+    },
+}
+
+
+def _check_golden(numbers: dict) -> None:
+    for chapter, expected in GOLDEN.items():
+        if chapter not in numbers:  # a chapter not written yet
+            continue
+        for key, want in expected.items():
+            got = numbers[chapter][key]["value"]
+            if isinstance(want, tuple):
+                value, tol = want
+                assert abs(got - value) <= tol, (chapter, key, got, want)
+            else:
+                assert got == want, (chapter, key, got, want)
+
+
+def test_ci_run_numbers_and_book():
+    results = pipeline.run("ci", progress=False)
+    chapters = [p.stem for p in pipeline.find_notebooks()]
+
+    manifest = json.loads((results / "manifest.json").read_text())
+    assert manifest["status"] == "ok"
+    assert sorted(manifest["notebooks"]) == chapters
+    assert all(r["status"] == "ok" for r in manifest["notebooks"].values())
+    assert manifest["slice"]["models"] == GOLDEN["01_data"]["n_models"]
+
+    numbers = json.loads((results / "numbers.json").read_text())
+    assert numbers["profile"] == "ci"
+    assert sorted(numbers["numbers"]) == chapters, "every chapter records numbers"
+    for chapter, entries in numbers["numbers"].items():
+        assert entries, f"{chapter} records no number"
+        for key, entry in entries.items():
+            assert set(entry) >= {"value", "description"}, (chapter, key)
+    known = {c["id"] for c in bookpages.load_claims(REPO_ROOT / "book" / "claims.yml")["claims"]}
+    for claim_id, verdicts in numbers["claims"].items():
+        assert claim_id in known, claim_id
+        assert all(v["status"] in CLAIM_STATUSES for v in verdicts), claim_id
+    _check_golden(numbers["numbers"])
+    assert "ci slice" in numbers["numbers"]["01_data"]["data_label"]["value"]
+
+    index = pipeline.render("ci", quiet=True)
+    assert index.exists()
+    html = REPO_ROOT / "_build" / "html"
+    status = (html / "book" / "status.html").read_text(encoding="utf-8")
+    for claim_id in known:
+        assert claim_id in status, claim_id
+    for chapter in chapters:
+        page = (html / "notebooks" / f"{chapter}.html").read_text(encoding="utf-8")
+        assert "Traceback" not in page, f"{chapter} shows a traceback"
