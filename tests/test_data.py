@@ -148,3 +148,19 @@ def test_embedded_snapshot_facts():
     assert (
         models.attrs["sha256"] == "ce39004a3e8615979ac6d503c10925ef52b0135e07895c85b8cb71da9dd07118"
     )
+
+
+def test_latest_fetched_snapshot_is_resolved_or_explained(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "SNAPSHOT_DIR", tmp_path)
+    with pytest.raises(SnapshotError, match=r"run `hflineage fetch --source hub-stats` first"):
+        data.resolve_snapshot("hub-stats:latest")
+    old = tmp_path / "hub-stats-models-aaaaaaaaaaaa.parquet"
+    new = tmp_path / "hub-stats-models-bbbbbbbbbbbb.parquet"
+    old.write_bytes(b"x")
+    new.write_bytes(b"y")
+    import os
+
+    os.utime(old, (1_000_000, 1_000_000))
+    assert data.resolve_snapshot("hub-stats:latest") == new
+    assert data.resolve_snapshot(None) == data.EMBEDDED_SNAPSHOT
+    assert data.resolve_snapshot("some/file.parquet") == data.Path("some/file.parquet")

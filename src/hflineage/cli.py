@@ -14,8 +14,8 @@ from .errors import HflineageError
 EPILOG = """\
 examples:
   hflineage info                                 summarise the embedded 2024-07-11 snapshot
-  hflineage info --snapshot data/snapshots/models.parquet
   hflineage fetch --source hub-stats             download today's cfahlgren1/hub-stats models.parquet
+  hflineage info --snapshot hub-stats:latest     summarise the newest fetched hub-stats file
   hflineage fetch --source api --limit 5000      crawl /api/models (resumable: re-run to continue)
   hflineage run --profile sample                 execute every chapter with papermill
   hflineage book                                 run + render the book to _build/html
@@ -75,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser(
         "info", help="summarise a snapshot (default: the embedded 2024-07-11 one)"
     )
-    info.add_argument("--snapshot", type=Path, default=None, help="Parquet or JSONL snapshot path")
+    info.add_argument(
+        "--snapshot",
+        default=None,
+        help="Parquet/JSONL path, or hub-stats:latest / api:latest (newest fetched)",
+    )
     info.set_defaults(func=_cmd_info)
 
     fetch = sub.add_parser("fetch", help="download today's Hub metadata (needs internet)")

@@ -102,7 +102,7 @@ def load_snapshot(path: str | Path | None = None, *, verify: bool = True) -> pd.
     sha256 against ``data/manifest.json``.  Any problem raises :class:`SnapshotError` with a
     one-line message naming the file and what was expected.
     """
-    path = EMBEDDED_SNAPSHOT if path is None else Path(path)
+    path = resolve_snapshot(path)
     if not path.exists():
         raise SnapshotError(
             f"{path}: no such file or folder (expected a snapshot Parquet or JSONL)"
@@ -133,6 +133,30 @@ def load_snapshot(path: str | Path | None = None, *, verify: bool = True) -> pd.
         if date:
             models.attrs["snapshot_date"] = end_of_day(pd.Timestamp(date, tz="UTC"))
     return models
+
+
+#: Names that stand for "the newest fetched snapshot" of a kind (used by ``params/full.yaml``).
+LATEST = {
+    "hub-stats:latest": ("hub-stats-models-*.parquet", "hflineage fetch --source hub-stats"),
+    "api:latest": ("hub-api-crawl", "hflineage fetch --source api"),
+}
+
+
+def resolve_snapshot(spec: str | Path | None) -> Path:
+    """Turn a snapshot spec into a path: ``None`` → the embedded listing; ``hub-stats:latest`` /
+    ``api:latest`` → the newest fetched file/folder in ``data/snapshots``; else the path itself."""
+    if spec is None:
+        return EMBEDDED_SNAPSHOT
+    if str(spec) in LATEST:
+        pattern, command = LATEST[str(spec)]
+        found = sorted(SNAPSHOT_DIR.glob(pattern), key=lambda p: p.stat().st_mtime)
+        if not found:
+            raise SnapshotError(
+                f"no fetched snapshot for {spec!r} in {SNAPSHOT_DIR} (expected {pattern}); "
+                f"run `{command}` first (needs internet)"
+            )
+        return found[-1]
+    return Path(spec)
 
 
 def read_parquet(path: Path) -> pa.Table:
