@@ -15,11 +15,15 @@ from hflineage.data import RELATIONS
 from hflineage.disruption import (
     VARIANTS,
     MdiGraph,
+    derivation_type,
     exclusion_table,
     index_from_components,
+    lineage_family,
+    mass_points,
     mdi,
     mdi_all,
     mdi_reference,
+    scorecard,
 )
 from hflineage.errors import HflineageError, ParameterError
 
@@ -382,3 +386,85 @@ def test_cd_matches_the_cdindex_package():
             assert theirs[m] == pytest.approx(ours[m], abs=1e-12), m
         else:
             assert theirs[m] is None, m  # no successor: cdindex's 0/0
+
+
+# ------------------------------------------------------------------------------------------------
+# Summaries: mass points, derivation type, lineage family, scorecard
+# ------------------------------------------------------------------------------------------------
+def test_mass_points_count_exact_values_and_undefined():
+    result = pd.DataFrame(
+        {
+            "variant": ["cd"] * 8,
+            "model_id": list("abcdefgh"),
+            "mdi": [-1, -0.5, -0.2, 0, 0.5, 1, 1, np.nan],
+        }
+    )
+    got = mass_points(result).set_index("variant").loc["cd"]
+    # 8 rows: one at -1, two in (-1, 0), one at 0, one in (0, 1), two at +1, one undefined
+    assert got["rows"] == 8
+    expected = {"−1": 1, "(−1, 0)": 2, "0": 1, "(0, 1)": 1, "+1": 2, "undefined": 1}
+    for k, v in expected.items():
+        assert got[k] == pytest.approx(v / 8), k
+    # among the 7 defined values: 3 negative, 1 zero, 3 positive
+    assert got["defined"] == 7
+    assert got["share_negative"] == pytest.approx(3 / 7)
+    assert got["share_zero"] == pytest.approx(1 / 7)
+    assert got["share_positive"] == pytest.approx(3 / 7)
+
+
+def test_derivation_type_and_lineage_family(toy):
+    models, edges = toy
+    edges = edges.copy()
+    edges.loc[(edges["child"] == "B"), "relation"] = "merge"
+    edges.loc[(edges["child"] == "A2"), "relation"] = "adapter"
+    der = derivation_type(models, edges)
+    assert der["R"] == "root" and der["Q"] == "root"
+    assert der["B"] == "merge" and der["A2"] == "adapter" and der["F"] == "finetune"
+    # Z declares a base outside the snapshot: still a finetune (it declares one)
+    assert der["Z"] == "finetune"
+    fam = lineage_family(MdiGraph.from_frames(models, edges))
+    # D -> A -> F -> R; B -> {F, R}; G -> Q; U -> R; Z's base is outside the snapshot
+    assert fam[["D", "A", "F", "B", "U", "C2"]].eq("R").all()
+    assert fam["G"] == "Q" and fam["Z"] == "Z" and fam["R"] == "R"
+    # X's declared parent is younger: no usable edge, its own family
+    assert fam["X"] == "X"
+
+
+def test_scorecard_on_a_hand_built_result():
+    # 100 large finetunes: 80 at +1, 20 at -1; 100 smaller merges: 20 at +1, 80 at -1;
+    # 10 roots of unknown size at +1. In-degree 1 exactly where MDI > 0.
+    n = 210
+    ids = [f"m{i}" for i in range(n)]
+    mdi_x = np.r_[np.ones(80), -np.ones(20), np.ones(20), -np.ones(80), np.ones(10)]
+    cov = pd.DataFrame(
+        {
+            "params": np.r_[np.full(100, 7e10), np.full(100, 1e9), np.full(10, np.nan)],
+            "derivation": ["finetune"] * 100 + ["merge"] * 100 + ["root"] * 10,
+            "in_degree": (mdi_x > 0).astype(int),
+        },
+        index=ids,
+    )
+    result = pd.concat(
+        [
+            pd.DataFrame({"variant": "x", "model_id": ids, "mdi": mdi_x}),
+            # variant y: everything consolidative
+            pd.DataFrame({"variant": "y", "model_id": ids, "mdi": -np.ones(n)}),
+        ]
+    )
+    card = scorecard(result, cov).set_index("variant")
+    x, y = card.loc["x"], card.loc["y"]
+    # x: 100 of 210 negative = 47.6% -> pattern 1 fails
+    assert x["share_negative"] == pytest.approx(100 / 210) and not x["pattern_1"]
+    # 2a: large 80/100 vs smaller 20/100 (roots have no size: excluded)
+    assert (x["share_positive_large"], x["share_positive_smaller"]) == (0.8, 0.2)
+    assert (x["n_large"], x["n_smaller"]) == (100, 100) and x["pattern_2a"]
+    # 2b: finetune 80/100 vs other derivations 20/100 -- the 10 roots at +1 are not "other"
+    assert (x["share_positive_finetune"], x["share_positive_other_derivation"]) == (0.8, 0.2)
+    assert x["pattern_2b"]
+    # 3: in-degree is a monotone function of MDI here -> rho = 1
+    assert x["spearman_rho"] == pytest.approx(1.0) and x["pattern_3"]
+    assert x["reproduced"] == 3
+    # y: all negative -> pattern 1 only; nothing positive to compare, no rank variation
+    assert y["share_negative"] == 1.0 and y["pattern_1"]
+    assert not (y["pattern_2a"] or y["pattern_2b"] or y["pattern_3"])
+    assert y["reproduced"] == 1
