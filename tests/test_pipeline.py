@@ -128,7 +128,7 @@ def test_repository_profiles_load():
     ci = load_profile("ci")
     assert ci.slice is not None and len(ci.slice["roots"]) >= 3
     assert load_profile("sample").snapshot is None
-    assert load_profile("full").snapshot == "data/snapshots/models.parquet"
+    assert load_profile("full").snapshot == "data/snapshots/hub-stats-models-*.parquet"
 
 
 def test_unknown_profile_lists_the_profiles(project):
@@ -154,10 +154,36 @@ def test_cli_unknown_profile_is_one_line(capsys):
 def test_full_profile_without_fetched_file_says_what_to_do(tmp_path):
     (tmp_path / "params").mkdir()
     (tmp_path / "params" / "full.yaml").write_text(
-        "profile: full\nsnapshot: data/snapshots/models.parquet\n"
+        "profile: full\nsnapshot: data/snapshots/hub-stats-models-*.parquet\n"
     )
-    with pytest.raises(HflineageError, match=r"run `hflineage fetch --source hub-stats` first"):
+    with pytest.raises(HflineageError) as err:
         pipeline.resolve_snapshot(load_profile("full", tmp_path), tmp_path)
+    assert str(err.value) == (
+        "params/full.yaml: snapshot data/snapshots/hub-stats-models-*.parquet does not exist; "
+        "run `hflineage fetch --source hub-stats` first"
+    )
+
+
+def test_full_profile_takes_the_newest_fetch(tmp_path):
+    (tmp_path / "params").mkdir()
+    snaps = tmp_path / "data" / "snapshots"
+    snaps.mkdir(parents=True)
+    (tmp_path / "params" / "full.yaml").write_text(
+        "profile: full\nsnapshot: data/snapshots/hub-stats-models-*.parquet\n"
+    )
+    for name, fetched in [
+        ("aaa", "2026-11-02T00:00:00+00:00"),
+        ("bbb", "2026-10-01T00:00:00+00:00"),
+    ]:
+        (snaps / f"hub-stats-models-{name}.parquet").write_bytes(b"x")
+        (snaps / f"hub-stats-models-{name}.parquet.json").write_text(
+            json.dumps({"fetched_at": fetched, "revision": name})
+        )
+    value, _ = pipeline.resolve_snapshot(load_profile("full", tmp_path), tmp_path)
+    assert value == "data/snapshots/hub-stats-models-aaa.parquet"
+    facts = pipeline._snapshot_facts(value, tmp_path)
+    assert facts["fetch"]["revision"] == "aaa"
+    assert facts["sha256"] == sha256_file(snaps / "hub-stats-models-aaa.parquet")
 
 
 # --- parameters ----------------------------------------------------------------------------------

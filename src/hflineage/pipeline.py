@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import ast
 import datetime as dt
+import glob
 import hashlib
 import io
 import json
@@ -418,7 +419,7 @@ def make_slice(spec: dict[str, Any], out_dir: Path, root: Path) -> tuple[Path, d
     info = {
         "roots": roots,
         "models": int(len(ids)),
-        "edges": used if used == "declared_parents" else method,
+        "edges": method if used != "declared_parents" else used,
         "source": _display(source, root),
         "source_sha256": source_sha,
         "slice_sha256": sha256_file(out),
@@ -433,34 +434,59 @@ def make_slice(spec: dict[str, Any], out_dir: Path, root: Path) -> tuple[Path, d
 
 
 def _edge_method() -> str:
-    """Which edges the slice follows, with the code's checksum (a change re-cuts the slice)."""
+    """Which edges the slice follows, with the checksum of the code that parses them (data.py
+    and lineage.py): a change there re-cuts the slice."""
     import importlib.util
 
+    data_sha = sha256_file(Path(__file__).with_name("data.py"))[:12]
     spec = importlib.util.find_spec("hflineage.lineage")
     if spec is None or not spec.origin:
-        return "declared_parents"
-    return f"lineage.build_edges@{sha256_file(spec.origin)[:12]}"
+        return f"declared_parents@{data_sha}"
+    return f"lineage.build_edges@{data_sha}.{sha256_file(spec.origin)[:12]}"
 
 
 def resolve_snapshot(profile: Profile, root: Path) -> tuple[str | None, dict[str, Any]]:
-    """The ``snapshot`` value the chapters receive (None = embedded) and its provenance."""
+    """The ``snapshot`` value the chapters receive (None = embedded) and its provenance.
+
+    A profile's ``snapshot`` may be a glob (``data/snapshots/hub-stats-models-*.parquet``): the
+    newest match wins (by the fetch sidecar's ``fetched_at``, else the file time).
+    """
     if profile.slice is not None:
         path, info = make_slice(profile.slice, root / "results" / profile.name, root)
         return _display(path, root), {"slice": info}
     if profile.snapshot is None:
         return None, {}
-    path = Path(profile.snapshot)
-    full = path if path.is_absolute() else root / path
-    if not full.exists():
+    pattern = str(profile.snapshot)
+    base = Path(pattern) if Path(pattern).is_absolute() else root / pattern
+    if any(ch in pattern for ch in "*?["):
+        matches = [Path(p) for p in glob.glob(str(base)) if not p.endswith(".json")]
+        if matches:
+            return _display(max(matches, key=_fetched_at), root), {}
+        found = None
+    else:
+        found = base if base.exists() else None
+    if found is None:
         hint = (
             "; run `hflineage fetch --source hub-stats` first"
-            if profile.name == "full" or "snapshots" in path.parts
+            if profile.name == "full" or "snapshots" in Path(pattern).parts
             else ""
         )
         raise HflineageError(
-            f"{_display(profile.path, root)}: snapshot {profile.snapshot} does not exist{hint}"
+            f"{_display(profile.path, root)}: snapshot {pattern} does not exist{hint}"
         )
-    return _display(full, root), {}
+    return _display(found, root), {}
+
+
+def _fetched_at(path: Path) -> tuple[str, float]:
+    """Sort key of a fetched snapshot: its sidecar's ``fetched_at``, then the file time."""
+    sidecar = path.with_name(path.name + ".json")
+    stamp = ""
+    if sidecar.exists():
+        try:
+            stamp = str(json.loads(sidecar.read_text(encoding="utf-8")).get("fetched_at") or "")
+        except json.JSONDecodeError:
+            stamp = ""
+    return stamp, path.stat().st_mtime
 
 
 def _snapshot_facts(value: str | None, root: Path) -> dict[str, Any]:
@@ -473,6 +499,12 @@ def _snapshot_facts(value: str | None, root: Path) -> dict[str, Any]:
     if path.is_file():
         facts["sha256"] = sha256_file(path)
         facts["bytes"] = path.stat().st_size
+        sidecar = path.with_name(path.name + ".json")
+        if sidecar.exists():  # written by `hflineage fetch`: repo, revision, fetch time
+            try:
+                facts["fetch"] = json.loads(sidecar.read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                facts["fetch"] = None
     elif path.is_dir():
         digest = hashlib.sha256()
         for f in sorted(path.rglob("*")):
