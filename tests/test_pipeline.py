@@ -470,3 +470,24 @@ def test_failure_names_notebook_and_cell_and_keeps_partial(project):
     assert "02_fail" not in numbers["numbers"]
     with pytest.raises(HflineageError, match="02_fail failed in the last"):
         pipeline.stage_book("other", project)
+
+
+def test_stage_book_refuses_a_chapter_edited_since_its_run(project, monkeypatch):
+    (project / "notebooks" / "02_fail.md").unlink()
+    pipeline.run("other", root=project, progress=False)
+    (project / "_config.yml").write_text("title: t\n")
+    (project / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
+    (project / "book").mkdir()
+    monkeypatch.setattr("hflineage.bookpages.write_pages", lambda *a: [])
+    src = pipeline.stage_book("other", project)
+    assert (src / "notebooks" / "01_tiny.ipynb").exists()
+    assert sorted(p.name for p in src.iterdir()) == ["_config.yml", "_toc.yml", "book", "notebooks"]
+    assert "announcement" in (src / "_config.yml").read_text()
+    nb = project / "notebooks" / "01_tiny.md"
+    nb.write_text(nb.read_text() + "\nMore text.\n")
+    with pytest.raises(HflineageError) as err:
+        pipeline.stage_book("other", project)
+    assert str(err.value) == (
+        "notebooks/01_tiny.md changed since it was last run under other; "
+        "run `hflineage run --profile other --only 01_tiny` first"
+    )

@@ -789,11 +789,18 @@ def stage_book(profile: str, root: str | Path | None = None) -> Path:
         )
     manifest_path = root / "results" / profile / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    failed = [n for n, r in manifest.get("notebooks", {}).items() if r.get("status") != "ok"]
+    runs = manifest.get("notebooks", {})
+    failed = [n for n, r in runs.items() if r.get("status") != "ok"]
     if failed:
         raise HflineageError(
             f"{failed[0]} failed in the last `hflineage run --profile {profile}`; fix it and re-run"
         )
+    for path in notebooks:
+        if runs.get(path.stem, {}).get("source_sha256") != sha256_file(path):
+            raise HflineageError(
+                f"{_display(path, root)} changed since it was last run under {profile}; "
+                f"run `hflineage run --profile {profile} --only {path.stem}` first"
+            )
     src = root / "_build" / "source" / profile
     if src.exists():
         shutil.rmtree(src)
