@@ -17,7 +17,7 @@ from conftest import listing_table
 
 from hflineage import pipeline
 from hflineage.cli import main
-from hflineage.data import EMBEDDED_NAME, MANIFEST, load_snapshot
+from hflineage.data import EMBEDDED_NAME, MANIFEST, REPO_ROOT, load_snapshot
 from hflineage.errors import HflineageError, ParameterError
 from hflineage.files import sha256_file
 from hflineage.pipeline import (
@@ -128,7 +128,7 @@ def test_repository_profiles_load():
     ci = load_profile("ci")
     assert ci.slice is not None and len(ci.slice["roots"]) >= 3
     assert load_profile("sample").snapshot is None
-    assert load_profile("full").snapshot == "data/snapshots/hub-stats-models-*.parquet"
+    assert load_profile("full").snapshot == "hub-stats:latest"
 
 
 def test_unknown_profile_lists_the_profiles(project):
@@ -151,7 +151,13 @@ def test_cli_unknown_profile_is_one_line(capsys):
     assert "ci" in err[0] and "sample" in err[0] and "full" in err[0]
 
 
-def test_full_profile_without_fetched_file_says_what_to_do(tmp_path):
+def test_full_profile_without_fetched_file_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setattr("hflineage.data.SNAPSHOT_DIR", tmp_path / "data" / "snapshots")
+    with pytest.raises(HflineageError, match=r"run `hflineage fetch --source hub-stats` first"):
+        pipeline.resolve_snapshot(load_profile("full"), REPO_ROOT)
+
+
+def test_snapshot_glob_without_match_says_what_to_do(tmp_path):
     (tmp_path / "params").mkdir()
     (tmp_path / "params" / "full.yaml").write_text(
         "profile: full\nsnapshot: data/snapshots/hub-stats-models-*.parquet\n"
@@ -164,7 +170,17 @@ def test_full_profile_without_fetched_file_says_what_to_do(tmp_path):
     )
 
 
-def test_full_profile_takes_the_newest_fetch(tmp_path):
+def test_full_profile_resolves_latest_once(tmp_path, monkeypatch):
+    snaps = tmp_path / "snapshots"
+    snaps.mkdir()
+    monkeypatch.setattr("hflineage.data.SNAPSHOT_DIR", snaps)
+    (snaps / "hub-stats-models-abc.parquet").write_bytes(b"x")
+    value, info = pipeline.resolve_snapshot(load_profile("full"), tmp_path)
+    assert value == "snapshots/hub-stats-models-abc.parquet"
+    assert info == {"snapshot_spec": "hub-stats:latest"}
+
+
+def test_snapshot_glob_takes_the_newest_fetch(tmp_path):
     (tmp_path / "params").mkdir()
     snaps = tmp_path / "data" / "snapshots"
     snaps.mkdir(parents=True)

@@ -448,8 +448,11 @@ def _edge_method() -> str:
 def resolve_snapshot(profile: Profile, root: Path) -> tuple[str | None, dict[str, Any]]:
     """The ``snapshot`` value the chapters receive (None = embedded) and its provenance.
 
-    A profile's ``snapshot`` may be a glob (``data/snapshots/hub-stats-models-*.parquet``): the
-    newest match wins (by the fetch sidecar's ``fetched_at``, else the file time).
+    A profile's ``snapshot`` may be ``hub-stats:latest`` / ``api:latest`` (the newest fetched
+    snapshot, :func:`hflineage.data.resolve_snapshot`) or a glob
+    (``data/snapshots/hub-stats-models-*.parquet``: the newest match by the fetch sidecar's
+    ``fetched_at``, else the file time).  Either is resolved once, so every chapter of a run
+    reads the same file, and the manifest names it.
     """
     if profile.slice is not None:
         path, info = make_slice(profile.slice, root / "results" / profile.name, root)
@@ -457,6 +460,10 @@ def resolve_snapshot(profile: Profile, root: Path) -> tuple[str | None, dict[str
     if profile.snapshot is None:
         return None, {}
     pattern = str(profile.snapshot)
+    from . import data
+
+    if pattern in data.LATEST:  # hub-stats:latest, api:latest: resolved once, for every chapter
+        return _display(data.resolve_snapshot(pattern), root), {"snapshot_spec": pattern}
     base = Path(pattern) if Path(pattern).is_absolute() else root / pattern
     if any(ch in pattern for ch in "*?["):
         matches = [Path(p) for p in glob.glob(str(base)) if not p.endswith(".json")]
