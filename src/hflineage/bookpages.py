@@ -33,7 +33,7 @@ BADGES = {
     "reproduced": "bdg-success",
     "partly reproduced": "bdg-warning",
     "not reproduced": "bdg-danger",
-    "not testable": "bdg-secondary",
+    "not testable": "bdg-info",
     NOT_ASSESSED: "bdg-light",
 }
 
@@ -139,7 +139,11 @@ def badge(status: str) -> str:
 
 
 def list_table(
-    header: list[str] | None, rows: list[list[str]], widths: list[int], name: str = ""
+    header: list[str] | None,
+    rows: list[list[str]],
+    widths: list[int],
+    name: str = "",
+    wide: bool = False,
 ) -> str:
     """A MyST ``list-table`` (cells may hold roles and several paragraphs); no header row when
     ``header`` is None."""
@@ -150,7 +154,7 @@ def list_table(
     ]
     if name:
         out.append(f":name: {name}")
-    out.append(":class: hfl-table")
+    out.append(":class: hfl-table hfl-wide" if wide else ":class: hfl-table")
     out.append("")
     for row in [header, *rows] if header is not None else rows:
         first = True
@@ -253,6 +257,7 @@ def status_page(
                 ["claim", "the paper says", "verdict", "our result, and where it is shown"],
                 rows,
                 [16, 34, 14, 36],
+                wide=True,
             ),
             "",
         ]
@@ -329,16 +334,22 @@ def parameters_page(
     return "\n".join(out)
 
 
+def _test_ref(test: str) -> str:
+    """``tests/test_x.py::test_y`` as the file in code and the test's name under it."""
+    path, _, name = test.partition("::")
+    return f"`{path}`" + (f"\\\n{md_escape(name)}" if name else "")
+
+
 def methods_page(entries: list[dict[str, Any]], chapters: set[str]) -> str:
     """The methods-to-code map: construct → function(s) → test(s) → chapter."""
     rows = []
     for e in entries:
-        claims = ", ".join(f"`{c}`" for c in e.get("claims") or []) or "—"
+        claims = "\n\n".join(md_escape(c) for c in e.get("claims") or []) or "—"
         funcs = (
             "\n\n".join(f"`{f.removeprefix('hflineage.')}`" for f in e.get("functions") or [])
             or "—"
         )
-        tests = "\n\n".join(f"`{t}`" for t in e.get("tests") or []) or "—"
+        tests = "\n\n".join(_test_ref(t) for t in e.get("tests") or []) or "—"
         ch = e.get("chapter")
         chapter = _doc(ch, short=True) if ch in chapters else (md_escape(ch) if ch else "—")
         construct = md_escape(e["construct"])
@@ -360,7 +371,8 @@ def methods_page(entries: list[dict[str, Any]], chapters: set[str]) -> str:
             list_table(
                 ["construct", "claims", "function (in hflineage)", "tests", "chapter"],
                 rows,
-                [24, 13, 30, 20, 13],
+                [24, 13, 28, 24, 11],
+                wide=True,
             ),
             "",
         ]
