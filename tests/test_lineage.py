@@ -230,7 +230,7 @@ def test_phase_yields(edges):
 
 
 def test_brief_rules_differ_where_validation_said_so(models):
-    e = lineage.build_edges(models, rules=lineage.BRIEF_RULES).set_index("child")["relation"]
+    e = lineage.build_edges(models, rules="brief").set_index("child")["relation"]
     assert e["mt/single"] == "merge"  # merge tag on a single-parent child
     assert e["ad/qlora"] == "quantized"  # quantisation before adapter
     assert e["u/llama-3-8b-bnb-4bit-book-review"] == "quantized"  # marker copied from the parent
@@ -295,6 +295,8 @@ def test_bad_input_messages(models):
         lineage.build_edges(models.drop(columns="tags"))
     with pytest.raises(ParameterError, match="alias_rule"):
         lineage.build_edges(models, alias_rule="everything")
+    with pytest.raises(ParameterError, match="'rules'"):
+        lineage.build_edges(models, rules="clever")
     bad = (lineage.InferenceRule("x", "distilled", "not a relation", min_parents=1),)
     with pytest.raises(ParameterError, match="distilled"):
         lineage.build_edges(models, rules=bad)
