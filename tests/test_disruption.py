@@ -223,6 +223,20 @@ def test_window_is_open_at_the_focal_time_and_closed_at_its_end():
     assert "F" in set(mdi(models, edges, window_days=30)["model_id"])
 
 
+def test_censor_days_fixes_the_focal_models_across_windows(toy):
+    models, edges = toy
+    # snapshot at day 300; censoring at 200 days keeps only models created by day 100:
+    # R, Q, F, Z, U (unreliable), A, A2, B, C, C2, D, G, X, Y -> 13 reliable focal models
+    short = mdi(models, edges, window_days=30, censor_days=200)
+    long = mdi(models, edges, window_days=200)
+    assert short.attrs["excluded"]["focal"] == long.attrs["excluded"]["focal"] == 13
+    assert short.attrs["excluded"]["censored"] == 2  # E (200), H (250)
+    # F with a 30-day window (10, 40]: A, A2, B children (B also declares R); C (40) -> n_k
+    assert by_id(short)["F"] == (2, 1, 1, 0.25)
+    with pytest.raises(ParameterError, match="censor_days"):
+        mdi(models, edges, window_days=90, censor_days=30)
+
+
 def test_relations_restrict_the_whole_graph():
     # B is a quantization of R, C a finetune of R, D a finetune of B.
     days = {"R": 0, "B": 1, "C": 2, "D": 3}
@@ -331,12 +345,16 @@ def _same(engine: pd.DataFrame, ref: pd.DataFrame) -> None:
     include_roots=st.booleans(),
     predecessors=st.sampled_from(["parents", "ancestors"]),
     relations=st.one_of(st.none(), st.sets(st.sampled_from(RELATIONS), min_size=1)),
+    extra_censor=st.one_of(st.none(), st.integers(0, 10)),
 )
-def test_engine_matches_reference(graph, variant, window, include_roots, predecessors, relations):
+def test_engine_matches_reference(
+    graph, variant, window, include_roots, predecessors, relations, extra_censor
+):
     models, edges = graph
     kw = dict(
         variant=variant,
         window_days=window,
+        censor_days=None if extra_censor is None else window + extra_censor,
         include_roots=include_roots,
         predecessors=predecessors,
         relations=None if relations is None else sorted(relations),

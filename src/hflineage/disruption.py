@@ -72,6 +72,10 @@ from .errors import HflineageError, ParameterError, check_choice
 
 VARIANTS = ("cd", "cd_nok", "ancestral", "sibling")
 PREDECESSORS = ("parents", "ancestors")
+#: The variant the book reports when it shows one: chapter 3 picks the variant that reproduces
+#: most of the paper's stylised facts on the embedded snapshot (ties go to the variant listed
+#: first in :data:`VARIANTS`, the literal index first) and checks this constant against it.
+BOOK_VARIANT = "sibling"
 EDGE_REQUIRED = ("child", "parent", "relation", "parent_in_snapshot", "parent_younger")
 MODEL_REQUIRED = ("model_id", "created_at", "created_at_reliable")
 RESULT_COLUMNS = ("model_id", "n_i", "n_j", "n_k", "mdi", "is_root", "declares_parent")
@@ -350,10 +354,20 @@ class MdiGraph:
         """model → all its descendants (reliable dates only), in time order; and its keys."""
         return self._get("descendants", lambda: self._members(self.ancestors))
 
-    def window(self, window_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-        """Focal positions and their successor windows as position ranges [lo, hi)."""
+    def window(
+        self, window_days: float, censor_days: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+        """Focal positions and their successor windows as position ranges [lo, hi).
+
+        A focal model is censored when ``censor_days`` (default: the window) after its creation
+        passes the snapshot."""
         w = _window_us(window_days)
-        censored = self.reliable & (self.times + w > self.snapshot_us)
+        c = w if censor_days is None else _window_us(censor_days)
+        if c < w:
+            raise ParameterError(
+                f"censor_days ({censor_days}) must be at least window_days ({window_days})"
+            )
+        censored = self.reliable & (self.times + c > self.snapshot_us)
         focal = np.flatnonzero(self.reliable & ~censored)
         t = self.times[focal]
         lo = np.searchsorted(self.times, t, side="right")
@@ -530,6 +544,7 @@ def mdi(
     include_roots: bool = True,
     predecessors: str = "parents",
     graph: MdiGraph | None = None,
+    censor_days: float | None = None,
 ) -> pd.DataFrame:
     """The Model Disruption Index of every focal model with a successor in its window.
 
@@ -539,7 +554,9 @@ def mdi(
     ``declares_parent``.  ``variant`` is one of :data:`VARIANTS`; ``relations`` keeps only edges
     of those relations (None = all); ``predecessors`` ("parents" or "ancestors") sets P(F) for
     the ``ancestral`` variant.  ``graph`` reuses an :class:`MdiGraph` built from the same
-    ``models``, ``edges`` and ``relations``.
+    ``models``, ``edges`` and ``relations``.  ``censor_days`` (default: ``window_days``)
+    censors focal models created less than that many days before the snapshot: set it to the
+    longest window when comparing windows, so that every window scores the same focal models.
 
     ``result.attrs["excluded"]`` counts models with an unreliable date, censored windows, focal
     models without successors, roots dropped, undefined values and scored rows;
@@ -555,6 +572,7 @@ def mdi(
         include_roots=include_roots,
         predecessors=predecessors,
         graph=graph,
+        censor_days=censor_days,
     )
     attrs = dict(out.attrs)
     out = out.drop(columns="variant")
@@ -572,6 +590,7 @@ def mdi_all(
     include_roots: bool = True,
     predecessors: str = "parents",
     graph: MdiGraph | None = None,
+    censor_days: float | None = None,
 ) -> pd.DataFrame:
     """The MDI under several variants at once, sharing the graph, the windows and the components
     (``cd``, ``cd_nok`` and ``sibling`` use the same direct n_i, n_j, n_k).
@@ -590,7 +609,7 @@ def mdi_all(
         raise ParameterError(
             f"graph was built with relations={graph.relations!r}, not {relations!r}"
         )
-    focal, lo, hi, counts = graph.window(window_days)
+    focal, lo, hi, counts = graph.window(window_days, censor_days)
     frames, excluded = [], {}
     direct = None
     for v in variants:
@@ -618,6 +637,7 @@ def mdi_all(
         include_roots,
         predecessors,
     )
+    out.attrs["params"]["censor_days"] = window_days if censor_days is None else censor_days
     return out
 
 
@@ -646,6 +666,7 @@ def mdi_reference(
     include_roots: bool = True,
     predecessors: str = "parents",
     focal_ids: Iterable[str] | None = None,
+    censor_days: float | None = None,
 ) -> pd.DataFrame:
     """The MDI computed literally from the definition with Python sets, one focal model at a
     time.  Slow; it exists to check :func:`mdi` (same arguments, same rows and columns).
@@ -662,6 +683,7 @@ def mdi_reference(
     reliable = dict(zip(ids, models["created_at_reliable"].fillna(False), strict=True))
     known = set(ids)
     window = timedelta(days=window_days)
+    censor = window if censor_days is None else timedelta(days=censor_days)
     snap = snapshot_date(models)
 
     # the MDI graph: usable edges only
@@ -709,13 +731,13 @@ def mdi_reference(
     setup_done = time.perf_counter()
     counts = {"models": len(ids), "unreliable_date": 0, "censored": 0, "focal": 0}
     counts["unreliable_date"] = sum(not reliable[m] for m in ids)
-    counts["censored"] = sum(bool(reliable[m] and when[m] + window > snap) for m in ids)
+    counts["censored"] = sum(bool(reliable[m] and when[m] + censor > snap) for m in ids)
     rows = []
     no_succ = dropped = 0
     candidates = ids if focal_ids is None else [str(x) for x in focal_ids]
     for f in candidates:
         t_f = when[f]
-        if not reliable[f] or t_f + window > snap:
+        if not reliable[f] or t_f + censor > snap:
             continue
         counts["focal"] += 1
         all_anc = ancestral and predecessors == "ancestors"
@@ -927,3 +949,30 @@ def scorecard(
     flags = ["pattern_1", "pattern_2a", "pattern_2b", "pattern_3"]
     out["reproduced"] = out[flags].sum(axis=1).astype(int)
     return out
+
+
+def component_summary(result: pd.DataFrame) -> pd.DataFrame:
+    """Per variant: how often each component is non-zero and its share of all successors.
+
+    ``has_n_i`` etc. are shares of focal models with that component > 0; ``n_i_share`` etc. are
+    the component's share of all (focal, successor) pairs; ``mean_successors`` is the mean of
+    n_i + n_j + n_k.  Under "declares as base model" n_j > 0 needs a successor that declares F
+    *and* F's own base, which Hugging Face cards rarely do: the reason the literal index is
+    almost never negative."""
+    frame = result if "variant" in result.columns else result.assign(variant="mdi")
+    g = frame.groupby("variant", observed=True, sort=False)
+    total = g[["n_i", "n_j", "n_k"]].sum()
+    succ = total.sum(axis=1)
+    out = pd.DataFrame(
+        {
+            "rows": g.size(),
+            "has_n_i": g["n_i"].apply(lambda s: (s > 0).mean()),
+            "has_n_j": g["n_j"].apply(lambda s: (s > 0).mean()),
+            "has_n_k": g["n_k"].apply(lambda s: (s > 0).mean()),
+            "n_i_share": total["n_i"] / succ,
+            "n_j_share": total["n_j"] / succ,
+            "n_k_share": total["n_k"] / succ,
+            "mean_successors": succ / g.size(),
+        }
+    )
+    return out.reset_index()

@@ -1,0 +1,249 @@
+"""Figures and the worked example of the MDI chapters (03, 04): kept out of the notebooks so the
+chapters stay thin.  Every function returns a matplotlib figure with labelled axes."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .disruption import MASS_CATEGORIES
+
+#: Colours of the roles a successor can play for the focal model of the worked example.
+ROLE_COLOURS = {
+    "focal F": "#000000",
+    "P(F)": "#7f7f7f",
+    "n_i": "#0173b2",
+    "n_j": "#de8f05",
+    "n_k": "#d55e00",
+    "not a successor": "#d9d9d9",
+}
+
+#: The worked example: creation day of each model (days after 2024-01-01), declared base models,
+#: and a row (lane) for drawing.  F is the focal model, R its base.
+TOY_MODELS = {
+    # name: (day, lane)
+    "R": (0, 0.0),
+    "F": (10, 1.0),
+    "A": (20, 2.0),
+    "A2": (25, 1.6),
+    "B": (30, 0.5),
+    "C": (40, -0.8),
+    "C2": (45, -1.4),
+    "D": (50, 2.4),
+    "E": (120, 1.0),
+}
+TOY_EDGES = [
+    ("F", "R"),
+    ("A", "F"),
+    ("A2", "F"),
+    ("B", "F"),
+    ("B", "R"),
+    ("C", "R"),
+    ("C2", "R"),
+    ("D", "A"),
+    ("E", "F"),
+]
+
+
+def toy_example() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The worked example of chapter 3 as a models table and an edges table (the shape of
+    :func:`hflineage.lineage.build_edges`); snapshot on day 300, all dates reliable."""
+    day0 = pd.Timestamp("2024-01-01", tz="UTC")
+    models = pd.DataFrame(
+        {
+            "model_id": list(TOY_MODELS),
+            "created_at": [day0 + pd.Timedelta(days=d) for d, _ in TOY_MODELS.values()],
+            "created_at_reliable": True,
+        }
+    )
+    models.attrs["snapshot_date"] = day0 + pd.Timedelta(days=300)
+    edges = pd.DataFrame(TOY_EDGES, columns=["child", "parent"])
+    edges["relation"] = "finetune"
+    edges["parent_in_snapshot"] = True
+    edges["parent_younger"] = False
+    edges["in_cycle"] = False
+    return models, edges
+
+
+def toy_roles(focal: str = "F", window_days: float = 90) -> dict[str, str]:
+    """Role of every model of the worked example for ``focal`` under direct edges."""
+    models, edges = toy_example()
+    day = {m: d for m, (d, _) in TOY_MODELS.items()}
+    parents = edges.groupby("child")["parent"].apply(set).to_dict()
+    preds = parents.get(focal, set())
+    roles = {}
+    for m in models["model_id"]:
+        ps = parents.get(m, set())
+        inside = day[focal] < day[m] <= day[focal] + window_days
+        if m == focal:
+            roles[m] = "focal F"
+        elif m in preds:
+            roles[m] = "P(F)"
+        elif inside and focal in ps:
+            roles[m] = "n_j" if ps & preds else "n_i"
+        elif inside and ps & preds:
+            roles[m] = "n_k"
+        else:
+            roles[m] = "not a successor"
+    return roles
+
+
+def draw_toy(focal: str = "F", window_days: float = 90):
+    """Draw the worked example on a time axis: arrows from each model to its declared base
+    model, colours by role for the focal model, the window shaded."""
+    import networkx as nx
+
+    models, edges = toy_example()
+    graph = nx.DiGraph(list(zip(edges["child"], edges["parent"], strict=True)))
+    pos = {m: (d, lane) for m, (d, lane) in TOY_MODELS.items()}
+    roles = toy_roles(focal, window_days)
+    fig, ax = plt.subplots(figsize=(8.5, 3.8))
+    t0 = TOY_MODELS[focal][0]
+    ax.axvspan(t0, t0 + window_days, color="#0173b2", alpha=0.07, lw=0)
+    ax.text(t0 + window_days / 2, 2.95, f"window ({t0}, {t0 + window_days}] days", ha="center")
+    nx.draw_networkx_edges(
+        graph,
+        pos,
+        ax=ax,
+        arrows=True,
+        arrowstyle="-|>",
+        arrowsize=14,
+        edge_color="0.45",
+        node_size=650,
+    )
+    nx.draw_networkx_nodes(
+        graph, pos, ax=ax, node_size=650, node_color=[ROLE_COLOURS[roles[m]] for m in graph]
+    )
+    nx.draw_networkx_labels(graph, pos, ax=ax, font_color="white", font_size=9, font_weight="bold")
+    for role, colour in ROLE_COLOURS.items():
+        ax.scatter([], [], color=colour, s=80, label=role)
+    ax.legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.set_xlabel("creation time (days after the first model)")
+    ax.set_ylabel("")
+    ax.set_yticks([])
+    ax.set_ylim(-2.0, 3.3)
+    ax.set_xlim(-8, 130)
+    ax.tick_params(left=False, bottom=True, labelbottom=True)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def plot_mass_points(with_roots: pd.DataFrame, without_roots: pd.DataFrame):
+    """Share of focal models in each MDI category (mass points −1, 0, +1, the intervals between,
+    undefined) per variant, with and without roots (tables of :func:`mass_points`)."""
+    import seaborn as sns
+
+    long = pd.concat(
+        [
+            with_roots.assign(roots="with roots"),
+            without_roots.assign(roots="without roots"),
+        ]
+    ).melt(
+        id_vars=["variant", "roots"],
+        value_vars=list(MASS_CATEGORIES),
+        var_name="category",
+        value_name="share",
+    )
+    grid = sns.catplot(
+        long,
+        x="category",
+        y="share",
+        hue="roots",
+        col="variant",
+        col_wrap=2,
+        kind="bar",
+        order=list(MASS_CATEGORIES),
+        height=2.6,
+        aspect=1.6,
+        legend_out=False,
+    )
+    grid.set_axis_labels("MDI value", "share of focal models")
+    grid.set_titles("{col_name}")
+    for ax in grid.axes.flat:
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax.tick_params(axis="x", labelrotation=0, labelsize=8)
+    # the cd_nok panel (second) has its mass at the right: room for the legend on the left
+    sns.move_legend(
+        grid.axes.flat[0], "upper left", bbox_to_anchor=(1.08, 1.0), title="", frameon=False
+    )
+    return grid.figure
+
+
+def plot_components(summary: pd.DataFrame):
+    """Share of focal models with at least one n_i, n_j and n_k successor, per variant (a table
+    of :func:`component_summary`), each bar labelled with its value."""
+    frame = summary.set_index("variant")[["has_n_i", "has_n_j", "has_n_k"]]
+    labels = ["n_i > 0 (builds on F only)", "n_j > 0 (on F and its base)", "n_k > 0 (base only)"]
+    colours = [ROLE_COLOURS["n_i"], ROLE_COLOURS["n_j"], ROLE_COLOURS["n_k"]]
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    y = np.arange(len(frame))
+    height = 0.26
+    for k, (col, label, colour) in enumerate(zip(frame.columns, labels, colours, strict=True)):
+        ys = y + (k - 1) * height
+        ax.barh(ys, frame[col], height=height, color=colour, label=label)
+        for yy, v in zip(ys, frame[col], strict=True):
+            ax.text(v + 0.01, yy, f"{v:.1%}", va="center", fontsize=8)
+    ax.set_yticks(y, frame.index.astype(str))
+    ax.set_xlim(0, 1.12)
+    ax.set_xlabel("share of focal models with a successor")
+    ax.set_ylabel("variant")
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.invert_yaxis()
+    ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8)
+    return fig
+
+
+def plot_window(sensitivity: pd.DataFrame):
+    """Share negative / zero / positive (of defined values) and undefined (of rows) against the
+    window length, one panel per variant (``sensitivity``: :func:`mass_points` rows with a
+    ``window_days`` column)."""
+    measures = {
+        "share_negative": "negative",
+        "share_zero": "zero",
+        "share_positive": "positive",
+        "undefined": "undefined (of rows)",
+    }
+    variants = list(dict.fromkeys(sensitivity["variant"].astype(str)))
+    fig, axes = plt.subplots(1, len(variants), figsize=(3.0 * len(variants), 3.2), sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, v in zip(axes, variants, strict=True):
+        d = sensitivity[sensitivity["variant"].astype(str) == v].sort_values("window_days")
+        for col, label in measures.items():
+            ax.plot(d["window_days"], d[col], marker="o", label=label)
+        ax.set_title(v)
+        ax.set_xlabel("window (days)")
+        ax.set_xticks(sorted(d["window_days"].unique()))
+    axes[0].set_ylabel("share of focal models")
+    axes[0].yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    axes[-1].legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return fig
+
+
+def plot_coefficients(coefs: pd.DataFrame, terms: dict[str, str]):
+    """Coefficient plot: estimate and 95% interval of selected ``terms`` (name → label), one
+    row per term, one colour per variant, one panel per estimator (``coefs`` from
+    :func:`hflineage.disruption_models.fit_all`)."""
+    frame = coefs[coefs["term"].isin(list(terms))].copy()
+    frame["label"] = frame["term"].map(terms)
+    models = list(dict.fromkeys(frame["model"]))
+    variants = list(dict.fromkeys(frame["variant"].astype(str)))
+    labels = list(terms.values())
+    fig, axes = plt.subplots(1, len(models), figsize=(4.0 * len(models), 0.55 * len(labels) + 1.6))
+    axes = np.atleast_1d(axes)
+    offsets = np.linspace(-0.27, 0.27, len(variants)) if len(variants) > 1 else np.zeros(1)
+    for ax, model in zip(axes, models, strict=True):
+        d = frame[frame["model"] == model]
+        for k, v in enumerate(variants):
+            dv = d[d["variant"].astype(str) == v].set_index("label").reindex(labels)
+            y = np.arange(len(labels)) + offsets[k]
+            err = np.vstack([dv["coef"] - dv["ci_low"], dv["ci_high"] - dv["coef"]])
+            ax.errorbar(dv["coef"], y, xerr=err, fmt="o", ms=4, capsize=2, label=v, color=f"C{k}")
+        ax.axvline(0, color="0.4", lw=0.8)
+        ax.set_yticks(np.arange(len(labels)), labels if ax is axes[0] else [""] * len(labels))
+        ax.invert_yaxis()
+        ax.set_title(model)
+        ax.set_xlabel("coefficient (95% CI, clustered by family)")
+    axes[-1].legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5), title="variant")
+    return fig
