@@ -482,6 +482,15 @@ def test_scorecard_on_a_hand_built_result():
     # 3: in-degree is a monotone function of MDI here -> rho = 1
     assert x["spearman_rho"] == pytest.approx(1.0) and x["pattern_3"]
     assert x["reproduced"] == 3
+    # finetunes that are roots of the MDI graph (base outside the snapshot) leave comparison 2b:
+    # flag the 20 large finetunes at -1
+    flagged = result.assign(is_root=False)
+    flagged.loc[(flagged["variant"] == "x") & flagged["model_id"].isin(ids[80:100]), "is_root"] = (
+        True
+    )
+    x2 = scorecard(flagged, cov).set_index("variant").loc["x"]
+    # finetunes now 80 of 80 positive (the 20 flagged ones leave the comparison)
+    assert x2["share_positive_finetune"] == 1.0 and x2["n_finetune"] == 80
     # y: all negative -> pattern 1 only; nothing positive to compare, no rank variation
     assert y["share_negative"] == 1.0 and y["pattern_1"]
     assert not (y["pattern_2a"] or y["pattern_2b"] or y["pattern_3"])

@@ -907,7 +907,9 @@ def scorecard(
       parameters than among smaller models of known size (one-sided two-proportion z-test at
       ``alpha``);
     - **pattern 2b** (P1-finetune): share with MDI > 0 is higher among finetunes than among the
-      other derivations (adapter, quantized, merge; roots excluded), same test;
+      other derivations (adapter, quantized, merge), same test; roots are excluded, and so are
+      models that are roots of the MDI graph (``is_root``: their declared bases are outside the
+      snapshot or younger), whose +1 is mechanical;
     - **pattern 3** (P1-indegree): Spearman correlation of MDI with in-degree is positive, with a
       one-sided p-value below ``alpha``.
 
@@ -934,7 +936,8 @@ def scorecard(
                 pos, known & (params >= large), known & (params < large), alpha, "2a", SIZE_GROUPS
             )
         )
-        derived = deriv != "root"
+        root = d["is_root"].to_numpy(bool) if "is_root" in d.columns else np.zeros(len(d), bool)
+        derived = (deriv != "root") & ~root
         fine = derived & (deriv == "finetune")
         row.update(_compare_shares(pos, fine, derived & ~fine, alpha, "2b", DERIVATION_GROUPS))
         indeg = cov["in_degree"].to_numpy(dtype=float)
