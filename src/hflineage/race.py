@@ -1,0 +1,485 @@
+"""The race to release: a panel of derivative models competing for recognition on one base.
+
+Liu, Kang & Yang (2026) carry Hill & Stein's race-to-the-bottom framework (QJE 2025) from
+scientific projects to Hugging Face.  The mapping used here (DESIGN.md, "Race to release"):
+
+=====================  ===================================  ======================================
+Hill & Stein           on the Hub                           panel column(s)
+=====================  ===================================  ======================================
+project                a base model                         ``base_id``
+competing teams        its direct derivatives (entrants)    ``model_id``
+project potential      base prominence (absorbed by the     ``base_likes``, ``base_downloads``,
+                       base fixed effect)                   ``base_n_derivatives``
+priority               entry order and timing               ``entry_rank``, ``entry_pct``,
+                                                            ``lag_days``, ``early_entrant_*``
+competition            same-base entries just before        ``congestion``
+maturation             time taken before release            ``lag_days``
+quality                what the metadata shows              ``has_datasets``, ``has_license``,
+                                                            ``has_eval``, ``has_paper``,
+                                                            ``has_library``
+kind of entry          declared or inferred relation        ``relation``, ``is_adapter``,
+                                                            ``is_quantized``, ``is_merge``
+entrant prominence     the author's earlier models          ``author_prior_models``,
+                                                            ``same_author_as_base``
+recognition            likes (cumulative) and downloads     ``likes``, ``log_likes``, ``any_like``,
+                       (last ~30 days)                      ``downloads``, ``log_downloads``
+exposure (confound)    age at the snapshot                  ``age_days``, ``log_age``,
+                                                            ``created_month``
+=====================  ===================================  ======================================
+
+Sample rules of :func:`build_panel` (each one is counted in the sample funnel,
+:func:`funnel_table`):
+
+* **edges** come from :func:`hflineage.lineage.build_edges`.  Dropped: unresolved parents and parents
+  not in the snapshot (no creation date, no likes to describe the base), edges whose parent is
+  *younger* than the child (impossible timing: renamed or re-created repositories), and edges in a
+  declaration cycle.
+* **dates**: derivatives with the back-filled 2022-03-02 creation date are dropped, and so are
+  *bases* with that date — their early derivatives are back-filled too, so entry order cannot be
+  known for them.
+* **relations**: ``relations`` restricts which derivative kinds count as entrants at all (e.g. only
+  finetunes; quantized copies are then neither rows nor competitors).
+* **competitor set**: every remaining derivative of a base is an entrant in that base's race and
+  counts in ranks, congestion and ``base_n_derivatives`` — including derivatives that declare
+  several parents (a merge of A and B competes in both races).  Bases with fewer than
+  ``min_derivatives`` entrants are dropped.
+* **rows**: only derivatives that declare exactly **one** parent (counted over all their declared
+  parents, resolved or not) become panel rows.  A multi-parent model's likes cannot be attributed
+  to one race, and repeating it in several bases would duplicate its outcome across clusters.
+* **ties in time**: derivatives created at the same millisecond share the lower rank
+  (``rank(method="min")``: two entrants tied for first both get rank 1), and are not counted in
+  each other's congestion (congestion counts entries *strictly before*).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .data import RELATIONS, explode_lists, snapshot_date
+from .errors import HflineageError, ParameterError, check_choice
+
+#: Columns of the edges frame the panel needs (contract of :func:`hflineage.lineage.build_edges`).
+EDGE_COLUMNS = (
+    "child",
+    "parent",
+    "resolution",
+    "relation",
+    "parent_in_snapshot",
+    "parent_younger",
+    "in_cycle",
+)
+
+#: Tags read as quality signals; ``eval-results`` does not occur in the 2024-07-11 listing but is
+#: what newer Hub snapshots use, so both count.
+EVAL_TAGS = ("model-index", "eval-results")
+
+PANEL_COLUMNS = (
+    "base_id",
+    "model_id",
+    "relation",
+    "relation_source",
+    "created_at",
+    "created_month",
+    "entry_rank",
+    "entry_pct",
+    "lag_days",
+    "early_entrant_7d",
+    "early_entrant_30d",
+    "congestion",
+    "age_days",
+    "base_created_at",
+    "base_likes",
+    "base_downloads",
+    "base_n_derivatives",
+    "has_datasets",
+    "has_license",
+    "has_eval",
+    "has_paper",
+    "has_library",
+    "library",
+    "is_adapter",
+    "is_quantized",
+    "is_merge",
+    "author",
+    "author_prior_models",
+    "same_author_as_base",
+    "likes",
+    "log_likes",
+    "any_like",
+    "downloads",
+    "log_downloads",
+    "log_entry_rank",
+    "log_congestion",
+    "log_lag",
+    "log_age",
+    "log_author_prior",
+)
+
+_DAY_MS = 86_400_000
+
+
+def _epoch_ms(times: pd.Series) -> np.ndarray:
+    """Milliseconds since the epoch (UTC) of a datetime Series (the listing's resolution)."""
+    return times.dt.tz_convert("UTC").dt.as_unit("ms").astype("int64").to_numpy()
+
+
+def check_relations(relations: Sequence[str] | str | None) -> tuple[str, ...] | None:
+    """Validate a ``relations`` choice: None (all) or a non-empty subset of :data:`RELATIONS`."""
+    if relations is None:
+        return None
+    if isinstance(relations, str):
+        relations = (relations,)
+    relations = tuple(relations)
+    if not relations:
+        raise ParameterError(
+            "relations is empty; expected None (all) or some of: " + ", ".join(RELATIONS)
+        )
+    for rel in relations:
+        check_choice("relations", rel, RELATIONS)
+    return relations
+
+
+def _check_edges(edges: pd.DataFrame) -> None:
+    missing = [c for c in EDGE_COLUMNS if c not in edges.columns]
+    if missing:
+        raise HflineageError(
+            f"edges frame: missing column {missing[0]!r}; expected the columns of "
+            f"hflineage.lineage.build_edges ({', '.join(EDGE_COLUMNS)})"
+        )
+
+
+class _Funnel:
+    """Counts edges, derivatives and bases left after each sample rule."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def add(self, step: str, frame: pd.DataFrame, child: str = "child", base: str = "parent"):
+        prev = self.rows[-1]["edges"] if self.rows else len(frame)
+        self.rows.append(
+            {
+                "step": step,
+                "edges": len(frame),
+                "derivatives": int(frame[child].nunique()),
+                "bases": int(frame[base].nunique()),
+                "dropped": prev - len(frame),
+            }
+        )
+
+
+def race_keys(base_code: np.ndarray, t_ms: np.ndarray, pad_ms: int) -> tuple[np.ndarray, int]:
+    """One sortable int64 key per entrant: ``base_code * span + t`` (time relative to the first).
+
+    ``span`` exceeds the time range plus ``pad_ms``, so ``key - pad_ms`` never reaches into the
+    previous base: searching a sorted key array then answers per-base time-window questions for
+    every entrant at once.
+    """
+    t_rel = t_ms - t_ms.min() if t_ms.size else t_ms
+    span = int(t_rel.max() if t_rel.size else 0) + int(pad_ms) + 1
+    if base_code.size and int(base_code.max()) + 1 > np.iinfo(np.int64).max // span:
+        raise HflineageError(
+            "race panel: too many bases for one int64 time key; use fewer bases or a shorter period"
+        )
+    return base_code.astype(np.int64) * span + t_rel, span
+
+
+def entry_counts(
+    base_code: np.ndarray, t_ms: np.ndarray, window_days: float
+) -> dict[str, np.ndarray]:
+    """Per entrant: ``rank`` (1 = first; ties share the lower rank), ``n`` (entrants of its base)
+    and ``congestion`` (entrants of the same base created in ``[t - window, t)``)."""
+    window_ms = int(round(window_days * _DAY_MS))
+    key, span = race_keys(base_code, t_ms, window_ms)
+    sorted_key = np.sort(key)
+    start_key = base_code.astype(np.int64) * span
+    first = np.searchsorted(sorted_key, start_key, side="left")
+    end = np.searchsorted(sorted_key, start_key + span, side="left")
+    before = np.searchsorted(sorted_key, key, side="left")
+    window_lo = np.searchsorted(sorted_key, key - window_ms, side="left")
+    return {
+        "rank": before - first + 1,
+        "n": end - first,
+        "congestion": before - window_lo,
+    }
+
+
+def _tag_flags(tags: pd.Series) -> pd.DataFrame:
+    """Quality flags from the tags of each row (vectorised over the exploded tags)."""
+    long = explode_lists(tags)
+    value = pd.Series(long["value"], dtype="string")
+    rows = long["row"].to_numpy()
+    n = len(tags)
+    out = {}
+    for name, hit in {
+        "has_datasets": value.str.startswith("dataset:"),
+        "has_license": value.str.startswith("license:"),
+        "has_eval": value.isin(EVAL_TAGS),
+        "has_paper": value.str.startswith("arxiv:"),
+    }.items():
+        flag = np.zeros(n, dtype=bool)
+        flag[rows[hit.fillna(False).to_numpy(bool)]] = True
+        out[name] = flag
+    return pd.DataFrame(out)
+
+
+def author_prior_models(models: pd.DataFrame) -> pd.Series:
+    """Per model: how many models its author had created *strictly before* it (0 for the first;
+    models without an owner prefix get 0).  Vectorised with a grouped rank on ``created_at``.
+
+    Back-filled dates (2022-03-02) are kept: the true dates are earlier still, so those models are
+    correctly counted as earlier than any model with a reliable date.
+    """
+    author = models["author"]
+    prior = (
+        models.assign(_t=_epoch_ms(models["created_at"]))
+        .groupby(author.astype("object"), dropna=True)["_t"]
+        .rank(method="min")
+        .sub(1)
+    )
+    return prior.reindex(models.index).fillna(0).astype("int64")
+
+
+def build_panel(
+    models: pd.DataFrame,
+    edges: pd.DataFrame,
+    *,
+    min_derivatives: int = 10,
+    congestion_days: float = 30,
+    relations: Sequence[str] | str | None = None,
+) -> pd.DataFrame:
+    """The race panel: one row per direct, single-parent derivative of a base model that has at
+    least ``min_derivatives`` entrants (sample rules in the module docstring).
+
+    Priority is the derivative's ``entry_rank`` among its base's entrants (1 = first) and its
+    within-base percentile ``entry_pct`` (0 = first, 1 = last), ``lag_days`` since the base was
+    created and ``early_entrant_7d``/``_30d``; competition is ``congestion``, the entrants of the
+    same base created in the ``congestion_days`` before it; exposure is ``age_days`` at the
+    snapshot (:func:`hflineage.data.snapshot_date`).  Quality proxies, the author's prominence,
+    the base's prominence and the recognition outcomes follow; ``log_*`` columns are the
+    regressors used by :func:`hflineage.race_models.estimate` (``log_entry_rank = log(rank)``,
+    the others ``log1p``).  The sample funnel is in ``panel.attrs["funnel"]`` (see
+    :func:`funnel_table`).
+    """
+    _check_edges(edges)
+    if int(min_derivatives) != min_derivatives or min_derivatives < 2:
+        raise ParameterError(
+            f"min_derivatives={min_derivatives!r}; expected an integer >= 2 (a race needs two "
+            "entrants)"
+        )
+    if not congestion_days > 0:
+        raise ParameterError(f"congestion_days={congestion_days!r}; expected a positive number")
+    relations = check_relations(relations)
+    snap = snapshot_date(models)
+
+    ids = pd.Index(models["model_id"].astype(str))
+    funnel = _Funnel()
+    e = edges.loc[:, [c for c in (*EDGE_COLUMNS, "relation_source") if c in edges.columns]]
+    e = e[e["child"].astype(str) != e["parent"].astype(str)]
+    # Number of parents each child declares (all edges, resolved or not): decides row eligibility.
+    n_declared = e.groupby("child").size()
+    funnel.add("declared parent edges (self-loops dropped)", e)
+
+    e = e[(e["resolution"] != "unresolved") & e["parent_in_snapshot"].astype(bool)]
+    funnel.add("parent resolved to a model in the snapshot", e)
+    e = e[~e["parent_younger"].astype(bool)]
+    funnel.add("parent created before the child", e)
+    e = e[~e["in_cycle"].astype(bool)]
+    funnel.add("not in a declaration cycle", e)
+
+    crow = ids.get_indexer(e["child"].astype(str))
+    prow = ids.get_indexer(e["parent"].astype(str))
+    if (crow < 0).any():
+        bad = e["child"].to_numpy()[crow < 0][0]
+        raise HflineageError(
+            f"edges frame: child {bad!r} is not in the models table; expected edges built from "
+            "the same snapshot"
+        )
+    reliable = models["created_at_reliable"].to_numpy(bool)
+    keep = reliable[crow]
+    e, crow, prow = e[keep], crow[keep], prow[keep]
+    funnel.add("derivative has a reliable creation date", e)
+    keep = reliable[prow]
+    e, crow, prow = e[keep], crow[keep], prow[keep]
+    funnel.add("base has a reliable creation date", e)
+    if relations is not None:
+        keep = e["relation"].isin(relations).to_numpy(bool)
+        e, crow, prow = e[keep], crow[keep], prow[keep]
+        funnel.add(f"relation in {', '.join(relations)}", e)
+
+    t_ms = _epoch_ms(models["created_at"])
+    base_code, _ = pd.factorize(e["parent"].astype(str))
+    counts = entry_counts(base_code, t_ms[crow], congestion_days)
+    keep = counts["n"] >= min_derivatives
+    e, crow, prow = e[keep], crow[keep], prow[keep]
+    counts = {k: v[keep] for k, v in counts.items()}
+    funnel.add(f"base has at least {min_derivatives} entrants (competitor set)", e)
+
+    single = n_declared.reindex(e["child"].to_numpy()).to_numpy() == 1
+    e, crow, prow = e[single], crow[single], prow[single]
+    counts = {k: v[single] for k, v in counts.items()}
+    funnel.add("derivative declares a single parent (panel rows)", e)
+
+    created = models["created_at"].iloc[crow].reset_index(drop=True)
+    base_created = models["created_at"].iloc[prow].reset_index(drop=True)
+    lag_days = (t_ms[crow] - t_ms[prow]) / _DAY_MS
+    age_days = (snap - created).dt.total_seconds().to_numpy() / 86_400
+    rank = counts["rank"].astype(np.int64)
+    n = counts["n"].astype(np.int64)
+    likes = models["likes"].to_numpy()[crow]
+    downloads = models["downloads"].to_numpy()[crow]
+    author = models["author"].iloc[crow].reset_index(drop=True)
+    base_author = models["author"].iloc[prow].reset_index(drop=True)
+    prior = author_prior_models(models).to_numpy()[crow]
+    flags = _tag_flags(models["tags"].iloc[crow].reset_index(drop=True))
+    library = models["library_name"].iloc[crow].astype("object").fillna("(none)")
+    relation_source = (
+        e["relation_source"].to_numpy()
+        if "relation_source" in e.columns
+        else np.full(len(e), None, dtype=object)
+    )
+    panel = pd.DataFrame(
+        {
+            "base_id": e["parent"].astype(str).to_numpy(),
+            "model_id": e["child"].astype(str).to_numpy(),
+            "relation": e["relation"].astype("object").to_numpy(),
+            "relation_source": relation_source,
+            "created_at": created,
+            "created_month": created.dt.strftime("%Y-%m"),
+            "entry_rank": rank,
+            "entry_pct": (rank - 1) / (n - 1),
+            "lag_days": lag_days,
+            "early_entrant_7d": lag_days <= 7,
+            "early_entrant_30d": lag_days <= 30,
+            "congestion": counts["congestion"].astype(np.int64),
+            "age_days": age_days,
+            "base_created_at": base_created,
+            "base_likes": models["likes"].to_numpy()[prow],
+            "base_downloads": models["downloads"].to_numpy()[prow],
+            "base_n_derivatives": n,
+            **{c: flags[c].to_numpy() for c in flags.columns},
+            "has_library": (library != "(none)").to_numpy(bool),
+            "library": library.to_numpy(),
+            "is_adapter": (e["relation"] == "adapter").to_numpy(bool),
+            "is_quantized": (e["relation"] == "quantized").to_numpy(bool),
+            "is_merge": (e["relation"] == "merge").to_numpy(bool),
+            "author": author.astype("object").to_numpy(),
+            "author_prior_models": prior,
+            "same_author_as_base": (author == base_author).fillna(False).to_numpy(bool),
+            "likes": likes,
+            "log_likes": np.log1p(likes),
+            "any_like": (likes > 0).astype(np.int64),
+            "downloads": downloads,
+            "log_downloads": np.log1p(downloads),
+            "log_entry_rank": np.log(rank),
+            "log_congestion": np.log1p(counts["congestion"]),
+            "log_lag": np.log1p(lag_days),
+            "log_age": np.log1p(age_days),
+            "log_author_prior": np.log1p(prior),
+        }
+    )
+    panel = panel.sort_values(["base_id", "entry_rank", "model_id"], ignore_index=True)
+    panel.attrs = {
+        "snapshot_date": snap.isoformat(),
+        "min_derivatives": int(min_derivatives),
+        "congestion_days": float(congestion_days),
+        "relations": list(relations) if relations else None,
+        "funnel": funnel.rows,
+    }
+    return panel
+
+
+def funnel_table(panel: pd.DataFrame) -> pd.DataFrame:
+    """The sample funnel of a panel: edges, derivatives and bases left after each rule, and how
+    many edges each rule dropped."""
+    rows = panel.attrs.get("funnel")
+    if not rows:
+        raise HflineageError("panel has no funnel in attrs; build it with race.build_panel")
+    return pd.DataFrame(rows)
+
+
+def fixed_horizon(panel: pd.DataFrame, min_age_days: float = 180) -> pd.DataFrame:
+    """The derivatives at least ``min_age_days`` old at the snapshot.
+
+    Cumulative likes grow with time on the Hub; restricting to models that have all had at least
+    this long equalises exposure to a first order (likes of a model half a year old are mostly
+    collected).  Ranks and congestion keep their values from the full race.
+    """
+    if not min_age_days >= 0:
+        raise ParameterError(f"min_age_days={min_age_days!r}; expected a number >= 0")
+    out = panel[panel["age_days"] >= min_age_days].reset_index(drop=True)
+    out.attrs = {**panel.attrs, "min_age_days": float(min_age_days)}
+    return out
+
+
+def entry_concentration(panel: pd.DataFrame) -> dict[str, float]:
+    """How concentrated derivative entry is across bases and in time (claim P2-entry).
+
+    Returns the share of entrants that go to the top 10% of bases, the Spearman correlation of
+    base likes with the number of entrants, and the median share of a base's entrants that arrive
+    in its first 30 days.
+    """
+    bases = panel.groupby("base_id").agg(
+        n=("base_n_derivatives", "first"),
+        likes=("base_likes", "first"),
+        early=("early_entrant_30d", "mean"),
+    )
+    n = bases["n"].to_numpy(float)
+    top = np.sort(n)[::-1][: max(1, int(np.ceil(0.1 * n.size)))]
+    return {
+        "n_bases": int(len(bases)),
+        "top10_share_entrants": float(top.sum() / n.sum()),
+        "spearman_likes_entrants": float(
+            bases["likes"].rank().corr(bases["n"].rank()) if len(bases) > 1 else np.nan
+        ),
+        "median_share_first_30d": float(bases["early"].median()),
+    }
+
+
+def binscatter(
+    panel: pd.DataFrame, x: str, y: str, *, bins: int = 20, absorb: str | None = "base_id"
+) -> pd.DataFrame:
+    """Binned scatter of ``y`` against ``x`` within ``absorb`` groups (Stepner's binscatter).
+
+    Both variables are demeaned within the group and the overall means added back, so the points
+    show the within-base relation on the original scale; ``x`` is cut into ``bins`` quantile bins
+    (fewer when ``x`` has fewer distinct values).  Returns one row per bin: ``x``, ``y`` (means),
+    ``n``.
+    """
+    for col in (x, y, absorb):
+        if col is not None and col not in panel.columns:
+            raise ParameterError(
+                f"binscatter: no column {col!r} in the panel; expected one of "
+                + ", ".join(panel.columns)
+            )
+    xv = panel[x].to_numpy(float)
+    yv = panel[y].to_numpy(float)
+    if absorb is not None:
+        g = panel[absorb]
+        xv = xv - panel[x].astype(float).groupby(g).transform("mean").to_numpy() + xv.mean()
+        yv = yv - panel[y].astype(float).groupby(g).transform("mean").to_numpy() + yv.mean()
+    codes = pd.qcut(pd.Series(xv).rank(method="first"), bins, labels=False)
+    frame = pd.DataFrame({"bin": codes.to_numpy(), "x": xv, "y": yv})
+    return (
+        frame.groupby("bin")
+        .agg(x=("x", "mean"), y=("y", "mean"), n=("y", "size"))
+        .reset_index(drop=True)
+    )
+
+
+def permuted_ranks(panel: pd.DataFrame, draws: int = 100, seed: int = 0) -> np.ndarray:
+    """``draws`` placebo entry ranks (n × draws): each base's observed ranks reassigned to its
+    entrants in a random order (seeded).  Ties and the number of entrants per base are kept; only
+    *who* came first is scrambled, so any real priority effect is destroyed."""
+    rng = np.random.default_rng(seed)
+    base, _ = pd.factorize(panel["base_id"])
+    rank = panel["entry_rank"].to_numpy()
+    order_true = np.lexsort((rank, base))
+    sorted_rank = rank[order_true]
+    out = np.empty((len(panel), draws), dtype=np.int64)
+    for d in range(draws):  # loop over draws, not models: each draw is one vectorised sort
+        order = np.lexsort((rng.random(len(panel)), base))
+        out[order, d] = sorted_rank
+    return out

@@ -1,0 +1,329 @@
+"""The race panel and regressions, checked against values worked out by hand and by independent
+routes (statsmodels with dummy variables; a known data-generating process; pyfixest itself for
+the matrix-form placebo)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_models
+
+from hflineage import race
+from hflineage import race_models as rm
+from hflineage.errors import HflineageError, ParameterError
+
+DAY = 86_400
+
+
+def _models() -> pd.DataFrame:
+    rows = [
+        # the race on org/base (created 2024-01-01 00:00)
+        {"id": "org/base", "createdAt": "2024-01-01T00:00:00Z", "likes": 50, "downloads": 1000},
+        {"id": "a/early", "createdAt": "2023-12-01T00:00:00Z"},  # a's first model, no parent
+        {
+            "id": "a/d1",
+            "createdAt": "2024-01-02T00:00:00Z",
+            "likes": 5,
+            "downloads": 7,
+            "library_name": "transformers",
+            "tags": ["dataset:squad", "license:mit", "arxiv:2401.00001"],
+        },
+        {"id": "b/d2", "createdAt": "2024-01-05T00:00:00Z"},
+        {"id": "c/d3", "createdAt": "2024-01-05T00:00:00Z", "likes": 2},  # same time as b/d2
+        {"id": "m/merge", "createdAt": "2024-01-20T00:00:00Z", "likes": 9},  # two parents
+        {"id": "a/d4", "createdAt": "2024-02-10T00:00:00Z", "likes": 1, "tags": ["model-index"]},
+        {"id": "org/d5", "createdAt": "2024-03-20T00:00:00Z", "likes": 10},  # base's own author
+        {"id": "org/other", "createdAt": "2024-01-01T00:00:00Z"},
+        # a small race (2 entrants) and a base with a back-filled date
+        {"id": "org/small", "createdAt": "2024-01-01T00:00:00Z"},
+        {"id": "s/1", "createdAt": "2024-02-01T00:00:00Z"},
+        {"id": "s/2", "createdAt": "2024-02-02T00:00:00Z"},
+        {"id": "legacy-base", "createdAt": "2022-03-02T23:29:04Z"},
+        {"id": "l/1", "createdAt": "2024-02-01T00:00:00Z"},
+        {"id": "l/2", "createdAt": "2024-02-02T00:00:00Z"},
+        {"id": "l/3", "createdAt": "2024-02-03T00:00:00Z"},
+        # edges that must be dropped
+        {"id": "x/u", "createdAt": "2024-02-01T00:00:00Z"},  # unresolved parent
+        {"id": "y/young", "createdAt": "2023-06-01T00:00:00Z"},  # older than its base
+        {"id": "q/late", "createdAt": "2024-06-30T12:00:00Z"},  # fixes the snapshot date
+    ]
+    return make_models(rows)
+
+
+def _edge(child, parent, relation="finetune", **flags):
+    row = {
+        "child": child,
+        "parent": parent,
+        "declared": parent,
+        "resolution": "exact",
+        "relation": relation,
+        "relation_source": "inferred",
+        "phase": "tag",
+        "parent_in_snapshot": True,
+        "parent_younger": False,
+        "in_cycle": False,
+    }
+    row.update(flags)
+    return row
+
+
+def _edges() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            _edge("a/d1", "org/base"),
+            _edge("b/d2", "org/base"),
+            _edge("c/d3", "org/base"),
+            _edge("a/d4", "org/base", "adapter"),
+            _edge("org/d5", "org/base"),
+            _edge("m/merge", "org/base", "merge"),
+            _edge("m/merge", "org/other", "merge"),
+            _edge("s/1", "org/small"),
+            _edge("s/2", "org/small"),
+            _edge("l/1", "legacy-base"),
+            _edge("l/2", "legacy-base"),
+            _edge("l/3", "legacy-base"),
+            _edge("x/u", "ghost/model", resolution="unresolved", parent_in_snapshot=False),
+            _edge("y/young", "org/base", parent_younger=True),
+        ]
+    )
+
+
+@pytest.fixture
+def panel() -> pd.DataFrame:
+    return race.build_panel(_models(), _edges(), min_derivatives=3, congestion_days=30)
+
+
+def test_panel_rows_ranks_lags_by_hand(panel):
+    # Entrants of org/base: d1 (01-02), d2 and d3 (01-05, tied), merge (01-20), d4 (02-10),
+    # d5 (03-20) -> n = 6.  Ranks with ties sharing the lower rank: 1, 2, 2, 4, 5, 6.  The merge
+    # declares two parents: it competes (counts in ranks) but is not a row.
+    assert panel["model_id"].tolist() == ["a/d1", "b/d2", "c/d3", "a/d4", "org/d5"]
+    assert set(panel["base_id"]) == {"org/base"}
+    assert panel["entry_rank"].tolist() == [1, 2, 2, 5, 6]
+    assert panel["base_n_derivatives"].tolist() == [6] * 5
+    # percentile (rank - 1) / (n - 1)
+    assert panel["entry_pct"].tolist() == pytest.approx([0, 0.2, 0.2, 0.8, 1.0])
+    # days since 2024-01-01: 1, 4, 4, 40 (Jan 31 + Feb 9), 79 (31 + 29 + 19; 2024 is a leap year)
+    assert panel["lag_days"].tolist() == pytest.approx([1, 4, 4, 40, 79])
+    assert panel["early_entrant_7d"].tolist() == [True, True, True, False, False]
+    assert panel["early_entrant_30d"].tolist() == [True, True, True, False, False]
+    assert panel["created_month"].tolist() == ["2024-01"] * 3 + ["2024-02", "2024-03"]
+
+
+def test_panel_congestion_by_hand(panel):
+    # Entries of the same base in [t - 30 days, t), strictly before (a tie is not congestion):
+    # d1: none; d2: d1; d3: d1 (d2 is simultaneous); d4 (02-10): window starts 01-11 -> merge
+    # (01-20) only; d5 (03-20): window starts 02-19 -> none (d4 is 39 days earlier).
+    assert panel["congestion"].tolist() == [0, 1, 1, 1, 0]
+    assert panel["log_congestion"].tolist() == pytest.approx(np.log1p([0, 1, 1, 1, 0]))
+    wide = race.build_panel(_models(), _edges(), min_derivatives=3, congestion_days=60)
+    # 60 days: d4 sees d1, d2, d3, merge (all after 2023-12-12); d5 (window from 01-20) sees
+    # merge (01-20 00:00, the window's first instant) and d4.
+    assert wide["congestion"].tolist() == [0, 1, 1, 4, 2]
+
+
+def test_panel_age_controls_outcomes_by_hand(panel):
+    # Snapshot: end of the day of the last creation time, 2024-06-30 23:59:59.  d1 was created
+    # 2024-01-02 00:00: 29 + 29 + 31 + 30 + 31 + 30 = 180 days before June 30, plus 86,399 s.
+    assert panel["age_days"].iloc[0] == pytest.approx(180 + 86_399 / DAY)
+    assert panel["log_age"].iloc[0] == pytest.approx(np.log1p(180 + 86_399 / DAY))
+    # author a: a/early (2023-12-01) before d1; a/early and d1 before d4.  Author org: org/base,
+    # org/other and org/small (all 2024-01-01) before org/d5.
+    assert panel["author_prior_models"].tolist() == [1, 0, 0, 2, 3]
+    assert panel["same_author_as_base"].tolist() == [False, False, False, False, True]
+    assert panel["has_datasets"].tolist() == [True, False, False, False, False]
+    assert panel["has_license"].tolist() == [True, False, False, False, False]
+    assert panel["has_paper"].tolist() == [True, False, False, False, False]
+    assert panel["has_eval"].tolist() == [False, False, False, True, False]
+    assert panel["has_library"].tolist() == [True, False, False, False, False]
+    assert panel["is_adapter"].tolist() == [False, False, False, True, False]
+    assert panel["likes"].tolist() == [5, 0, 2, 1, 10]
+    assert panel["log_likes"].tolist() == pytest.approx(np.log1p([5, 0, 2, 1, 10]))
+    assert panel["any_like"].tolist() == [1, 0, 1, 1, 1]
+    assert panel["downloads"].tolist() == [7, 0, 0, 0, 0]
+    assert panel["base_likes"].tolist() == [50] * 5
+    assert panel["base_downloads"].tolist() == [1000] * 5
+    assert panel["log_entry_rank"].tolist() == pytest.approx(np.log([1, 2, 2, 5, 6]))
+
+
+def test_funnel_counts_each_rule(panel):
+    funnel = race.funnel_table(panel)
+    # 14 edges; - unresolved (x/u) = 13; - parent younger (y/young) = 12; no cycle; no back-filled
+    # derivative; - the legacy base's 3 = 9; - org/small (2) and org/other (1) below 3 entrants
+    # = 6 (org/base); - the merge's edge to org/base (two declared parents) = 5 rows.
+    assert funnel["edges"].tolist() == [14, 13, 12, 12, 12, 9, 6, 5]
+    assert funnel["dropped"].tolist() == [0, 1, 1, 0, 0, 3, 3, 1]
+    assert funnel["bases"].tolist()[-1] == 1
+
+
+def test_relations_restrict_the_competitor_set():
+    out = race.build_panel(_models(), _edges(), min_derivatives=3, relations=["finetune"])
+    # Only finetunes compete: d1, d2, d3, d5 (the adapter d4 and the merge are out).
+    assert out["model_id"].tolist() == ["a/d1", "b/d2", "c/d3", "org/d5"]
+    assert out["entry_rank"].tolist() == [1, 2, 2, 4]
+    assert out["congestion"].tolist() == [0, 1, 1, 0]
+    # with min_derivatives=5 no base is left
+    assert race.build_panel(_models(), _edges(), min_derivatives=5, relations="finetune").empty
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ParameterError, match="relations.*finetune"):
+        race.build_panel(_models(), _edges(), relations=["finetuned"])
+    with pytest.raises(ParameterError, match="min_derivatives"):
+        race.build_panel(_models(), _edges(), min_derivatives=1)
+    with pytest.raises(HflineageError, match="missing column 'in_cycle'"):
+        race.build_panel(_models(), _edges().drop(columns="in_cycle"))
+    with pytest.raises(ParameterError, match="spec.*priority_exposure"):
+        rm.estimate(pd.DataFrame(), spec="nope")
+    with pytest.raises(ParameterError, match="outcome.*log_likes"):
+        rm.estimate(pd.DataFrame(), outcome="stars")
+
+
+def test_binscatter_within_base_by_hand():
+    # Two bases; within each, y rises by 2 per unit of x; base b is shifted up by 10 in both.
+    frame = pd.DataFrame(
+        {
+            "base_id": ["a"] * 4 + ["b"] * 4,
+            "x": [0, 1, 2, 3, 10, 11, 12, 13],
+            "y": [0, 2, 4, 6, 30, 32, 34, 36],
+        }
+    )
+    out = race.binscatter(frame, "x", "y", bins=4)
+    # demeaned x: -1.5, -0.5, 0.5, 1.5 in each base, + overall mean 6.5; y: -3,-1,1,3 + 18
+    assert out["x"].tolist() == pytest.approx([5.0, 6.0, 7.0, 8.0])
+    assert out["y"].tolist() == pytest.approx([15.0, 17.0, 19.0, 21.0])
+    assert out["n"].tolist() == [2, 2, 2, 2]
+
+
+def test_permuted_ranks_shuffle_within_base_only():
+    frame = pd.DataFrame({"base_id": list("aaaabbb"), "entry_rank": [1, 2, 2, 4, 1, 2, 3]})
+    ranks = race.permuted_ranks(frame, draws=50, seed=1)
+    assert ranks.shape == (7, 50)
+    for d in range(50):
+        assert sorted(ranks[:4, d]) == [1, 2, 2, 4]
+        assert sorted(ranks[4:, d]) == [1, 2, 3]
+    assert (ranks[:4] != frame["entry_rank"].to_numpy()[:4, None]).any()
+    # seeded
+    assert (race.permuted_ranks(frame, draws=50, seed=1) == ranks).all()
+
+
+# --------------------------------------------------------------------------------------------
+# regressions
+# --------------------------------------------------------------------------------------------
+def _simulated(n_bases=120, per_base=40, seed=0, beta_rank=-0.3, beta_cong=-0.2, poisson=False):
+    """A panel with known effects: y = a_b + t_m + beta_rank*log rank + beta_cong*log(1+cong)
+    (+ 0.1 log age) + noise, with base effects correlated with the regressors."""
+    rng = np.random.default_rng(seed)
+    base = np.repeat(np.arange(n_bases), per_base)
+    rank = np.tile(np.arange(1, per_base + 1), n_bases)
+    month = rng.integers(0, 12, base.size)
+    a = rng.normal(0, 1, n_bases)
+    cong = rng.poisson(np.exp(1 + 0.5 * a[base]))
+    age = rng.uniform(10, 400, base.size)
+    x1, x2 = np.log(rank), np.log1p(cong)
+    eta = a[base] + 0.05 * month + beta_rank * x1 + beta_cong * x2 + 0.1 * np.log1p(age)
+    frame = pd.DataFrame(
+        {
+            "base_id": [f"b{i}" for i in base],
+            "created_month": [f"2024-{m + 1:02d}" for m in month],
+            "log_entry_rank": x1,
+            "entry_rank": rank,
+            "log_congestion": x2,
+            "log_age": np.log1p(age),
+        }
+    )
+    if poisson:
+        frame["likes"] = rng.poisson(np.exp(eta - 1.0))
+    else:
+        frame["log_likes"] = eta + rng.normal(0, 0.5, base.size)
+    return frame
+
+
+def test_ols_recovers_known_effects():
+    frame = _simulated()
+    tidy = rm.estimate(frame, "both_exposure", "log_likes").set_index("term")
+    assert tidy.loc["log_entry_rank", "estimate"] == pytest.approx(-0.3, abs=0.03)
+    assert tidy.loc["log_congestion", "estimate"] == pytest.approx(-0.2, abs=0.03)
+    assert tidy.loc["log_age", "estimate"] == pytest.approx(0.1, abs=0.03)
+    assert tidy["n_obs"].iloc[0] == 120 * 40
+    assert tidy["n_clusters"].iloc[0] == 120
+    assert 0 < tidy["r2_within"].iloc[0] < 1
+    assert set(tidy["spec"]) == {"both_exposure"} and set(tidy["estimator"]) == {"ols"}
+
+
+def test_ppml_recovers_known_effects():
+    frame = _simulated(n_bases=200, per_base=50, seed=3, poisson=True)
+    tidy = rm.estimate(frame, "both_exposure", "likes").set_index("term")
+    assert tidy.loc["log_entry_rank", "estimate"] == pytest.approx(-0.3, abs=0.05)
+    assert tidy.loc["log_congestion", "estimate"] == pytest.approx(-0.2, abs=0.05)
+    assert tidy["estimator"].iloc[0] == "ppml"
+    assert np.isnan(tidy["r2_within"].iloc[0])
+
+
+def test_ols_agrees_with_statsmodels_dummies():
+    """statsmodels OLS with base and month dummies gives the same coefficients; its raw
+    cluster-robust sandwich times fixest's CRV1 factor gives the same standard errors.
+
+    fixest's factor is G/(G-1) * (N-1)/(N-df_k).  With ``k_fixef="nonnested"`` the base fixed
+    effect, nested in the base cluster, does not count, the second fixed effect counts its levels
+    minus the one absorbed by the first: df_k = k + (G_b + G_m - 1) - G_b + 1 = k + G_m.
+    """
+    import statsmodels.formula.api as smf
+
+    frame = _simulated(n_bases=25, per_base=12, seed=7)
+    ours = rm.estimate(frame, "both", "log_likes").set_index("term")
+    sm = smf.ols(
+        "log_likes ~ log_entry_rank + log_congestion + C(base_id) + C(created_month)", frame
+    ).fit(
+        cov_type="cluster",
+        cov_kwds={"groups": pd.factorize(frame["base_id"])[0], "use_correction": False},
+    )
+    n, k, g_b, g_m = len(frame), 2, 25, frame["created_month"].nunique()
+    factor = g_b / (g_b - 1) * (n - 1) / (n - (k + g_m))
+    for term in ("log_entry_rank", "log_congestion"):
+        assert ours.loc[term, "estimate"] == pytest.approx(sm.params[term], rel=1e-8)
+        assert ours.loc[term, "std_error"] == pytest.approx(
+            np.sqrt(factor) * sm.bse[term], rel=1e-6
+        )
+
+
+def test_placebo_matrix_route_matches_pyfixest():
+    frame = _simulated(n_bases=40, per_base=15, seed=11)
+    # identity "permutation": the placebo machinery must reproduce the real estimate
+    real = rm.estimate(frame, "priority_exposure", "log_likes").set_index("term")
+    same = rm.placebo(frame, ranks=frame[["entry_rank"]].to_numpy())
+    assert same["estimate"].iloc[0] == pytest.approx(real.loc["log_entry_rank", "estimate"])
+    assert same["std_error"].iloc[0] == pytest.approx(real.loc["log_entry_rank", "std_error"])
+    # one shuffled draw, re-estimated by pyfixest on the shuffled data
+    ranks = race.permuted_ranks(frame, draws=3, seed=5)
+    draws = rm.placebo(frame, ranks=ranks)
+    shuffled = frame.assign(entry_rank=ranks[:, 2], log_entry_rank=np.log(ranks[:, 2]))
+    ref = rm.estimate(shuffled, "priority_exposure", "log_likes").set_index("term")
+    assert draws["estimate"].iloc[2] == pytest.approx(ref.loc["log_entry_rank", "estimate"])
+    assert draws["std_error"].iloc[2] == pytest.approx(ref.loc["log_entry_rank", "std_error"])
+
+
+def test_placebo_collapses_toward_zero():
+    frame = _simulated(n_bases=60, per_base=20, seed=2)
+    draws = rm.placebo(frame, draws=100, seed=0)
+    # true effect -0.3; shuffled order carries none (mean within a few sampling sds of 0)
+    assert abs(draws["estimate"].mean()) < 3 * draws["estimate"].std() / np.sqrt(100) + 0.01
+    assert draws["estimate"].abs().max() < 0.15
+
+
+def test_regression_table_layout():
+    frame = _simulated(n_bases=30, per_base=10, seed=4)
+    tidy = pd.concat(
+        [rm.estimate(frame, s, "log_likes") for s in ("priority", "priority_exposure")]
+    )
+    table = rm.regression_table(
+        tidy, [("priority", "log_likes"), ("priority_exposure", "log_likes")], terms=[rm.PRIORITY]
+    )
+    assert table.columns.tolist() == ["", "(1)", "(2)"]
+    assert table.iloc[0, 0] == rm.LABELS[rm.PRIORITY]
+    assert table.iloc[1, 1].startswith("(") and table.iloc[1, 0] == ""
+    labels = table[""].tolist()
+    assert table.loc[labels.index("Exposure control"), ["(1)", "(2)"]].tolist() == ["No", "Yes"]
+    assert table.loc[labels.index("Observations"), "(1)"] == "300"
+    assert table.loc[labels.index("Clusters (bases)"), "(1)"] == "30"
