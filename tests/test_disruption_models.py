@@ -100,6 +100,24 @@ def test_logit_with_a_constant_outcome_is_reported_not_estimable():
     assert info["dropped_separation"] == 4
 
 
+def test_lpm_where_only_roots_are_disruptive_is_not_estimable():
+    # the ancestral variant's situation: MDI > 0 exactly for roots
+    frame = pd.DataFrame(
+        {
+            "log10_params": [9.0, 9.5, 10.0, 10.5, 9.2],
+            "derivation": ["finetune", "adapter", "merge", "root", "root"],
+            "log_in_degree": [0.0, 1.0, 0.0, 2.0, 1.0],
+            "pipeline": ["none"] * 5,
+            "year": [2023] * 5,
+            "family": [0, 0, 1, 2, 3],
+            "mdi": [-0.5, -1.0, 0.0, 1.0, 1.0],
+            "disruptive": [0, 0, 0, 1, 1],
+        }
+    )
+    table, info = M.fit_one(frame, "lpm")
+    assert table.empty and "non-root" in info["note"]
+
+
 def test_claim_checks_follow_the_stated_rules():
     rows = []
     for model, size, fine in (
@@ -115,6 +133,8 @@ def test_claim_checks_follow_the_stated_rules():
     assert got.loc["logit", "P1-size"] and got.loc["logit", "P1-finetune"]
     # lpm: the same signs at p = 0.2: neither holds
     assert not got.loc["lpm", "P1-size"] and not got.loc["lpm", "P1-finetune"]
-    # one derivation positive: finetune claim fails
+    assert got.loc["logit", "finetune_beats"] == 3 and got.loc["lpm", "finetune_beats"] == 0
+    # one derivation positive: finetune claim fails, two of three still beaten
     coefs.loc[coefs["term"] == M.OTHER_DERIVATIONS[0], "coef"] = 0.5
-    assert not M.claim_checks(coefs).set_index("model").loc["logit", "P1-finetune"]
+    again = M.claim_checks(coefs).set_index("model").loc["logit"]
+    assert not again["P1-finetune"] and again["finetune_beats"] == 2

@@ -230,7 +230,9 @@ def plot_coefficients(coefs: pd.DataFrame, terms: dict[str, str]):
     models = list(dict.fromkeys(frame["model"]))
     variants = list(dict.fromkeys(frame["variant"].astype(str)))
     labels = list(terms.values())
-    fig, axes = plt.subplots(1, len(models), figsize=(4.0 * len(models), 0.55 * len(labels) + 1.6))
+    fig, axes = plt.subplots(
+        1, len(models), figsize=(3.6 * len(models) + 2.5, 0.6 * len(labels) + 1.8), sharey=True
+    )
     axes = np.atleast_1d(axes)
     offsets = np.linspace(-0.27, 0.27, len(variants)) if len(variants) > 1 else np.zeros(1)
     for ax, model in zip(axes, models, strict=True):
@@ -241,9 +243,15 @@ def plot_coefficients(coefs: pd.DataFrame, terms: dict[str, str]):
             err = np.vstack([dv["coef"] - dv["ci_low"], dv["ci_high"] - dv["coef"]])
             ax.errorbar(dv["coef"], y, xerr=err, fmt="o", ms=4, capsize=2, label=v, color=f"C{k}")
         ax.axvline(0, color="0.4", lw=0.8)
-        ax.set_yticks(np.arange(len(labels)), labels if ax is axes[0] else [""] * len(labels))
-        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        for sep in np.arange(len(labels) - 1) + 0.5:
+            ax.axhline(sep, color="0.85", lw=0.6)
         ax.set_title(model)
-        ax.set_xlabel("coefficient (95% CI, clustered by family)")
+        ax.set_xlabel("coefficient")
+    axes[0].set_yticks(np.arange(len(labels)), labels)
+    axes[0].set_ylim(len(labels) - 0.5, -0.5)
+    fig.supxlabel(
+        "estimate with 95% interval (standard errors clustered by lineage family)", y=0.06
+    )
     axes[-1].legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5), title="variant")
     return fig
