@@ -327,3 +327,35 @@ def test_regression_table_layout():
     assert table.loc[labels.index("Exposure control"), ["(1)", "(2)"]].tolist() == ["No", "Yes"]
     assert table.loc[labels.index("Observations"), "(1)"] == "300"
     assert table.loc[labels.index("Clusters (bases)"), "(1)"] == "30"
+
+
+def test_base_entry_and_concentration_by_hand():
+    bases = race.base_entry(_models(), _edges()).set_index("model_id")
+    # org/base: d1, d2, d3, d4, d5, merge (y/young is older than its base: excluded) -> 6;
+    # org/other 1 (the merge), org/small 2, legacy-base 3 (its own date does not matter here).
+    assert bases["n_derivatives"].to_dict() == {
+        **dict.fromkeys(bases.index, 0),
+        "org/base": 6,
+        "org/other": 1,
+        "org/small": 2,
+        "legacy-base": 3,
+    }
+    facts = race.entry_concentration(bases.reset_index(), top_share=0.25)
+    # 4 bases with children, top 25% = 1 base (org/base): 6 of 12 derivatives.  Top 25% of the
+    # 19 models by likes = 5 models: org/base (50 likes, 6 derivatives), org/d5, m/merge, a/d1,
+    # c/d3 (no derivatives) -> 6 of 12.
+    assert facts["top_bases_share"] == pytest.approx(0.5)
+    assert facts["top_liked_share"] == pytest.approx(0.5)
+    # Spearman among the 4: like ranks (4, 2, 2, 2), derivative ranks (4, 1, 2, 3):
+    # centred (1.5, -.5, -.5, -.5) and (1.5, -1.5, -.5, .5): cov 3, var 3 and 5 -> 3/sqrt(15)
+    assert facts["spearman_likes_derivatives"] == pytest.approx(3 / np.sqrt(15))
+
+
+def test_sign_verdict():
+    rows = pd.DataFrame({"estimate": [-0.1, -0.2], "p_value": [0.01, 0.001]})
+    assert rm.sign_verdict(rows) == "reproduced"
+    rows.loc[1, "estimate"] = 0.2
+    assert rm.sign_verdict(rows) == "partly reproduced"
+    rows.loc[0, "p_value"] = 0.2
+    assert rm.sign_verdict(rows) == "not reproduced"
+    assert rm.sign_verdict(rows.iloc[:0]) == "not reproduced"

@@ -61,6 +61,33 @@ import pandas as pd
 from .data import RELATIONS, explode_lists, snapshot_date
 from .errors import HflineageError, ParameterError, check_choice
 
+#: Hill & Stein's constructs, their reading on the Hub, and the panel columns that carry them.
+MAPPING = (
+    ("project", "a base model", "base_id"),
+    ("competing teams", "its direct derivatives (entrants)", "model_id"),
+    (
+        "project potential",
+        "base prominence (absorbed by the base fixed effect)",
+        "base_likes, base_downloads, base_n_derivatives",
+    ),
+    ("priority", "entry order and timing", "entry_rank, entry_pct, early_entrant_7d/30d"),
+    ("competition", "same-base entries just before", "congestion"),
+    ("maturation", "time between the base's release and entry", "lag_days"),
+    (
+        "quality",
+        "what the metadata shows",
+        "has_datasets, has_license, has_eval, has_paper, has_library",
+    ),
+    ("kind of output", "declared or inferred relation", "is_adapter, is_quantized, is_merge"),
+    ("team prominence", "the author's earlier models", "author_prior_models, same_author_as_base"),
+    (
+        "recognition",
+        "likes (cumulative) and downloads (last ~30 days)",
+        "likes, log_likes, any_like, downloads, log_downloads",
+    ),
+    ("(confound) exposure", "age at the snapshot", "age_days, log_age, created_month"),
+)
+
 #: Columns of the edges frame the panel needs (contract of :func:`hflineage.lineage.build_edges`).
 EDGE_COLUMNS = (
     "child",
@@ -414,27 +441,61 @@ def fixed_horizon(panel: pd.DataFrame, min_age_days: float = 180) -> pd.DataFram
     return out
 
 
-def entry_concentration(panel: pd.DataFrame) -> dict[str, float]:
-    """How concentrated derivative entry is across bases and in time (claim P2-entry).
-
-    Returns the share of entrants that go to the top 10% of bases, the Spearman correlation of
-    base likes with the number of entrants, and the median share of a base's entrants that arrive
-    in its first 30 days.
-    """
-    bases = panel.groupby("base_id").agg(
-        n=("base_n_derivatives", "first"),
-        likes=("base_likes", "first"),
-        early=("early_entrant_30d", "mean"),
+def base_entry(models: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
+    """Every model of the snapshot as a potential base: its ``likes`` and ``downloads`` and its
+    number of direct derivatives ``n_derivatives`` (resolved, time-consistent, non-cyclic edges
+    whose child has a reliable date).  ``created_reliable`` flags the base's own date."""
+    _check_edges(edges)
+    ok = (
+        (edges["resolution"] != "unresolved")
+        & edges["parent_in_snapshot"].astype(bool)
+        & ~edges["parent_younger"].astype(bool)
+        & ~edges["in_cycle"].astype(bool)
     )
-    n = bases["n"].to_numpy(float)
-    top = np.sort(n)[::-1][: max(1, int(np.ceil(0.1 * n.size)))]
+    e = edges[ok]
+    ids = pd.Index(models["model_id"].astype(str))
+    crow = ids.get_indexer(e["child"].astype(str))
+    prow = ids.get_indexer(e["parent"].astype(str))
+    keep = (crow >= 0) & (prow >= 0)
+    keep[keep] = models["created_at_reliable"].to_numpy(bool)[crow[keep]]
+    counts = np.bincount(prow[keep], minlength=len(models))
+    return pd.DataFrame(
+        {
+            "model_id": models["model_id"].to_numpy(),
+            "likes": models["likes"].to_numpy(),
+            "downloads": models["downloads"].to_numpy(),
+            "n_derivatives": counts,
+            "created_reliable": models["created_at_reliable"].to_numpy(bool),
+        }
+    )
+
+
+def entry_concentration(bases: pd.DataFrame, top_share: float = 0.01) -> dict[str, float]:
+    """How concentrated derivative entry is on prominent bases (claim P2-entry), from
+    :func:`base_entry`.
+
+    ``top_bases_share``: share of all derivatives that go to the top ``top_share`` of bases (among
+    models with at least one derivative); ``top_liked_share``: share of all derivatives that go to
+    the ``top_share`` most-liked models of the snapshot; ``spearman_likes_derivatives``: rank
+    correlation of a base's likes with its number of derivatives (models with at least one).
+    Likes are cumulative at the snapshot, so part of this association runs from derivatives to
+    likes, not only the other way.
+    """
+    n = bases["n_derivatives"].to_numpy(float)
+    total = n.sum()
+    with_children = bases[bases["n_derivatives"] > 0]
+    k_bases = max(1, int(np.ceil(top_share * len(with_children))))
+    top_bases = np.sort(with_children["n_derivatives"].to_numpy(float))[::-1][:k_bases].sum()
+    k_liked = max(1, int(np.ceil(top_share * len(bases))))
+    liked = bases.sort_values("likes", ascending=False, kind="stable").head(k_liked)
     return {
-        "n_bases": int(len(bases)),
-        "top10_share_entrants": float(top.sum() / n.sum()),
-        "spearman_likes_entrants": float(
-            bases["likes"].rank().corr(bases["n"].rank()) if len(bases) > 1 else np.nan
+        "n_bases": int(len(with_children)),
+        "n_derivatives": int(total),
+        "top_bases_share": float(top_bases / total) if total else np.nan,
+        "top_liked_share": float(liked["n_derivatives"].sum() / total) if total else np.nan,
+        "spearman_likes_derivatives": float(
+            with_children["likes"].rank().corr(with_children["n_derivatives"].rank())
         ),
-        "median_share_first_30d": float(bases["early"].median()),
     }
 
 

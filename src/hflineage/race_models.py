@@ -437,3 +437,16 @@ def placebo(
     ssc = (n_g / (n_g - 1)) * ((n - 1) / (n - df_k))
     se = np.sqrt(ssc * (scores**2).sum(axis=0)) / sxx
     return pd.DataFrame({"draw": np.arange(xd.shape[1]), "estimate": beta, "std_error": se})
+
+
+def sign_verdict(rows: pd.DataFrame, alpha: float = 0.05) -> str:
+    """Verdict on "X is associated with *weaker* recognition" from tidy rows of one term across
+    several (spec, outcome) models: ``reproduced`` when every estimate is negative with
+    p < ``alpha``, ``partly reproduced`` when at least one is, ``not reproduced`` otherwise (also
+    when there are no rows)."""
+    hit = (rows["estimate"] < 0) & (rows["p_value"] < alpha)
+    if len(rows) and hit.all():
+        return "reproduced"
+    if hit.any():
+        return "partly reproduced"
+    return "not reproduced"
