@@ -409,6 +409,46 @@ def test_merge_numbers_collects_chapters_and_claims(tmp_path):
         merge_numbers(tmp_path, ["01_a"])
 
 
+def test_lint_names_what_readers_would_see(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    png = {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}
+    cells = [
+        new_markdown_cell("# 9. Lint"),
+        new_code_cell("a = 1", metadata={"tags": ["parameters"]}),
+        new_code_cell("a = 2", metadata={"tags": ["injected-parameters"]}),
+        new_code_cell(
+            "ch.figure(fig, 'x')",
+            metadata={"mystnb": {"figure": {"name": "fig-x"}}},
+            outputs=[
+                new_output("execute_result", png, execution_count=3),
+                new_output("display_data", png),
+            ],
+        ),
+        new_code_cell(
+            "ch.number('n', 5)",
+            metadata={"tags": ["hide-input"]},
+            outputs=[new_output("execute_result", {"text/plain": "5"}, execution_count=4)],
+        ),
+        new_code_cell(
+            "ch.number('m', 6)",
+            metadata={"tags": ["remove-cell"]},
+            outputs=[new_output("execute_result", {"text/plain": "6"}, execution_count=5)],
+        ),
+        new_code_cell("slow()", outputs=[new_output("stream", name="stderr", text="100%|###|\n")]),
+    ]
+    path = tmp_path / "09_lint.ipynb"
+    nbformat.write(new_notebook(cells=cells), path)
+    assert pipeline.lint_notebook(path) == [
+        "09_lint cell 2 (fig-x) shows 2 images: close the figure after saving it (plt.close(fig)) "
+        "so it is displayed once",
+        "09_lint cell 3 ends in a bare value shown to readers (5): assign it or end the line "
+        "with ';'",
+        "09_lint cell 5 writes to stderr: 100%|###|",
+    ]
+
+
 # --- execution -----------------------------------------------------------------------------------
 
 
@@ -459,6 +499,7 @@ def test_run_injects_parameters_and_writes_numbers_and_manifest(project):
     assert manifest["python"].count(".") == 2
     assert manifest["packages"]["papermill"] and manifest["packages"]["hflineage"]
     assert manifest["started"] <= manifest["finished"]
+    assert nb["lint"] == []
 
 
 def test_failure_names_notebook_and_cell_and_keeps_partial(project):

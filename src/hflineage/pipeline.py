@@ -599,6 +599,50 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
 
 
+def lint_notebook(path: Path) -> list[str]:
+    """What a reader of the rendered chapter would see that the author likely did not mean.
+
+    One line each (cells numbered as in :class:`NotebookError`): a figure cell (``mystnb.figure.name``) with several images (the figure was
+    shown twice: returned *and* left open for the inline backend; the book then fails with
+    "Duplicate explicit target name"), a visible cell that ends in a bare value (a stray
+    ``np.float64(...)`` under the text), output on stderr, and error outputs.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    name = Path(path).stem
+    out = []
+    for k, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        i = _source_cell(nb, k)
+        tags = cell.get("metadata", {}).get("tags") or []
+        if "remove-cell" in tags or "remove-output" in tags or "injected-parameters" in tags:
+            continue
+        outputs = cell.get("outputs") or []
+        label = ((cell.get("metadata", {}).get("mystnb") or {}).get("figure") or {}).get("name")
+        images = sum(1 for o in outputs if any(k.startswith("image/") for k in o.get("data", {})))
+        if label and images > 1:
+            out.append(
+                f"{name} cell {i} ({label}) shows {images} images: close the figure after saving "
+                "it (plt.close(fig)) so it is displayed once"
+            )
+        for o in outputs:
+            data = o.get("data", {})
+            if o.get("output_type") == "execute_result" and set(data) == {"text/plain"}:
+                value = data["text/plain"].splitlines()[0][:40] if data["text/plain"] else ""
+                out.append(
+                    f"{name} cell {i} ends in a bare value shown to readers ({value}): "
+                    "assign it or end the line with ';'"
+                )
+            elif o.get("output_type") == "stream" and o.get("name") == "stderr":
+                first = _strip_ansi(o.get("text", "")).strip().splitlines()
+                out.append(f"{name} cell {i} writes to stderr: {first[0][:60] if first else ''}")
+            elif o.get("output_type") == "error":
+                out.append(f"{name} cell {i} shows an error: {o.get('ename')}")
+    return out
+
+
 def merge_numbers(results_dir: Path, chapters: list[str] | None = None) -> dict[str, Any]:
     """Merge ``numbers/*.json`` (one per chapter, written by :class:`hflineage.report.Chapter`).
 
@@ -742,8 +786,12 @@ def run(
             "executed": _display(out, root),
             "parameters": params,
         }
+        lint = lint_notebook(out) if out.exists() and status == "ok" else []
+        runs[name]["lint"] = lint
         if progress:
             bar.write(f"  {name}: {status} in {seconds:.1f} s")
+            for line in lint:
+                bar.write(f"    check: {line}")
         if failure:
             break
     bar.close()
