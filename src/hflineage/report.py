@@ -121,8 +121,12 @@ class Chapter:
         )
 
     # -- figures and tables ------------------------------------------------------------------
-    def figure(self, fig: Any, key: str, source_note: str | None = None) -> Any:
-        """Stamp the data source under the figure, save ``figures/<key>.png``, return ``fig``."""
+    def figure(self, fig: Any, key: str, source_note: str | None = None) -> None:
+        """Stamp the data source under the figure and save ``figures/<key>.png``.
+
+        Returns nothing: the notebook shows the open figure once at the end of the cell (returning
+        it would show it twice and duplicate the cell's figure label).
+        """
         note = source_note or self.data_label
         if note:
             fig.text(
@@ -133,7 +137,6 @@ class Chapter:
         out.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(out) as tmp:
             fig.savefig(tmp, format="png", bbox_inches="tight")
-        return fig
 
     def table(self, frame: pd.DataFrame, key: str, caption: str = "", index: bool = False) -> Any:
         """Write ``tables/<key>.csv`` and ``.html``; return a styled view for display."""
