@@ -46,47 +46,113 @@ def binscatter_grid(
     return fig
 
 
-def coefficient_plot(tidy: pd.DataFrame, terms: tuple[str, ...], specs: list[str], outcome: str):
-    """Point estimates and 95% confidence intervals of ``terms`` across ``specs`` for one
-    outcome: one row per term, one marker per specification."""
-    sub = tidy[(tidy["outcome"] == outcome) & tidy["term"].isin(terms) & tidy["spec"].isin(specs)]
-    fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.55 * len(terms) * len(specs)))
-    y = 0.0
-    ticks, labels = [], []
-    for term in terms:
-        for k, spec in enumerate(specs):
-            row = sub[(sub["term"] == term) & (sub["spec"] == spec)]
+#: Rows of the coefficient plot: a label and, per term, the specification that estimates it.
+LADDER = (
+    (
+        "alone · base FE only",
+        {"log_entry_rank": "priority_naive", "log_congestion": "congestion_naive"},
+    ),
+    ("alone · + month FE", {"log_entry_rank": "priority", "log_congestion": "congestion"}),
+    (
+        "alone · + log age",
+        {"log_entry_rank": "priority_exposure", "log_congestion": "congestion_exposure"},
+    ),
+    ("together · base FE only", {"log_entry_rank": "both_naive", "log_congestion": "both_naive"}),
+    ("together · + month FE", {"log_entry_rank": "both", "log_congestion": "both"}),
+    (
+        "together · + log age",
+        {"log_entry_rank": "both_exposure", "log_congestion": "both_exposure"},
+    ),
+    ("together + controls", {"log_entry_rank": "baseline", "log_congestion": "baseline"}),
+    (
+        "+ controls + log age",
+        {"log_entry_rank": "baseline_exposure", "log_congestion": "baseline_exposure"},
+    ),
+)
+
+
+def coefficient_plot(
+    tidy: pd.DataFrame,
+    outcome: str = "log_likes",
+    terms: tuple[str, ...] = ("log_entry_rank", "log_congestion"),
+    ladder=LADDER,
+):
+    """Point estimates and 95% confidence intervals (clustered by base) of each term in its own
+    panel, down a ladder of specifications (:data:`LADDER`): alone or together, with no time
+    control, the creation-month fixed effect, the log-age exposure control, and the controls."""
+    fig, axes = plt.subplots(
+        1,
+        len(terms),
+        figsize=(5.0 * len(terms), 0.8 + 0.42 * len(ladder)),
+        sharey=True,
+        squeeze=False,
+    )
+    for ax, term in zip(axes[0], terms, strict=True):
+        for i, (_, specs) in enumerate(ladder):
+            row = tidy[
+                (tidy["outcome"] == outcome)
+                & (tidy["term"] == term)
+                & (tidy["spec"] == specs.get(term))
+            ]
             if row.empty:
                 continue
             r = row.iloc[0]
             ax.errorbar(
                 r["estimate"],
-                y,
+                i,
                 xerr=[[r["estimate"] - r["conf_low"]], [r["conf_high"] - r["estimate"]]],
                 fmt="o",
-                color=f"C{k}",
+                color="C0" if i < 3 else "C1" if i < 6 else "C2",
                 capsize=3,
-                label=spec if term == terms[0] else None,
             )
-            ticks.append(y)
-            labels.append(f"{LABELS.get(term, term)} · {spec}")
-            y -= 1
-        y -= 0.6
-    ax.axvline(0, color="0.3", lw=0.8)
-    ax.set_yticks(ticks, labels)
-    ax.set_xlabel(f"coefficient on {outcome} (95% CI, clustered by base)")
+        ax.axvline(0, color="0.3", lw=0.8)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+        ax.set_title(LABELS.get(term, term), fontsize=10)
+        ax.set_xlabel(f"coefficient on {outcome} (95% CI)")
+    axes[0, 0].set_yticks(range(len(ladder)), [label for label, _ in ladder])
+    axes[0, 0].invert_yaxis()
     return fig
 
 
 def placebo_plot(draws: pd.DataFrame, actual: float, actual_se: float):
-    """Histogram of placebo priority coefficients (entry order shuffled within base) with the
-    actual estimate and its 95% interval marked."""
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    ax.hist(draws["estimate"], bins=30, color="C0", alpha=0.8, label="shuffled entry order")
-    ax.axvline(actual, color="C3", lw=2, label="actual order")
-    ax.axvspan(actual - 1.96 * actual_se, actual + 1.96 * actual_se, color="C3", alpha=0.15)
-    ax.axvline(0, color="0.3", lw=0.8)
-    ax.set_xlabel("coefficient on log entry rank (log likes, base and month FE, log age)")
-    ax.set_ylabel("placebo draws")
-    ax.legend(frameon=False)
+    """Placebo priority coefficients (entry order shuffled within base). Left: their histogram,
+    zoomed in; right: the same draws beside the actual estimate and its 95% interval."""
+    fig, (zoom, full) = plt.subplots(1, 2, figsize=(10, 3.6), width_ratios=(1, 1.4))
+    est = draws["estimate"].to_numpy()
+    zoom.hist(est, bins=25, color="C0", edgecolor="white")
+    zoom.axvline(0, color="0.3", lw=0.8)
+    zoom.set_xlabel("placebo coefficient (zoomed in)")
+    zoom.set_ylabel("placebo draws")
+    full.hist(est, bins=25, color="C0", label="shuffled entry order")
+    full.axvline(actual, color="C3", lw=2, label="actual order (95% CI shaded)")
+    full.axvspan(actual - 1.96 * actual_se, actual + 1.96 * actual_se, color="C3", alpha=0.15)
+    full.axvline(0, color="0.3", lw=0.8)
+    full.set_xlabel("coefficient on log entry rank")
+    full.set_ylabel("placebo draws")
+    full.legend(frameon=False, loc="upper center")
+    return fig
+
+
+def entry_plot(bases: pd.DataFrame, panel: pd.DataFrame, max_weeks: int = 52):
+    """Left: a base's likes against its number of derivatives (models with at least one
+    derivative; log scales, hexagonal bins). Right: when entrants arrive, in weeks since their
+    base's release (panel derivatives), as a share of all entrants."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.9))
+    sub = bases[bases["n_derivatives"] > 0]
+    hb = left.hexbin(
+        np.log10(sub["n_derivatives"]),
+        np.log10(sub["likes"] + 1),
+        gridsize=30,
+        bins="log",
+        cmap="Blues",
+        mincnt=1,
+    )
+    fig.colorbar(hb, ax=left, label="bases per cell")
+    left.set_xlabel("derivatives of the base (log10)")
+    left.set_ylabel("likes of the base (log10 of 1 + likes)")
+    weeks = np.floor(panel["lag_days"].to_numpy() / 7).astype(int)
+    share = np.bincount(np.minimum(weeks, max_weeks), minlength=max_weeks + 1) / len(panel)
+    right.bar(np.arange(max_weeks + 1), share, width=0.9, color="C1")
+    right.set_xlabel(f"weeks since the base's release (last bar: {max_weeks} or more)")
+    right.set_ylabel("share of entrants")
     return fig

@@ -324,6 +324,8 @@ def regression_table(
     headers = list(headers) if headers else [f"({i + 1})" for i in range(len(columns))]
     if terms is None:
         terms = list(dict.fromkeys(tidy["term"]))
+    shown = tidy[tidy[["spec", "outcome"]].apply(tuple, axis=1).isin([tuple(c) for c in columns])]
+    terms = [t for t in terms if t in set(shown["term"])]  # e.g. a control never identified
     body: dict[str, list[str]] = {}
     footer: dict[str, list[str]] = {
         k: []
@@ -450,3 +452,42 @@ def sign_verdict(rows: pd.DataFrame, alpha: float = 0.05) -> str:
     if hit.any():
         return "partly reproduced"
     return "not reproduced"
+
+
+def coefficient(tidy: pd.DataFrame, spec: str, outcome: str, term: str = PRIORITY) -> pd.Series:
+    """One row of a tidy frame (``estimate``, ``std_error``, ``p_value``, ...); NaNs when the
+    model does not have the term (e.g. a control left out as unidentified)."""
+    row = tidy[(tidy["spec"] == spec) & (tidy["outcome"] == outcome) & (tidy["term"] == term)]
+    if row.empty:
+        return pd.Series(
+            {"estimate": np.nan, "std_error": np.nan, "p_value": np.nan, "n_obs": np.nan}
+        )
+    return row.iloc[0]
+
+
+def _cell(row: pd.Series, digits: int = 3) -> str:
+    if pd.isna(row["estimate"]):
+        return "–"
+    return f"{row['estimate']:.{digits}f}{_stars(row['p_value'])} ({row['std_error']:.{digits}f})"
+
+
+def comparison_table(
+    rows: Sequence[tuple[str, pd.DataFrame, str]],
+    outcomes: Sequence[str],
+    terms: Sequence[str] = (PRIORITY, CONGESTION),
+) -> pd.DataFrame:
+    """A compact table of the same coefficients under different samples or specifications:
+    ``rows`` are (label, tidy frame, spec); one line per (label, outcome), one column per term
+    ("estimate*** (s.e.)"), and N."""
+    out = []
+    for label, tidy, spec in rows:
+        for outcome in outcomes:
+            line = {"specification": label, "outcome": outcome}
+            n = np.nan
+            for term in terms:
+                r = coefficient(tidy, spec, outcome, term)
+                line[LABELS.get(term, term)] = _cell(r)
+                n = r["n_obs"] if pd.isna(n) else n
+            line["N"] = "–" if pd.isna(n) else f"{int(n):,}"
+            out.append(line)
+    return pd.DataFrame(out)
