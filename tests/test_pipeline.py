@@ -548,3 +548,23 @@ def test_stage_book_refuses_a_chapter_edited_since_its_run(project, monkeypatch)
         "notebooks/01_tiny.md changed since it was last run under other; "
         "run `hflineage run --profile other --only 01_tiny` first"
     )
+
+
+def test_profile_lock_makes_a_second_command_wait(tmp_path, capsys):
+    import threading
+    import time
+
+    order: list[str] = []
+
+    def second() -> None:
+        with pipeline.profile_lock(tmp_path, "ci"):
+            order.append("second")
+
+    with pipeline.profile_lock(tmp_path, "ci"):
+        worker = threading.Thread(target=second)
+        worker.start()
+        time.sleep(0.5)
+        order.append("first done")
+    worker.join(timeout=10)
+    assert order == ["first done", "second"]
+    assert "waiting: another hflineage command holds _build/.lock-ci" in capsys.readouterr().err

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import datetime as dt
 import glob
 import hashlib
@@ -37,6 +38,7 @@ import subprocess
 import sys
 import time
 import tokenize
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -717,6 +719,33 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
+@contextlib.contextmanager
+def profile_lock(root: Path, name: str) -> Iterator[None]:
+    """Hold ``_build/.lock-<name>`` (a profile, or ``html`` for the rendered book) so that two
+    commands in one working tree (two terminals, or a test beside a build) do not write the same
+    executed notebooks, results or HTML at once; the second waits and says so."""
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no lock
+        yield
+        return
+    path = root / "_build" / f".lock-{name}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(
+                f"waiting: another hflineage command holds _build/.lock-{name} in this tree",
+                file=sys.stderr,
+            )
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run(
     profile: str,
     *,
@@ -733,9 +762,22 @@ def run(
     numbers stay in ``numbers.json``); ``overrides`` are ``-p`` values (see
     :func:`plan_parameters`).  A failing notebook stops the run with :class:`NotebookError`.
     """
+    root = Path(root or REPO_ROOT).resolve()
+    load_profile(profile, root)  # an unknown profile fails before waiting for a lock
+    with profile_lock(root, profile):
+        return _run(profile, only, overrides, root, progress, cell_progress)
+
+
+def _run(
+    profile: str,
+    only: list[str] | None,
+    overrides: dict[str, Any] | None,
+    root: Path,
+    progress: bool,
+    cell_progress: bool,
+) -> Path:
     from tqdm.auto import tqdm
 
-    root = Path(root or REPO_ROOT).resolve()
     prof = load_profile(profile, root)
     notebooks = find_notebooks(root, only)
     plan = plan_parameters(prof, notebooks, overrides)
@@ -887,6 +929,12 @@ def render(
     """Build ``_build/html`` from the executed notebooks of ``profile`` with ``jupyter-book``,
     warnings as errors (``-W``), ``-n`` (nitpicky) and ``--keep-going`` (list every warning)."""
     root = Path(root or REPO_ROOT).resolve()
+    load_profile(profile, root)
+    with profile_lock(root, profile), profile_lock(root, "html"):
+        return _render(profile, root, nitpicky=nitpicky, keep_going=keep_going, quiet=quiet)
+
+
+def _render(profile: str, root: Path, *, nitpicky: bool, keep_going: bool, quiet: bool) -> Path:
     src = stage_book(profile, root)
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(src)]
