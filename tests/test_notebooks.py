@@ -12,7 +12,7 @@ import json
 import pytest
 
 from hflineage import bookpages, pipeline
-from hflineage.data import REPO_ROOT
+from hflineage.data import REPO_ROOT, load_snapshot
 from hflineage.report import CLAIM_STATUSES
 
 pytestmark = pytest.mark.notebooks
@@ -22,6 +22,23 @@ GOLDEN: dict[str, dict[str, object]] = {
     "01_data": {
         "snapshot_day": "2024-07-11",  # the slice keeps the embedded listing's date
         "n_models": 5175,  # the five ci families (roots + all descendants)
+        "n_backfilled": 2,  # bert-base-cased and one legacy child carry 2022-03-02 23:29
+    },
+    "02_lineage": {
+        "n_families": 5,  # one weakly connected family per ci root
+        "largest_family_root": "google-bert/bert-base-cased",
+        "max_in_degree": 1470,
+    },
+    "03_mdi": {
+        "mdi_window_days": 90,
+        "mdi_focal": 3069,
+        "mdi_censored": 2104,  # focal models whose 90-day window passes 2024-07-11
+        "mdi_unreliable_date": 2,
+    },
+    "05_race": {
+        "race_n_bases": 5,
+        "race_n_rows": 3528,
+        "race_placebo_draws": 200,
     },
 }
 
@@ -61,7 +78,17 @@ def test_ci_run_numbers_and_book():
         assert claim_id in known, claim_id
         assert all(v["status"] in CLAIM_STATUSES for v in verdicts), claim_id
     _check_golden(numbers["numbers"])
-    assert "ci slice" in numbers["numbers"]["01_data"]["data_label"]["value"]
+    data = numbers["numbers"]["01_data"]
+    assert "ci slice" in data["data_label"]["value"]
+
+    # independent route: the slice file itself, read without the chapters
+    slice_path = REPO_ROOT / manifest["data"][0]["path"]
+    models = load_snapshot(slice_path)
+    assert len(models) == data["n_models"]["value"]
+    assert int(models["declared_parents"].list.len().sum()) == data["n_declared_pairs"]["value"]
+    assert int((~models["created_at_reliable"]).sum()) == data["n_backfilled"]["value"]
+    roots = set(manifest["slice"]["roots"])
+    assert roots <= set(models["model_id"])
 
     index = pipeline.render("ci", quiet=True)
     assert index.exists()
