@@ -84,7 +84,10 @@ def test_status_page_shows_verdicts_with_links(claims):
     assert "{numref}`fig-size`" in row
     # an unknown label falls back to the chapter, with the label as text
     assert r"{doc}`/notebooks/06_robust` (tab-missing)" in row
-    assert "**In this build:** 1 not reproduced, 1 not testable, 11 not yet assessed, " in page
+    assert (
+        "**In this build:** 1 partly reproduced, 1 not reproduced, 1 not testable, "
+        "11 not yet assessed (13 claims, some with verdicts from several chapters)." in page
+    )
 
 
 def test_unknown_claim_id_is_an_error(claims):

@@ -261,7 +261,11 @@ def status_page(
             ),
             "",
         ]
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: kv[0]))
+    order = [*CLAIM_STATUSES, NOT_ASSESSED]
+    summary = ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s))
+    n_claims = len(claims["claims"])
+    if sum(counts.values()) != n_claims:  # a claim with verdicts from several chapters
+        summary += f" ({n_claims} claims, some with verdicts from several chapters)"
     out.insert(out.index("# Replication status") + 2, f"**In this build:** {summary}.\n")
     return "\n".join(out)
 
