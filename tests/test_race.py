@@ -359,3 +359,23 @@ def test_sign_verdict():
     rows.loc[0, "p_value"] = 0.2
     assert rm.sign_verdict(rows) == "not reproduced"
     assert rm.sign_verdict(rows.iloc[:0]) == "not reproduced"
+
+
+def test_ols_many_matches_pyfixest_fits():
+    frame = _simulated(n_bases=40, per_base=12, seed=9)
+    rng = np.random.default_rng(0)
+    frame["any_like"] = (frame["log_likes"] > frame["log_likes"].median()).astype(int)
+    for c in rm.CONTROLS:
+        frame[c] = rng.random(len(frame)) < 0.3
+    frame["is_merge"] = False  # never varies: left out by both routes
+    specs = ["priority", "both_exposure", "both_naive", "baseline_exposure"]
+    fast = rm.ols_many(frame, specs, ["log_likes", "any_like"])
+    slow = rm.estimate_many(frame, specs, ["log_likes", "any_like"])
+    key = ["spec", "outcome", "term"]
+    merged = slow.merge(fast, on=key, suffixes=("", "_fast"), validate="1:1")
+    assert len(merged) == len(slow) == len(fast)
+    assert "is_merge" not in set(fast["term"])
+    for col in ("estimate", "std_error", "p_value", "conf_low", "conf_high", "r2_within"):
+        np.testing.assert_allclose(merged[col], merged[f"{col}_fast"], rtol=1e-6, atol=1e-10)
+    assert (merged["n_obs"] == merged["n_obs_fast"]).all()
+    assert (merged["n_clusters"] == merged["n_clusters_fast"]).all()

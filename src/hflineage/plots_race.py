@@ -156,3 +156,68 @@ def entry_plot(bases: pd.DataFrame, panel: pd.DataFrame, max_weeks: int = 52):
     right.set_xlabel(f"weeks since the base's release (last bar: {max_weeks} or more)")
     right.set_ylabel("share of entrants")
     return fig
+
+
+def curve_plot(curve: pd.DataFrame, alpha: float = 0.05):
+    """Specification curves: for each term (rows) and outcome (columns), every specification's
+    estimate sorted from lowest to highest with its 95% interval, coloured by sign and
+    significance; the title gives the share negative and significant."""
+    terms = list(dict.fromkeys(curve["term"]))
+    outcomes = list(dict.fromkeys(curve["outcome"]))
+    fig, axes = plt.subplots(
+        len(terms), len(outcomes), figsize=(3.3 * len(outcomes), 2.9 * len(terms)), squeeze=False
+    )
+    colours = {"negative, p<α": "C3", "not significant": "0.6", "positive, p<α": "C0"}
+    for i, term in enumerate(terms):
+        for j, outcome in enumerate(outcomes):
+            ax = axes[i, j]
+            sub = curve[(curve["term"] == term) & (curve["outcome"] == outcome)]
+            sub = sub.sort_values("estimate", kind="stable")
+            x = np.arange(len(sub))
+            sig = sub["p_value"].to_numpy() < alpha
+            neg = sub["estimate"].to_numpy() < 0
+            kind = np.where(
+                sig & neg, "negative, p<α", np.where(sig, "positive, p<α", "not significant")
+            )
+            for label, colour in colours.items():
+                m = kind == label
+                if m.any():
+                    ax.errorbar(
+                        x[m],
+                        sub["estimate"].to_numpy()[m],
+                        yerr=1.96 * sub["std_error"].to_numpy()[m],
+                        fmt="o",
+                        ms=2.5,
+                        lw=0.6,
+                        color=colour,
+                        label=label if (i, j) == (0, 0) else None,
+                    )
+            ax.axhline(0, color="0.2", lw=0.8)
+            share = float((sig & neg).mean()) if len(sub) else np.nan
+            ax.set_title(f"{outcome}: {share:.0%} negative, p<{alpha:g}", fontsize=9)
+            ax.set_xlabel("specifications, sorted")
+            if j == 0:
+                ax.set_ylabel(f"{LABELS.get(term, term)}\ncoefficient (95% CI)")
+    fig.legend(loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.04))
+    return fig
+
+
+def mdi_curve_plot(curve: pd.DataFrame):
+    """How many of the paper's four MDI stylised facts each (variant, roots) × window
+    specification reproduces, as an annotated heat map."""
+    grid = curve.assign(
+        row=curve["variant"] + np.where(curve["include_roots"], " · with roots", " · no roots")
+    ).pivot_table(index="row", columns="window_days", values="reproduced", aggfunc="first")
+    fig, ax = plt.subplots(figsize=(6.5, 0.5 + 0.42 * len(grid)))
+    im = ax.imshow(grid.to_numpy(float), cmap="Greens", vmin=0, vmax=4, aspect="auto")
+    for (r, c), v in np.ndenumerate(grid.to_numpy(float)):
+        if np.isfinite(v):
+            ax.text(
+                c, r, f"{int(v)}", ha="center", va="center", color="black" if v < 3 else "white"
+            )
+    ax.set_xticks(range(grid.shape[1]), [f"{int(w)}" for w in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), grid.index)
+    ax.set_xlabel("MDI window (days)")
+    ax.grid(False)
+    fig.colorbar(im, ax=ax, label="stylised facts reproduced (of 4)")
+    return fig

@@ -1,0 +1,115 @@
+"""Specification curves: the fast paths reproduce one-at-a-time estimates, summaries by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_models
+
+from hflineage import race, speccurve
+from hflineage import race_models as rm
+
+
+def _race_data():
+    """Five bases with 6-14 single-parent derivatives each, spread over six months."""
+    rng = np.random.default_rng(42)
+    rows, edges = [], []
+    for b in range(5):
+        base = f"org/base{b}"
+        rows.append({"id": base, "createdAt": f"2023-0{b + 1}-01T00:00:00Z", "likes": 100})
+        for d in range(6 + 2 * b):
+            day = pd.Timestamp(f"2023-0{b + 1}-02", tz="UTC") + pd.Timedelta(
+                days=int(rng.integers(0, 180))
+            )
+            child = f"u{d % 4}/b{b}-d{d}"
+            rows.append(
+                {
+                    "id": child,
+                    "createdAt": day.isoformat(),
+                    "likes": int(rng.poisson(3)),
+                    "downloads": int(rng.poisson(20)),
+                    "tags": ["license:mit"] if d % 3 == 0 else [],
+                }
+            )
+            edges.append(
+                {
+                    "child": child,
+                    "parent": base,
+                    "declared": base,
+                    "resolution": "exact",
+                    "relation": "adapter" if d % 4 == 0 else "finetune",
+                    "relation_source": "inferred",
+                    "phase": "tag",
+                    "parent_in_snapshot": True,
+                    "parent_younger": False,
+                    "in_cycle": False,
+                }
+            )
+    return make_models(rows), pd.DataFrame(edges)
+
+
+def test_race_curve_rows_match_single_estimates():
+    models, edges = _race_data()
+    curve = speccurve.race_curve(
+        models,
+        edges,
+        windows=(30,),
+        min_derivatives=(6, 10),
+        relations=(None,),
+        outcomes=("log_likes", "any_like"),
+    )
+    # 2 thresholds x 2 outcomes x 4 (exposure, controls) specs x 2 terms
+    assert len(curve) == 2 * 2 * 4 * 2
+    for m in (6, 10):
+        panel = race.build_panel(models, edges, min_derivatives=m, congestion_days=30)
+        ref = rm.estimate(panel, "baseline_exposure", "any_like").set_index("term")
+        got = curve[
+            (curve["min_derivatives"] == m)
+            & (curve["outcome"] == "any_like")
+            & curve["exposure"]
+            & curve["controls"]
+        ].set_index("term")
+        assert got["spec"].iloc[0] == "baseline_exposure"
+        for term in (rm.PRIORITY, rm.CONGESTION):
+            assert got.loc[term, "estimate"] == pytest.approx(ref.loc[term, "estimate"])
+            # the fast path demeans to 1e-10, pyfixest to its own (looser) default tolerance
+            assert got.loc[term, "std_error"] == pytest.approx(ref.loc[term, "std_error"], rel=1e-5)
+            assert got.loc[term, "n_obs"] == ref.loc[term, "n_obs"]
+    # min 10 keeps the bases with 10, 12 and 14 entrants: 3 clusters
+    assert set(curve.loc[curve["min_derivatives"] == 10, "n_clusters"]) == {3}
+
+
+def test_curve_summary_by_hand():
+    curve = pd.DataFrame(
+        {
+            "term": ["t"] * 4,
+            "outcome": ["y"] * 4,
+            "estimate": [-0.3, -0.1, 0.2, 0.4],
+            "p_value": [0.01, 0.20, 0.01, 0.5],
+        }
+    )
+    out = speccurve.curve_summary(curve).iloc[0]
+    assert out["specifications"] == 4
+    assert out["share_negative"] == 0.5  # -0.3, -0.1
+    assert out["share_negative_significant"] == 0.25  # -0.3 only
+    assert out["share_positive_significant"] == 0.25  # 0.2
+    assert out["median"] == pytest.approx(0.05)
+
+
+def test_mdi_summary_by_hand():
+    curve = pd.DataFrame(
+        {
+            "variant": ["cd", "cd", "sibling", "sibling"],
+            "pattern_1": [False, False, True, True],
+            "pattern_2a": [True, False, False, False],
+            "pattern_2b": [True, True, True, False],
+            "pattern_3": [True, True, True, True],
+        }
+    )
+    out = speccurve.mdi_summary(curve).set_index("claim")
+    assert out.loc["P1-most-consolidative", "share_holding"] == 0.5
+    assert out.loc["P1-most-consolidative", "holds_sibling"] == "2/2"
+    assert out.loc["P1-size", "holds_cd"] == "1/2"
+    assert out.loc["P1-finetune", "share_holding"] == 0.75
+    assert out.loc["P1-indegree", "share_holding"] == 1.0
