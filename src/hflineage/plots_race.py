@@ -190,7 +190,6 @@ def curve_plot(curve: pd.DataFrame, alpha: float = 0.05):
                         ms=2.5,
                         lw=0.6,
                         color=colour,
-                        label=label if (i, j) == (0, 0) else None,
                     )
             ax.axhline(0, color="0.2", lw=0.8)
             share = float((sig & neg).mean()) if len(sub) else np.nan
@@ -198,7 +197,12 @@ def curve_plot(curve: pd.DataFrame, alpha: float = 0.05):
             ax.set_xlabel("specifications, sorted")
             if j == 0:
                 ax.set_ylabel(f"{LABELS.get(term, term)}\ncoefficient (95% CI)")
-    fig.legend(loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.04))
+    handles = [
+        plt.Line2D([], [], marker="o", ls="", color=c, label=label) for label, c in colours.items()
+    ]
+    fig.legend(
+        handles=handles, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.04)
+    )
     return fig
 
 
@@ -219,5 +223,5 @@ def mdi_curve_plot(curve: pd.DataFrame):
     ax.set_yticks(range(grid.shape[0]), grid.index)
     ax.set_xlabel("MDI window (days)")
     ax.grid(False)
-    fig.colorbar(im, ax=ax, label="stylised facts reproduced (of 4)")
+    fig.colorbar(im, ax=ax, label="stylised facts reproduced (of 4)", ticks=range(5))
     return fig
