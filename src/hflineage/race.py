@@ -506,7 +506,7 @@ def binscatter(
 
     Both variables are demeaned within the group and the overall means added back, so the points
     show the within-base relation on the original scale; ``x`` is cut into ``bins`` quantile bins
-    (fewer when ``x`` has fewer distinct values).  Returns one row per bin: ``x``, ``y`` (means),
+    (at most one bin per observation).  Returns one row per bin: ``x``, ``y`` (means),
     ``n``.
     """
     for col in (x, y, absorb):
@@ -521,6 +521,7 @@ def binscatter(
         g = panel[absorb]
         xv = xv - panel[x].astype(float).groupby(g).transform("mean").to_numpy() + xv.mean()
         yv = yv - panel[y].astype(float).groupby(g).transform("mean").to_numpy() + yv.mean()
+    bins = max(1, min(int(bins), len(xv)))
     codes = pd.qcut(pd.Series(xv).rank(method="first"), bins, labels=False)
     frame = pd.DataFrame({"bin": codes.to_numpy(), "x": xv, "y": yv})
     return (

@@ -85,6 +85,7 @@ class Spec:
 
     @property
     def regressors(self) -> tuple[str, ...]:
+        """The terms, plus ``log_age`` when the specification has the exposure control."""
         return self.terms + ((EXPOSURE,) if self.exposure else ())
 
 
