@@ -379,3 +379,14 @@ def test_ols_many_matches_pyfixest_fits():
         np.testing.assert_allclose(merged[col], merged[f"{col}_fast"], rtol=1e-6, atol=1e-10)
     assert (merged["n_obs"] == merged["n_obs_fast"]).all()
     assert (merged["n_clusters"] == merged["n_clusters_fast"]).all()
+
+
+def test_estimate_many_fast_path_matches():
+    frame = _simulated(n_bases=30, per_base=10, seed=5, poisson=True)
+    frame["log_likes"] = np.log1p(frame["likes"])
+    slow = rm.estimate_many(frame, ["both", "both_exposure"], ["log_likes", "likes"])
+    fast = rm.estimate_many(frame, ["both", "both_exposure"], ["log_likes", "likes"], fast=True)
+    merged = slow.merge(fast, on=["spec", "outcome", "term"], suffixes=("", "_f"))
+    assert len(merged) == len(slow) == len(fast) == 2 * 2 * 2 + 2  # log_age in *_exposure
+    np.testing.assert_allclose(merged["estimate"], merged["estimate_f"], rtol=1e-6)
+    np.testing.assert_allclose(merged["std_error"], merged["std_error_f"], rtol=1e-5)
