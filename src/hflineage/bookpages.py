@@ -286,6 +286,7 @@ def parameters_page(
     from .pipeline import INJECTED, notebook_parameters
 
     out = [
+        WIDE,
         GENERATED_NOTE.format(what="the notebooks' parameters cells and params/*.yaml"),
         "(parameters)=",
         "# Parameters",
@@ -331,7 +332,8 @@ def parameters_page(
             list_table(
                 ["parameter", "default", "what it sets, and why", "profiles"],
                 rows,
-                [18, 18, 48, 16],
+                [20, 22, 44, 14],
+                wide=True,
             ),
             "",
         ]
