@@ -35,10 +35,19 @@ GOLDEN: dict[str, dict[str, object]] = {
         "mdi_censored": 2104,  # focal models whose 90-day window passes 2024-07-11
         "mdi_unreliable_date": 2,
     },
+    "04_who_disrupts": {
+        "size_from_data": 0,  # the 2024 listing carries no parameter counts
+        "size_from_name": 1034,
+        "size_from_parent": 586,
+    },
     "05_race": {
         "race_n_bases": 5,
         "race_n_rows": 3528,
         "race_placebo_draws": 200,
+    },
+    "06_robustness": {
+        "rob_mdi_specs": 32,  # 4 windows x 4 variants x with/without roots
+        "rob_n_specs": 504,
     },
 }
 
