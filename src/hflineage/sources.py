@@ -114,6 +114,31 @@ _TOTAL_RE = r'[{,]\s*"total"\s*:\s*(?P<v>[0-9]+)'
 # --------------------------------------------------------------------------------------------
 
 
+def _models_with_extras(
+    table: pa.Table,
+    source: object,
+    card_parents: pd.Series,
+    card_relation: pd.Series,
+    *,
+    shape: str,
+) -> pd.DataFrame:
+    """The models table of a listing-shaped ``table`` plus the fields only hub-stats and the crawl
+    carry: ``baseModels``, the card's ``base_model``, ``safetensors`` totals, all-time downloads."""
+    hub_parents, hub_relation = _base_models(table, source)
+    models = normalise_listing(
+        table,
+        source=source,
+        hub_parents=hub_parents,
+        hub_relation=hub_relation,
+        card_parents=card_parents,
+        card_relation=card_relation,
+        params=_safetensors_total(table, source),
+        downloads_all_time=_optional_int(table, "downloadsAllTime", source),
+    )
+    models.attrs["shape"] = shape
+    return models
+
+
 def models_from_hub_stats(table: pa.Table, *, source: object) -> pd.DataFrame:
     """The models table from a ``cfahlgren1/hub-stats`` ``models.parquet`` (as an Arrow table).
 
@@ -129,19 +154,8 @@ def models_from_hub_stats(table: pa.Table, *, source: object) -> pd.DataFrame:
     """
     table = _apply_aliases(table)
     require_columns(table, LISTING_REQUIRED, source)
-    hub_parents, hub_relation = _base_models(table, source)
     card_parents, card_relation = _card_fields(table, source)
-    models = normalise_listing(
-        table,
-        source=source,
-        hub_parents=hub_parents,
-        hub_relation=hub_relation,
-        card_parents=card_parents,
-        card_relation=card_relation,
-        params=_safetensors_total(table, source),
-        downloads_all_time=_optional_int(table, "downloadsAllTime", source),
-    )
-    models.attrs["shape"] = "hub-stats"
+    models = _models_with_extras(table, source, card_parents, card_relation, shape="hub-stats")
     _apply_sidecar(models, source)
     return models
 
@@ -410,18 +424,7 @@ def models_from_crawl(path: str | Path) -> pd.DataFrame:
         table[_CARD_VALUE].combine_chunks(), table[_CARD_RELATION].combine_chunks()
     )
     table = table.drop_columns([_CARD_VALUE, _CARD_RELATION])
-    hub_parents, hub_relation = _base_models(table, path)
-    models = normalise_listing(
-        table,
-        source=path,
-        hub_parents=hub_parents,
-        hub_relation=hub_relation,
-        card_parents=card_parents,
-        card_relation=card_relation,
-        params=_safetensors_total(table, path),
-        downloads_all_time=_optional_int(table, "downloadsAllTime", path),
-    )
-    models.attrs["shape"] = "crawl"
+    models = _models_with_extras(table, path, card_parents, card_relation, shape="crawl")
     models.attrs["duplicates_dropped"] = int(dup.sum())
     if state is not None:
         models.attrs["complete"] = bool(state.get("complete"))
