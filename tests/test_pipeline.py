@@ -234,6 +234,12 @@ def test_coerce_follows_the_default():
     assert coerce(2024, "x") == "2024"
     assert coerce(True, 0.5) is True  # a bool is not silently a number
     assert coerce(7, 90) == 7
+    with pytest.raises(
+        ParameterError, match=r"-p window_days=abc: expected a number like the default 90"
+    ):
+        coerce("abc", 90, "window_days")
+    with pytest.raises(ParameterError, match=r"-p inherit_size=maybe: expected true or false"):
+        coerce("maybe", True, "inherit_size")
     assert parse_value("[1, 2]") == [1, 2]
 
 

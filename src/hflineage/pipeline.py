@@ -245,10 +245,15 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
     return dict(parse_override(item) for item in items or [])
 
 
-def coerce(value: Any, default: Any) -> Any:
+def coerce(value: Any, default: Any, name: str = "value") -> Any:
     """Match an override's type to the parameter's default where that is unambiguous:
     an int for a float parameter becomes a float; a number for a string parameter becomes a
-    string (``-p label=2024`` stays ``"2024"``)."""
+    string (``-p label=2024`` stays ``"2024"``).  Text for a number or yes/no parameter is a
+    :class:`ParameterError` before anything runs (not a traceback deep inside a chapter)."""
+    if isinstance(value, str) and isinstance(default, bool):
+        raise ParameterError(f"-p {name}={value}: expected true or false (default {default})")
+    if isinstance(value, str) and isinstance(default, int | float):
+        raise ParameterError(f"-p {name}={value}: expected a number like the default {default!r}")
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if isinstance(default, str) and isinstance(value, int | float) and not isinstance(value, bool):
@@ -330,7 +335,7 @@ def plan_parameters(
                 f"-p {key}: {where} has no parameter {name!r}; known: {', '.join(known)}"
             )
         for ch in hits:
-            plan[ch][name] = coerce(value, defaults[ch][name])
+            plan[ch][name] = coerce(value, defaults[ch][name], name)
     return plan
 
 
