@@ -930,20 +930,26 @@ def render(
     nitpicky: bool = True,
     keep_going: bool = True,
     quiet: bool = False,
+    output: str | Path | None = None,
 ) -> Path:
-    """Build ``_build/html`` from the executed notebooks of ``profile`` with ``jupyter-book``,
-    warnings as errors (``-W``), ``-n`` (nitpicky) and ``--keep-going`` (list every warning)."""
+    """Build ``<output>/_build/html`` (``output`` defaults to the repository root) from the
+    executed notebooks of ``profile`` with ``jupyter-book``, warnings as errors (``-W``), ``-n``
+    (nitpicky) and ``--keep-going`` (list every warning).  Tests pass a temporary ``output`` so
+    that they never replace the book a reader built with ``make book``."""
     root = Path(root or REPO_ROOT).resolve()
+    out = Path(output).resolve() if output is not None else root
     load_profile(profile, root)
     with profile_lock(root, profile), profile_lock(root, "html"):
-        return _render(profile, root, nitpicky=nitpicky, keep_going=keep_going, quiet=quiet)
+        return _render(profile, root, out, nitpicky=nitpicky, keep_going=keep_going, quiet=quiet)
 
 
-def _render(profile: str, root: Path, *, nitpicky: bool, keep_going: bool, quiet: bool) -> Path:
+def _render(
+    profile: str, root: Path, out: Path, *, nitpicky: bool, keep_going: bool, quiet: bool
+) -> Path:
     src = stage_book(profile, root)
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(src)]
-    cmd += ["--path-output", str(root), "--all", "-W"]
+    cmd += ["--path-output", str(out), "--all", "-W"]
     if nitpicky:
         cmd.append("-n")
     if keep_going:
@@ -975,8 +981,7 @@ def _render(profile: str, root: Path, *, nitpicky: bool, keep_going: bool, quiet
         print(
             f"rendered {_display(src, root)} in {time.perf_counter() - t0:.0f} s", file=sys.stderr
         )
-    index = root / "_build" / "html" / "index.html"
-    return index
+    return out / "_build" / "html" / "index.html"
 
 
 def book(
