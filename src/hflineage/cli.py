@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
+from .book.profiles import available_profiles, parse_overrides
+from .book.render import render
+from .book.run import run
+from .config import REPO_ROOT
 from .errors import HflineageError
+from .files import display_path
 
 EPILOG = """\
 examples:
@@ -23,7 +30,8 @@ examples:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .data import load_snapshot, snapshot_date
+    from .data.load import load_snapshot
+    from .data.schema import snapshot_date
 
     models = load_snapshot(args.snapshot)
     n_parents = models["declared_parents"].list.len()
@@ -51,7 +59,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from . import fetch
+    from .data import fetch
 
     if args.source == "hub-stats":
         path = fetch.fetch_hub_stats(args.out, revision=args.revision)
@@ -98,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.set_defaults(func=_cmd_fetch)
 
     try:
-        from .pipeline import add_subcommands
+        pass  # (was a local import)
     except ImportError:  # the pipeline module is optional until the book lands
         pass
     else:
@@ -122,3 +130,77 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    out = run(
+        args.profile,
+        only=args.only,
+        overrides=parse_overrides(args.param),
+        cell_progress=args.cell_progress,
+    )
+    print(
+        f"ran {args.profile} in {time.perf_counter() - t0:.0f} s; results in {display_path(out, REPO_ROOT)}"
+    )
+    return 0
+
+
+def _cmd_book(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    if not args.no_run:
+        run(args.profile, overrides=parse_overrides(args.param))
+    t1 = time.perf_counter()
+    index = render(args.profile, nitpicky=not args.no_nitpicky)
+    print(
+        f"book ({args.profile}) in {time.perf_counter() - t0:.0f} s "
+        f"(render {time.perf_counter() - t1:.0f} s): open {display_path(index, REPO_ROOT)}"
+    )
+    return 0
+
+
+def add_subcommands(sub: Any) -> None:
+    """Add ``run`` and ``book`` to the ``hflineage`` command's subparsers."""
+    profiles = ", ".join(available_profiles()) or "sample, ci, full"
+    help_profile = f"params/<profile>.yaml to use: {profiles} (default: sample)"
+    run_p = sub.add_parser(
+        "run",
+        help="execute every chapter with papermill (results/<profile>/, _build/executed/)",
+        description="Execute the chapter notebooks with papermill under a profile.",
+    )
+    run_p.add_argument("--profile", default="sample", help=help_profile)
+    run_p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only these chapters, e.g. --only 03_mdi (or 03)",
+    )
+    run_p.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a chapter parameter, typed as YAML: -p window_days=180 "
+        "(or -p 03_mdi.window_days=180 for one chapter); repeatable",
+    )
+    run_p.add_argument(
+        "--cell-progress", action="store_true", help="also show papermill's per-cell progress"
+    )
+    run_p.set_defaults(func=_cmd_run)
+
+    book_p = sub.add_parser(
+        "book",
+        help="run every chapter, then render the book to _build/html (-W: warnings are errors)",
+        description="Run every chapter under a profile, then render the book with Jupyter Book.",
+    )
+    book_p.add_argument("--profile", default="sample", help=help_profile)
+    book_p.add_argument(
+        "-p", "--param", action="append", metavar="KEY=VALUE", help="as for `hflineage run`"
+    )
+    book_p.add_argument(
+        "--no-run", action="store_true", help="render the notebooks executed by the last run"
+    )
+    book_p.add_argument(
+        "--no-nitpicky", action="store_true", help="do not warn about unresolved references"
+    )
+    book_p.set_defaults(func=_cmd_book)

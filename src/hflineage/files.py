@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
@@ -51,4 +52,31 @@ def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(chunk_size), b""):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def display_path(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` (POSIX) when inside it, else absolute."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 text, to the second (for manifests and sidecars)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def source_digest(*folders: Path) -> str:
+    """sha256 over the ``*.py`` files under ``folders`` (relative names and contents, sorted), so
+    that any edit of the code in them changes the digest."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        folder = Path(folder)
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(path.relative_to(folder.parent).as_posix().encode())
+            digest.update(b"\0")
+            digest.update(path.read_bytes())
     return digest.hexdigest()

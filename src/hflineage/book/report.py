@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import check_choice
-from .files import atomic_path, write_json
+from ..errors import check_choice
+from ..files import atomic_path, write_json
 
 CLAIM_STATUSES = ("reproduced", "partly reproduced", "not reproduced", "not testable")
+
 
 #: One seaborn theme for every figure in the book.
 THEME = {"style": "whitegrid", "context": "notebook", "palette": "colorblind"}

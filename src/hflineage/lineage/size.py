@@ -37,23 +37,36 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import HflineageError
+from ..errors import HflineageError
 
 #: Bin edges in parameters and their labels (left-closed intervals).
 SIZE_EDGES = (0.0, 1e9, 1e10, 5e10, np.inf)
+
+
 SIZE_BINS = ("<1B", "1–10B", "10–50B", ">50B")
+
+
 #: Plausible parameter counts; parsed values outside are discarded.
 SIZE_RANGE = (1e5, 2e12)
+
+
 #: Relations along which a parent's size is inherited (``inherit=True``).
 INHERIT_RELATIONS = ("finetune", "adapter", "quantized")
 
+
 # a number without a leading zero (except "0.5"): "0309B" is a date, not a size
 _NUM = r"(?:0\.\d{1,3}|[1-9]\d{0,3}(?:\.\d{1,3})?)"
+
+
 # start of a size token: not inside a number ("2024b", "1.5b" at "5b") nor after a version
 # letter ("v2b", "yolov8m")
 _LEAD = r"(?<!\d)(?<!\d\.)(?<![vV])"
+
+
 # end of a size token: a separator or the end of the name
 _TAIL = r"(?=$|[-_./ ,+)\]])"
+
+
 SIZE_PATTERN = (
     rf"{_LEAD}(?:(?P<experts>\d{{1,2}})[xX])?"
     rf"(?P<number>{_NUM})(?P<unit>[bBmM])(?P<decimal>\d)?{_TAIL}"

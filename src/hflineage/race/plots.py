@@ -1,5 +1,6 @@
 """Figures of the race chapters (05, 06), kept out of the notebooks so the chapters stay thin.
-Every function returns a matplotlib figure with labelled axes (units in the labels)."""
+Every function returns a matplotlib figure with labelled axes (units in the labels).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .race import binscatter
-from .race_models import LABELS
+from .models import LABELS
+from .panel import binscatter
 
 #: Axis labels of the variables drawn in binned scatters.
 AXIS = {

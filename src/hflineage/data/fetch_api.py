@@ -1,17 +1,5 @@
-"""Fetch today's Hub metadata: a pinned ``cfahlgren1/hub-stats`` file, or a resumable API crawl.
-
-Two routes to the same models table (see :mod:`hflineage.sources`):
-
-* :func:`fetch_hub_stats` downloads ``models.parquet`` from the dataset repo
-  ``cfahlgren1/hub-stats`` at an exact commit and records that commit in a sidecar JSON, so a run
-  can be repeated on the same bytes later.  Fast (one ~400 MB file), but the file is rebuilt by a
-  third party once a day.
-* :func:`crawl_api` lists ``https://huggingface.co/api/models`` itself, page by page, following
-  the ``Link: <...>; rel="next"`` cursor exactly as ``huggingface_hub``'s ``paginate`` does, and
-  writes JSONL chunks.  Slow (millions of models), so it commits progress to ``state.json`` and a
-  re-run continues where the last one stopped.
-
-Every failure to reach the Hub becomes one :class:`~hflineage.errors.NetworkError` line.
+"""The resumable ``/api/models`` crawl: page by page along the ``Link: rel="next"`` cursor, JSONL
+chunks and ``state.json`` committed after each page, 429/5xx back-off honouring Retry-After.
 """
 
 from __future__ import annotations
@@ -20,7 +8,6 @@ import datetime as dt
 import email.utils
 import hashlib
 import json
-import os
 import re
 import shutil
 import time
@@ -29,23 +16,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urljoin
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import requests
-from huggingface_hub import HfApi, hf_hub_download
 from requests.utils import parse_header_links
 
-from .data import DATA_DIR, LISTING_REQUIRED
-from .errors import HflineageError, NetworkError, SnapshotError
-from .files import atomic_open, atomic_path, write_json
-from .sources import CHUNK_TEMPLATE, CRAWL_STATE, models_from_hub_stats, read_crawl_state
+from ..errors import HflineageError, NetworkError
+from ..files import atomic_open, utc_now, write_json
+from .crawl import CHUNK_TEMPLATE, CRAWL_STATE, read_crawl_state
+from .fetch import DEFAULT_OUT, HUB, _offline_env, _one_line, offline_error
 
-HUB = "https://huggingface.co"
-HUB_STATS_REPO = "cfahlgren1/hub-stats"
-HUB_STATS_FILE = "models.parquet"
-DEFAULT_OUT = DATA_DIR / "snapshots"
 #: Sub-folder of ``out_dir`` that holds an API crawl (chunks + ``state.json``).
 CRAWL_DIRNAME = "hub-api-crawl"
+
 
 #: ``/api/models`` properties the models table needs (``expand`` returns only these, plus ``id``).
 #: ``baseModels`` is the Hub's resolved ``{relation, models: [{id}]}``; ``cardData`` carries the
@@ -62,197 +43,13 @@ EXPAND = (
     "safetensors",
     "baseModels",
 )
+
+
 #: The Hub serves at most 1,000 models per page.
 MAX_PAGE_SIZE = 1000
-#: Rows of a downloaded hub-stats file mapped to the models table as a schema check.
-VALIDATE_ROWS = 5000
+
+
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-OFFLINE_HINT = "the embedded 2024-07-11 snapshot works offline: run without --snapshot"
-
-
-def _one_line(text: object, limit: int = 200) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def offline_error(reason: object) -> NetworkError:
-    """The one-line error for 'no network': what failed, and that the embedded snapshot works."""
-    return NetworkError(f"cannot reach huggingface.co ({_one_line(reason, 160)}); {OFFLINE_HINT}")
-
-
-def _offline_env() -> str | None:
-    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        if os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}:
-            return name
-    return None
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-# --------------------------------------------------------------------------------------------
-# hub-stats
-# --------------------------------------------------------------------------------------------
-
-
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions meaning 'the request did not get an answer' across huggingface_hub versions."""
-    errors: list[type[BaseException]] = [OSError, requests.exceptions.RequestException]
-    for module in ("httpx2", "httpx"):
-        try:
-            mod = __import__(module)
-        except ImportError:
-            continue
-        errors.append(mod.HTTPError)
-    return tuple(errors)
-
-
-def _hub_error(exc: BaseException, what: str) -> HflineageError:
-    """Map a huggingface_hub / transport exception to one line."""
-    from huggingface_hub import errors as hf_errors
-
-    remote_missing = getattr(hf_errors, "RemoteEntryNotFoundError", hf_errors.EntryNotFoundError)
-    if isinstance(exc, hf_errors.RevisionNotFoundError):
-        return HflineageError(
-            f"{what}: revision not found ({_one_line(exc, 120)}); pass a commit sha or branch "
-            f"listed at {HUB}/datasets/{HUB_STATS_REPO}/commits/main"
-        )
-    if isinstance(exc, hf_errors.RepositoryNotFoundError | remote_missing):
-        return HflineageError(f"{what}: not found on the Hub ({_one_line(exc, 160)})")
-    response = getattr(exc, "response", None)
-    status = getattr(response, "status_code", None)
-    if isinstance(status, int) and status >= 400:
-        url = getattr(getattr(response, "request", None), "url", None) or what
-        return NetworkError(f"HTTP {status} from {url} ({_one_line(exc, 120)})")
-    if isinstance(exc, hf_errors.OfflineModeIsEnabled):
-        return offline_error("HF_HUB_OFFLINE is set")
-    if isinstance(exc, hf_errors.LocalEntryNotFoundError):
-        return offline_error(f"{what} is not in the local cache and the Hub did not answer")
-    transport = tuple(t for t in _transport_errors() if t is not OSError)
-    if isinstance(exc, (ConnectionError, TimeoutError, *transport)):
-        return offline_error(f"{type(exc).__name__}: {exc}")
-    # A local OSError (disk full, cache not writable): not a network problem.
-    return HflineageError(f"{what}: {type(exc).__name__}: {_one_line(exc, 160)}")
-
-
-def fetch_hub_stats(
-    out_dir: str | Path = DEFAULT_OUT,
-    *,
-    revision: str | None = None,
-    repo_id: str = HUB_STATS_REPO,
-    filename: str = HUB_STATS_FILE,
-) -> Path:
-    """Download hub-stats ``models.parquet`` at an exact commit into ``out_dir``; return its path.
-
-    ``revision`` (a branch, tag or commit sha; default: the latest commit of ``main``) is resolved
-    to a commit sha first, and that sha is what is downloaded, so the file and its provenance
-    cannot disagree.  The file is copied atomically to
-    ``out_dir/hub-stats-models-<sha[:12]>.parquet`` with a sidecar ``<file>.json`` holding the
-    repo, the commit sha and its date, the file name, its sha256 and size, and the fetch time.
-    Before the copy, the first 5,000 rows are mapped to the models table, so a changed upstream
-    schema fails here with a :class:`~hflineage.errors.SnapshotError` rather than in a notebook.
-    Re-fetching a revision already present returns the existing file.
-
-    Raises :class:`~hflineage.errors.NetworkError` (one line) when the Hub cannot be reached.
-    """
-    out_dir = Path(out_dir)
-    env = _offline_env()
-    if env:
-        raise offline_error(f"{env} is set")
-    what = f"{repo_id}@{revision or 'main'}"
-    if revision and re.fullmatch(r"[0-9a-f]{40}", revision):
-        existing = _existing(out_dir, revision, filename)
-        if existing is not None:
-            return existing
-    try:
-        info = HfApi().dataset_info(repo_id, revision=revision)
-    except _transport_errors() as exc:
-        raise _hub_error(exc, what) from None
-    sha = getattr(info, "sha", None)
-    if not sha or not re.fullmatch(r"[0-9a-f]{40}", str(sha)):
-        raise NetworkError(f"{what}: the Hub did not return a commit sha (got {sha!r})")
-    modified = getattr(info, "last_modified", None)
-    existing = _existing(out_dir, sha, filename)
-    if existing is not None:
-        return existing
-    target = _target(out_dir, sha, filename)
-    sidecar = target.with_name(target.name + ".json")
-    try:
-        cached = hf_hub_download(repo_id, filename, repo_type="dataset", revision=sha)
-    except _transport_errors() as exc:
-        raise _hub_error(exc, f"{repo_id}/{filename}@{sha[:12]}") from None
-    _validate_hub_stats(Path(cached), what)
-    digest = hashlib.sha256()
-    size = 0
-    with atomic_path(target) as tmp, open(cached, "rb") as src, open(tmp, "wb") as dst:
-        for block in iter(lambda: src.read(1 << 22), b""):
-            digest.update(block)
-            dst.write(block)
-            size += len(block)
-    write_json(
-        sidecar,
-        {
-            "repo": repo_id,
-            "repo_type": "dataset",
-            "filename": filename,
-            "requested_revision": revision,
-            "revision": sha,
-            "revision_date": modified.isoformat() if modified else None,
-            "sha256": digest.hexdigest(),
-            "size": size,
-            "rows": pq.ParquetFile(target).metadata.num_rows,
-            "fetched_at": _now(),
-            "url": f"{HUB}/datasets/{repo_id}/blob/{sha}/{filename}",
-        },
-    )
-    return target
-
-
-def _target(out_dir: Path, sha: str, filename: str) -> Path:
-    name = Path(filename)
-    return out_dir / f"hub-stats-{name.stem}-{sha[:12]}{name.suffix}"
-
-
-def _existing(out_dir: Path, sha: str, filename: str) -> Path | None:
-    """The already-fetched file of commit ``sha``, if its sidecar vouches for it."""
-    target = _target(out_dir, sha, filename)
-    sidecar = target.with_name(target.name + ".json")
-    if not (target.exists() and sidecar.exists()):
-        return None
-    try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    if meta.get("revision") == sha and meta.get("size") == target.stat().st_size:
-        return target
-    return None
-
-
-def _validate_hub_stats(path: Path, what: str) -> None:
-    """Map the first rows to the models table; raise SnapshotError if they do not fit."""
-    try:
-        handle = pq.ParquetFile(path)
-        names = set(handle.schema_arrow.names)
-        batch = next(handle.iter_batches(batch_size=VALIDATE_ROWS), None)
-        first = pa.Table.from_batches([batch]) if batch is not None else None
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise SnapshotError(
-            f"{what}: downloaded file is not readable Parquet ({_one_line(exc, 120)})"
-        ) from None
-    missing = [c for c in (*LISTING_REQUIRED, "baseModels") if c not in names]
-    if missing:
-        raise SnapshotError(
-            f"{what}: {HUB_STATS_FILE} has no column {missing[0]!r}; expected the hub-stats "
-            f"schema ({', '.join((*LISTING_REQUIRED, 'baseModels'))}, ...): has upstream changed?"
-        )
-    if first is not None:
-        models_from_hub_stats(first, source=what)
-
-
-# --------------------------------------------------------------------------------------------
-# /api/models crawl
-# --------------------------------------------------------------------------------------------
 
 
 def start_url(page_size: int = MAX_PAGE_SIZE, *, endpoint: str = HUB) -> str:
@@ -343,7 +140,7 @@ class _Crawler:
                 "pages": 0,
                 "chunks": [],
                 "complete": False,
-                "started_at": _now(),
+                "started_at": utc_now(),
                 "updated_at": None,
                 "finished_at": None,
             }
@@ -443,7 +240,7 @@ class _Crawler:
             next_url=self.pending_next,
             skip=self.pending_skip,
             complete=self.pending_done,
-            updated_at=_now(),
+            updated_at=utc_now(),
         )
         if self.pending_done:
             self.state["finished_at"] = self.state["updated_at"]

@@ -1,5 +1,6 @@
 """Figures and the worked example of the MDI chapters (03, 04): kept out of the notebooks so the
-chapters stay thin.  Every function returns a matplotlib figure with labelled axes."""
+chapters stay thin.  Every function returns a matplotlib figure with labelled axes.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .disruption import MASS_CATEGORIES
+from .facts import MASS_CATEGORIES
 
 #: Colours of the roles a successor can play for the focal model of the worked example.
 ROLE_COLOURS = {
@@ -18,6 +19,7 @@ ROLE_COLOURS = {
     "n_k": "#d55e00",
     "not a successor": "#d9d9d9",
 }
+
 
 #: The worked example: creation day of each model (days after 2024-01-01), declared base models,
 #: and a row (lane) for drawing.  F is the focal model, R its base.
@@ -33,6 +35,8 @@ TOY_MODELS = {
     "D": (50, 2.4),
     "E": (120, 1.0),
 }
+
+
 TOY_EDGES = [
     ("F", "R"),
     ("A", "F"),

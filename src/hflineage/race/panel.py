@@ -58,8 +58,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .data import RELATIONS, explode_lists, snapshot_date
-from .errors import HflineageError, ParameterError, check_choice
+from ..data.schema import RELATIONS, explode_lists, snapshot_date
+from ..errors import HflineageError, ParameterError, check_choice
 
 #: Hill & Stein's constructs, their reading on the Hub, and the panel columns that carry them.
 MAPPING = (
@@ -88,6 +88,7 @@ MAPPING = (
     ("(confound) exposure", "age at the snapshot", "age_days, log_age, created_month"),
 )
 
+
 #: Columns of the edges frame the panel needs (contract of :func:`hflineage.lineage.build_edges`).
 EDGE_COLUMNS = (
     "child",
@@ -99,9 +100,11 @@ EDGE_COLUMNS = (
     "in_cycle",
 )
 
+
 #: Tags read as quality signals; ``eval-results`` does not occur in the 2024-07-11 listing but is
 #: what newer Hub snapshots use, so both count.
 EVAL_TAGS = ("model-index", "eval-results")
+
 
 PANEL_COLUMNS = (
     "base_id",
@@ -144,6 +147,7 @@ PANEL_COLUMNS = (
     "log_age",
     "log_author_prior",
 )
+
 
 _DAY_MS = 86_400_000
 

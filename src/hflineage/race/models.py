@@ -1,12 +1,12 @@
-"""Regressions of community recognition on priority and congestion (Liu, Kang & Yang 2026).
+r"""Regressions of community recognition on priority and congestion (Liu, Kang & Yang 2026).
 
 Every model has base-model and creation-month fixed effects and standard errors clustered by
 base (CRV1, pyfixest's default small-sample correction), estimated with pyfixest:
 
 .. math::
 
-   y_{ib} = \\beta_1 \\log(\\text{rank}_{ib}) + \\beta_2 \\log(1 + \\text{congestion}_{ib})
-            + \\gamma' w_{ib} + \\alpha_b + \\tau_{m(i)} + \\varepsilon_{ib}
+   y_{ib} = \beta_1 \log(\text{rank}_{ib}) + \beta_2 \log(1 + \text{congestion}_{ib})
+            + \gamma' w_{ib} + \alpha_b + \tau_{m(i)} + \varepsilon_{ib}
 
 with ``y`` one of the outcomes in :data:`OUTCOMES` (OLS on ``log1p`` likes/downloads, a linear
 probability model on ``any_like``, Poisson pseudo-maximum likelihood on raw counts) and ``w`` the
@@ -28,18 +28,38 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, check_choice
+from ..errors import ParameterError, check_choice
+from .panel import permuted_ranks
 
 PRIORITY = "log_entry_rank"
+
+
 CONGESTION = "log_congestion"
+
+
 EXPOSURE = "log_age"
+
+
 QUALITY = ("has_datasets", "has_license", "has_eval", "has_paper", "has_library")
+
+
 KIND = ("is_adapter", "is_quantized", "is_merge")
+
+
 PROMINENCE = ("log_author_prior", "same_author_as_base")
+
+
 CONTROLS = (*QUALITY, *KIND, *PROMINENCE)
+
+
 BASE_FE = ("base_id", "created_month")
+
+
 CLUSTER = "base_id"
+
+
 _PANDAS_INPLACE = "The inplace keyword"
+
 
 #: Outcome → (estimator, description).
 OUTCOMES: dict[str, tuple[str, str]] = {
@@ -49,7 +69,10 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "log_downloads": ("ols", "log(1 + downloads in the last ~30 days), OLS"),
     "downloads": ("ppml", "downloads in the last ~30 days, Poisson pseudo-maximum likelihood"),
 }
+
+
 ESTIMATORS = ("ols", "lpm", "ppml")
+
 
 #: Labels for publication tables and figures.
 LABELS = {
@@ -421,8 +444,6 @@ def placebo(
     computed for every draw in matrix form.  Returns ``draw``, ``estimate``, ``std_error``.
     """
     from pyfixest.estimation import demean
-
-    from .race import permuted_ranks
 
     s, estimator = _check(spec, outcome, None)
     if estimator == "ppml":

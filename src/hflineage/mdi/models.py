@@ -34,16 +34,23 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .disruption import MdiGraph, derivation_type, lineage_family
-from .errors import HflineageError, check_choice
-from .size import model_size
+from ..errors import HflineageError, check_choice
+from ..lineage.size import model_size
+from .facts import derivation_type, lineage_family
+from .graph import MdiGraph
 
 ESTIMATORS = ("logit", "lpm", "ols_mdi")
+
+
 #: Right-hand side of every model (statsmodels formula).
 RHS = "log10_params + C(derivation, Treatment('finetune')) + log_in_degree + C(pipeline) + C(year)"
+
+
 #: The same without in-degree: in-degree counts derivatives, and a large model may be more
 #: disruptive *because* it has more of them (a mediator, not a confounder).
 RHS_NO_INDEGREE = RHS.replace(" + log_in_degree", "")
+
+
 #: Readable labels of the coefficients the chapter discusses.
 TERM_LABELS = {
     "log10_params": "log10 parameters",
@@ -53,6 +60,8 @@ TERM_LABELS = {
     "C(derivation, Treatment('finetune'))[T.merge]": "merge (vs finetune)",
     "C(derivation, Treatment('finetune'))[T.root]": "root (vs finetune)",
 }
+
+
 OTHER_DERIVATIONS = tuple(
     k for k in TERM_LABELS if "derivation" in k and not k.endswith("[T.root]")
 )

@@ -25,13 +25,14 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .data import RELATIONS
-from .describe import ccdf
-from .describe import concentration as top_share_of_total
-from .errors import HflineageError
+from ..data.describe import ccdf
+from ..data.describe import concentration as top_share_of_total
+from ..data.schema import RELATIONS
+from ..errors import HflineageError
 
 #: Columns of the edges frame this module needs (the contract of ``build_edges``).
 EDGE_REQUIRED = ("child", "parent", "relation", "parent_in_snapshot", "parent_younger")
+
 
 #: int64 value of NaT: the creation time of external nodes.
 NO_TIME = np.iinfo(np.int64).min

@@ -1,5 +1,6 @@
 """Descriptives of the models table for the data chapter: growth, tasks, libraries, back-fill,
-and the heavy-tailed likes/downloads distributions."""
+and the heavy-tailed likes/downloads distributions.
+"""
 
 from __future__ import annotations
 

@@ -47,8 +47,6 @@ directed cycles among models are found with strongly connected components and fl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -56,11 +54,14 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .data import RELATIONS, explode_lists
-from .errors import HflineageError, check_choice
+from ..data.schema import RELATIONS, explode_lists
+from ..errors import HflineageError, check_choice
+from .ids import _arrow_str, _lookup, _name_part, _np, _owner
+from .rules import INFERENCE_RULES, RULE_SETS, InferenceRule, infer_relations
 
 #: Parsing phases in the order they run; an edge keeps the first phase that found it.
 PHASES = ("typed_tag", "hub_stats", "tag", "card")
+
 
 #: Which list/relation columns of the models table each phase reads.  ``typed`` selects rows by
 #: whether ``tag_relation`` is set (True), null (False) or ignores it (None).
@@ -71,8 +72,10 @@ PHASE_SOURCES: dict[str, tuple[str, str | None, bool | None]] = {
     "card": ("card_parents", "card_relation", None),
 }
 
+
 #: Resolution paths of a declared parent string, in the order they are tried.
 RESOLUTIONS = ("exact", "case", "alias", "unresolved")
+
 
 #: The organisations into which the Hub moved its legacy un-namespaced models in 2024
 #: (``gpt2`` → ``openai-community/gpt2``, ``bert-base-uncased`` → ``google-bert/…``, ``roberta-base``
@@ -93,6 +96,7 @@ CANONICAL_ORGS = (
     "flaubert",
 )
 
+
 #: Hand-checked legacy aliases (from the Hub's 2024 move).  Used only where the data-derived map
 #: has no entry, and by :func:`check_aliases` to verify the derived map.
 HAND_ALIASES = {
@@ -106,139 +110,10 @@ HAND_ALIASES = {
     "t5-base": "google-t5/t5-base",
 }
 
+
 #: ``alias_rule`` choices of :func:`build_edges` / :func:`derive_aliases`.
 ALIAS_RULES = ("canonical", "canonical+unique")
 
-
-@dataclass(frozen=True)
-class InferenceRule:
-    """One relation-inference rule: an edge whose child matches *any* listed marker gets ``relation``.
-
-    ``min_parents``: the child declares at least this many distinct (non-self) parents;
-    ``tags``: any of these Hub tags (lower-cased, exact); ``libraries``: ``library_name`` is one of
-    these; ``name_pattern``: a regular expression (RE2 syntax) searched in the lower-cased name part
-    of the child's id — with the parent's name part cut out first when ``own_name`` is True, so that
-    ``alice/llama-3-8b-bnb-4bit-book-review``, a finetune of ``unsloth/llama-3-8b-bnb-4bit``, is not
-    taken for a 4-bit quantisation.
-    """
-
-    name: str
-    relation: str
-    description: str
-    min_parents: int | None = None
-    tags: frozenset[str] = field(default_factory=frozenset)
-    libraries: frozenset[str] = field(default_factory=frozenset)
-    name_pattern: str | None = None
-    own_name: bool = True
-
-
-def _quant_name_pattern(widths: str) -> str:
-    return (
-        r"(?:^|[-_.])(?:gguf|ggml|gptq|awq|exl2|bnb|mlx|hqq|aqlm|int[248]|fp8|nf4|"
-        + widths
-        + r"-?bits?|\d(?:\.\d+)?-?bpw|i?q[1-8](?:_k)?(?:_(?:0|1|s|m|l|xs|xxs))?)(?:$|[-_.])"
-    )
-
-
-#: Quantisation markers in a model's name part, as separate tokens (between ``-``, ``_``, ``.``):
-#: format names (gguf, ggml, gptq, awq, exl2, bnb, mlx, hqq, aqlm), integer/float widths (int4,
-#: int8, fp8, nf4), bit widths from 1 to 8 (``4bit``, ``8-bit``, ``1.58bit``; ``16bit`` and
-#: ``32bit`` are full/half precision, not quantisation), exllama bits-per-weight (``4.0bpw``) and
-#: llama.cpp quant types (``q4_k_m``, ``q8_0``, ``iq3_xs``).
-QUANT_NAME_PATTERN = _quant_name_pattern(r"(?:[1-8]|1\.58)")
-
-#: Quantisation markers in tags and ``library_name``.
-QUANT_TAGS = frozenset(
-    {
-        "gguf",
-        "ggml",
-        "gptq",
-        "awq",
-        "exl2",
-        "bnb",
-        "4-bit",
-        "8-bit",
-        "bitsandbytes",
-        "mlx",
-        "int4",
-        "int8",
-        "fp8",
-        "quantized",
-        "hqq",
-        "aqlm",
-    }
-)
-QUANT_LIBRARIES = frozenset({"gguf", "mlx", "ggml"})
-
-SEVERAL_PARENTS = InferenceRule(
-    "several_parents", "merge", "the child declares more than one base model", min_parents=2
-)
-MERGE_TAG = InferenceRule(
-    "merge_tag", "merge", "tagged merge or mergekit", tags=frozenset({"merge", "mergekit"})
-)
-ADAPTER_MARKER = InferenceRule(
-    "adapter_marker",
-    "adapter",
-    "tagged peft, lora or adapter, or library peft",
-    tags=frozenset({"peft", "lora", "adapter"}),
-    libraries=frozenset({"peft"}),
-)
-QUANT_MARKER = InferenceRule(
-    "quantisation_marker",
-    "quantized",
-    "quantisation format or 1-8 bit width in tags, library or the child's own name",
-    tags=QUANT_TAGS,
-    libraries=QUANT_LIBRARIES,
-    name_pattern=QUANT_NAME_PATTERN,
-)
-
-#: The rules as first specified (issue 3): several parents → merge; merge/mergekit tag → merge;
-#: quantisation marker (any bit width, whole name) → quantized; peft/lora/adapter → adapter.
-#: Kept for comparison: on the Hub's own typed edges it agrees 86.2% (see
-#: ``benchmarks/validate_relations.py``).
-BRIEF_RULES: tuple[InferenceRule, ...] = (
-    SEVERAL_PARENTS,
-    MERGE_TAG,
-    InferenceRule(
-        "quantisation_marker",
-        "quantized",
-        "quantisation format or any bit width in tags, library or the whole name",
-        tags=QUANT_TAGS,
-        libraries=QUANT_LIBRARIES,
-        name_pattern=_quant_name_pattern(r"\d{1,2}"),
-        own_name=False,
-    ),
-    ADAPTER_MARKER,
-)
-
-#: Relation inference for edges without a declared relation: first matching rule wins.
-#: Changed from :data:`BRIEF_RULES` after validation against the Hub's typed edges (86.2% → 93.4%
-#: agreement on 6,517 shared edges):
-#:
-#: * the ``merge``/``mergekit`` tag no longer makes a single-parent child a merge — a quantised or
-#:   finetuned copy of a merge inherits the tag with the copied card (0 of 246 such edges were
-#:   merges on the Hub); a merge combines several models, which ``several_parents`` catches;
-#: * adapters before quantisation: a (Q)LoRA adapter trained on a 4-bit base carries ``4-bit`` /
-#:   ``bitsandbytes`` tags but is an adapter;
-#: * bit widths 1–8 only (``16bit`` names are merged full-precision finetunes), and name markers
-#:   copied from the parent's name do not count.
-INFERENCE_RULES: tuple[InferenceRule, ...] = (SEVERAL_PARENTS, ADAPTER_MARKER, QUANT_MARKER)
-
-#: Named rule sets for parameters (``build_edges(rules="brief")``).
-RULE_SETS: dict[str, tuple[InferenceRule, ...]] = {
-    "default": INFERENCE_RULES,
-    "brief": BRIEF_RULES,
-}
-
-#: Agreement of our relation types with the Hub's own typed relations, measured by
-#: ``benchmarks/validate_relations.py`` (2026-11) on the 6,517 edges of the embedded snapshot that
-#: also occur among 30,383 typed edges of English text-generation models in June 2025 (a file
-#: without a licence: used for measuring only, never shipped).  Re-run the benchmark to update.
-VALIDATION_AGREEMENT = {"shared_edges": 6517, "brief": 0.8624, "default": 0.9336}
-
-#: Relation of an edge that has no declared relation and matches no rule.
-DEFAULT_RELATION = "finetune"
-DEFAULT_RULE = "default"
 
 #: Output columns of :func:`build_edges`, in order.
 EDGE_COLUMNS = (
@@ -254,6 +129,7 @@ EDGE_COLUMNS = (
     "in_cycle",
 )
 
+
 _MODEL_COLUMNS = (
     "model_id",
     "created_at",
@@ -267,42 +143,6 @@ _MODEL_COLUMNS = (
     "card_relation",
     "declared_relation",
 )
-
-
-# --------------------------------------------------------------------------------------------
-# helpers (Arrow compute: hashing 760,000 strings through pandas costs seconds)
-# --------------------------------------------------------------------------------------------
-def _arrow_str(values: pd.Series | np.ndarray) -> pa.Array:
-    """A pandas string column (or object array) as one Arrow ``large_string`` array."""
-    if isinstance(values, pd.Series) and not isinstance(values.dtype, np.dtype):
-        arr = pa.array(values)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        return arr.cast(pa.large_string())
-    return pa.array(np.asarray(values, dtype=object), pa.large_string())
-
-
-def _name_part(ids: pa.Array) -> pa.Array:
-    """Lower-cased repo name: the part after the owner (``org/Name`` → ``name``)."""
-    return pc.replace_substring_regex(pc.utf8_lower(ids), r"^.*/", "")
-
-
-def _owner(ids: pa.Array) -> pa.Array:
-    """Owner part of ``owner/name`` ids (null for un-namespaced ids)."""
-    owner = pc.list_element(pc.split_pattern(ids, "/", max_splits=1), 0)
-    return pc.if_else(pc.match_substring(ids, "/"), owner, pa.scalar(None, pa.large_string()))
-
-
-def _np(values: pa.Array) -> np.ndarray:
-    return values.to_numpy(zero_copy_only=False)
-
-
-def _lookup(values: pa.Array, ids: pa.Array) -> np.ndarray:
-    """Position in ``ids`` (unique) of each of ``values``; -1 where absent."""
-    cand = np.flatnonzero(_np(pc.is_in(ids, value_set=pc.unique(values))))
-    hit = _np(pc.fill_null(pc.index_in(values, value_set=ids.take(pa.array(cand))), -1))
-    hit = hit.astype(np.int64)
-    return np.where(hit >= 0, cand[np.maximum(hit, 0)] if len(cand) else -1, -1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,96 +316,6 @@ def resolve_parents(
 
 
 # --------------------------------------------------------------------------------------------
-# phase 3: relation inference
-# --------------------------------------------------------------------------------------------
-def _own_name(child_ids: pa.Array, parent_ids: pa.Array | None) -> np.ndarray:
-    """The child's lower-cased name part with its parent's name part cut out (per edge).
-
-    ``unsloth/llama-3-8b-bnb-4bit`` → ``alice/llama-3-8b-bnb-4bit-book-review`` leaves
-    ``-book-review``: a marker the child merely inherited by copying its parent's name says
-    nothing about how the child was made.
-    """
-    names = _np(_name_part(child_ids)).astype(np.dtypes.StringDType())
-    if parent_ids is None:
-        return names
-    parents = _np(_name_part(parent_ids)).astype(np.dtypes.StringDType())
-    return np.strings.replace(names, parents, "")
-
-
-def _rule_matches(
-    rule: InferenceRule,
-    n_parents: np.ndarray,
-    child_index: np.ndarray,
-    tag_rows: np.ndarray,
-    tag_values: pa.Array,
-    library: pa.Array,
-    names: pa.Array,
-    whole_names: pa.Array,
-) -> np.ndarray:
-    """Boolean per edge for one rule, vectorised.  Tags and library are per distinct child
-    (``child_index`` maps edges to distinct children); parent counts and names are per edge."""
-    per_child = np.zeros(len(library), dtype=bool)
-    if rule.tags:
-        marked = _np(pc.is_in(tag_values, value_set=pa.array(sorted(rule.tags)))).astype(bool)
-        per_child[tag_rows[marked]] = True
-    if rule.libraries:
-        lib = pc.is_in(library, value_set=pa.array(sorted(rule.libraries)))
-        per_child |= _np(pc.fill_null(lib, False)).astype(bool)
-    hit = per_child[child_index]
-    if rule.min_parents is not None:
-        hit |= n_parents >= rule.min_parents
-    if rule.name_pattern:
-        found = pc.match_substring_regex(names if rule.own_name else whole_names, rule.name_pattern)
-        hit |= _np(pc.fill_null(found, False)).astype(bool)
-    return hit
-
-
-def infer_relations(
-    models: pd.DataFrame,
-    child_pos: np.ndarray,
-    n_parents: np.ndarray,
-    parents: np.ndarray | pd.Series | None = None,
-    rules: tuple[InferenceRule, ...] = INFERENCE_RULES,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Phase 3: the inferred relation and the name of the rule that fired, per edge.
-
-    ``child_pos`` gives each edge's child position in ``models``; ``n_parents`` the child's number
-    of distinct non-self parents; ``parents`` the parent ids (for rules with ``own_name``, name
-    markers the child's name copies from its parent's name are ignored; ``None`` = whole name).  Tag and library
-    markers are evaluated once per distinct child (tags exploded with
-    :func:`~hflineage.data.explode_lists`), name markers per edge (Arrow regex); the first matching
-    rule wins; no rule → (:data:`DEFAULT_RELATION`, ``"default"``).
-    """
-    for r in rules:
-        check_choice(f"relation of rule {r.name!r}", r.relation, RELATIONS)
-    child_pos = np.asarray(child_pos, dtype=np.int64)
-    n_parents = np.asarray(n_parents, dtype=np.int64)
-    if len(child_pos) == 0:
-        return np.array([], dtype=object), np.array([], dtype=object)
-    uniq, inverse = np.unique(child_pos, return_inverse=True)
-    tag_long = explode_lists(models["tags"].take(uniq))
-    tag_rows = tag_long["row"].to_numpy()
-    tag_values = pc.utf8_lower(_arrow_str(tag_long["value"].to_numpy(object)))
-    library = pc.utf8_lower(_arrow_str(models["library_name"].take(uniq)))
-    child_ids = _arrow_str(models["model_id"].take(child_pos))
-    parent_ids = None if parents is None else _arrow_str(np.asarray(parents, dtype=object))
-    names = pa.array(_own_name(child_ids, parent_ids).astype(object), pa.large_string())
-    whole_names = _name_part(child_ids)
-    relation = np.full(len(child_pos), DEFAULT_RELATION, dtype=object)
-    fired = np.full(len(child_pos), DEFAULT_RULE, dtype=object)
-    decided = np.zeros(len(child_pos), dtype=bool)
-    for rule in rules:  # a handful of rules, each vectorised over all edges
-        hit = _rule_matches(
-            rule, n_parents, inverse, tag_rows, tag_values, library, names, whole_names
-        )
-        hit &= ~decided
-        relation[hit] = rule.relation
-        fired[hit] = rule.name
-        decided |= hit
-    return relation, fired
-
-
-# --------------------------------------------------------------------------------------------
 # cycles
 # --------------------------------------------------------------------------------------------
 def cycle_components(child_pos: np.ndarray, parent_pos: np.ndarray, n: int) -> np.ndarray:
@@ -698,112 +448,3 @@ def build_edges(
     edges["relation_source"] = edges["relation_source"].astype(str)
     edges.attrs["lineage_counts"] = counts
     return edges
-
-
-# --------------------------------------------------------------------------------------------
-# reporting
-# --------------------------------------------------------------------------------------------
-def lineage_funnel(models: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
-    """The phased-parsing funnel as a table: yield of each phase and of each normalisation step.
-
-    Columns: ``stage`` (phases / normalisation / relation / checks), ``step``, ``count``,
-    ``share`` and ``of`` (what the share is of: declared pairs or edges).  Counts that exist only
-    while building (self-references, duplicates, alias and inference rules, cycles) come from
-    ``edges.attrs["lineage_counts"]``; when ``edges`` lost its attrs they are recomputed from
-    ``models`` with the default parameters.  Everything else is counted on ``edges`` as passed.
-    """
-    counts = edges.attrs.get("lineage_counts")
-    if not counts:
-        counts = build_edges(models).attrs["lineage_counts"]
-    n_pairs = counts["pairs_total"]
-    n_edges = len(edges)
-    rows: list[tuple[str, str, int, float, str]] = []
-
-    def add(stage: str, step: str, count: int, base: int, of: str) -> None:
-        rows.append((stage, step, int(count), count / base if base else float("nan"), of))
-
-    for phase in PHASES:
-        add("phases", f"{phase}: declared pairs", counts[f"pairs_{phase}"], n_pairs, "pairs")
-    add("phases", "all phases: declared pairs", n_pairs, n_pairs, "pairs")
-    add(
-        "normalisation",
-        "self-references dropped: declared (own id, up to case)",
-        counts["self_loops_declared"],
-        n_pairs,
-        "pairs",
-    )
-    add(
-        "normalisation",
-        "self-references dropped: after alias resolution",
-        counts["self_loops_alias"],
-        n_pairs,
-        "pairs",
-    )
-    add(
-        "normalisation",
-        "duplicates dropped (found earlier)",
-        counts["duplicates"],
-        n_pairs,
-        "pairs",
-    )
-    for phase in PHASES:
-        add("normalisation", f"{phase}: new edges", counts[f"edges_{phase}"], n_edges, "edges")
-    add("normalisation", "edges", n_edges, n_edges, "edges")
-    res = edges["resolution"].value_counts()
-    add("normalisation", "resolved: exact", res.get("exact", 0), n_edges, "edges")
-    add("normalisation", "resolved: case-insensitive", res.get("case", 0), n_edges, "edges")
-    for rule in ("canonical", "unique", "hand"):
-        add(
-            "normalisation",
-            f"resolved: alias ({rule})",
-            counts["alias_by_rule"].get(rule, 0),
-            n_edges,
-            "edges",
-        )
-    add("normalisation", "unresolved (external parent)", res.get("unresolved", 0), n_edges, "edges")
-    add("normalisation", "  of which ambiguous case", counts["ambiguous_case"], n_edges, "edges")
-    add("normalisation", "parent in snapshot", edges["parent_in_snapshot"].sum(), n_edges, "edges")
-    declared = edges["relation_source"] == "declared"
-    for rel in RELATIONS:
-        add(
-            "relation",
-            f"declared: {rel}",
-            (declared & (edges["relation"] == rel)).sum(),
-            n_edges,
-            "edges",
-        )
-    for rule in [*counts.get("rules", [r.name for r in INFERENCE_RULES]), DEFAULT_RULE]:
-        add(
-            "relation",
-            f"inferred: {rule}",
-            counts["inference_by_rule"].get(rule, 0),
-            n_edges,
-            "edges",
-        )
-    for rel in RELATIONS:
-        add("relation", f"all: {rel}", (edges["relation"] == rel).sum(), n_edges, "edges")
-    add("checks", "parent younger than child", edges["parent_younger"].sum(), n_edges, "edges")
-    add("checks", "edges on a cycle", edges["in_cycle"].sum(), n_edges, "edges")
-    add("checks", "cycles (strong components)", counts["cycles"], 0, "components")
-    add("checks", "models on a cycle", counts["cycle_models"], 0, "models")
-    out = pd.DataFrame(rows, columns=["stage", "step", "count", "share", "of"])
-    return out
-
-
-def resolution_rate(edges: pd.DataFrame) -> float:
-    """Share of (non-self) edges whose parent resolves to a model of the snapshot."""
-    return float(edges["parent_in_snapshot"].mean()) if len(edges) else float("nan")
-
-
-def phase_yields(edges: pd.DataFrame) -> pd.DataFrame:
-    """Per parsing phase: declared pairs, new edges kept, and how their relation was obtained."""
-    counts = edges.attrs.get("lineage_counts", {})
-    out = (
-        pd.crosstab(edges["phase"], edges["relation_source"])
-        .reindex(index=list(PHASES), columns=["declared", "inferred"], fill_value=0)
-        .rename_axis(index="phase", columns=None)
-        .reset_index()
-    )
-    out.insert(1, "declared_pairs", [counts.get(f"pairs_{p}", np.nan) for p in PHASES])
-    out.insert(2, "new_edges", out["declared"] + out["inferred"])
-    return out.rename(columns={"declared": "relation_declared", "inferred": "relation_inferred"})

@@ -1,0 +1,207 @@
+"""The models table: one validated schema for every snapshot shape.
+
+``hflineage.data.load_snapshot`` reads one of three input shapes and returns the same table:
+
+(a) the embedded 2024-07-11 ``/api/models`` listing (``data/snapshots/hf-models-2024-07-11.parquet``,
+    the default; its sha256 is checked against ``data/manifest.json``);
+(b) a ``cfahlgren1/hub-stats`` ``models.parquet`` (fields such as ``baseModels``, ``downloadsAllTime``,
+    ``safetensors``, ``cardData``), see :mod:`hflineage.sources`;
+(c) the JSONL cache written by ``hflineage fetch --source api`` (a ``.jsonl`` file or a folder of
+    ``chunk-*.jsonl`` files), see :mod:`hflineage.sources`.
+
+Schema (one row per model; a duplicate ``model_id`` is an error):
+
+==========================  ==================  ===================================================
+column                      dtype               meaning
+==========================  ==================  ===================================================
+model_id                    str                 repo id ``owner/name``
+author                      str (nullable)      the owner part of ``model_id``
+created_at                  datetime64[us, UTC] repo creation time
+created_at_reliable         bool                False for the 2022-03-02 23:29 back-filled dates
+likes                       int64               cumulative likes at the snapshot
+downloads                   int64               downloads in the ~30 days before the snapshot
+downloads_all_time          Int64 (nullable)    all-time downloads (hub-stats only)
+pipeline_tag                str (nullable)      task, e.g. ``text-generation``
+library_name                str (nullable)      e.g. ``transformers``, ``peft``, ``gguf``
+tags                        list[str]           all Hub tags
+declared_parents            list[str]           every declared base model, in source order, unique
+declared_relation           str (nullable)      relation declared by the Hub (typed tag, hub-stats
+                                                ``baseModels.relation`` or card ``base_model_relation``)
+tag_parents                 list[str]           parents from ``base_model:[<rel>:]<id>`` tags
+tag_relation                str (nullable)      relation of the typed tags (null when untyped)
+hub_parents                 list[str]           parents from hub-stats ``baseModels.models``
+hub_relation                str (nullable)      hub-stats ``baseModels.relation``
+card_parents                list[str]           parents from the card's ``base_model`` field
+card_relation               str (nullable)      the card's ``base_model_relation``
+params                      Float64 (nullable)  parameter count where the data has it (safetensors)
+==========================  ==================  ===================================================
+
+The table's ``attrs`` carry ``snapshot_date`` (UTC timestamp the listing was taken), ``source``
+(file path), ``shape`` (``listing``, ``hub-stats``, ``crawl``) and ``sha256`` where known.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import SnapshotError
+
+#: The Hub back-filled the creation date of repositories older than its ``createdAt`` field with
+#: 2022-03-02 23:29 UTC (29,990 rows of the embedded snapshot).  Their true date is unknown.
+BACKFILL_START = pd.Timestamp("2022-03-02 23:29:00", tz="UTC")
+
+
+BACKFILL_END = pd.Timestamp("2022-03-02 23:30:00", tz="UTC")
+
+
+#: Relation names as the Hub spells them in ``base_model:<relation>:<id>`` tags.
+RELATIONS = ("finetune", "adapter", "quantized", "merge")
+
+
+#: Columns an API-listing-shaped table must have.
+LISTING_REQUIRED = ("id", "createdAt", "likes", "downloads", "tags")
+
+
+SCHEMA_COLUMNS = (
+    "model_id",
+    "author",
+    "created_at",
+    "created_at_reliable",
+    "likes",
+    "downloads",
+    "downloads_all_time",
+    "pipeline_tag",
+    "library_name",
+    "tags",
+    "declared_parents",
+    "declared_relation",
+    "tag_parents",
+    "tag_relation",
+    "hub_parents",
+    "hub_relation",
+    "card_parents",
+    "card_relation",
+    "params",
+)
+
+
+def require_columns(
+    table: pa.Table | pd.DataFrame, columns: tuple[str, ...], source: object
+) -> None:
+    """Raise :class:`SnapshotError` naming the first missing column."""
+    names = table.column_names if isinstance(table, pa.Table) else list(table.columns)
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise SnapshotError(
+            f"{source}: missing required column {missing[0]!r}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            + f"; expected at least {', '.join(columns)}"
+        )
+
+
+def _string(table: pa.Table, name: str) -> pd.Series:
+    if name not in table.column_names:
+        return pd.Series(pd.NA, index=range(table.num_rows), dtype="string")
+    return (
+        table[name].cast(pa.large_string()).to_pandas(types_mapper=pd.ArrowDtype).astype("string")
+    )
+
+
+def _count(table: pa.Table, name: str, source: object) -> pd.Series:
+    col = table[name]
+    if not pa.types.is_integer(col.type) and not pa.types.is_floating(col.type):
+        try:
+            col = pc.cast(col, pa.int64())
+        except pa.ArrowInvalid:
+            raise SnapshotError(
+                f"{source}: column {name!r} has non-numeric values (expected integer counts)"
+            ) from None
+    return pd.Series(col.to_numpy(zero_copy_only=False), dtype="float64").fillna(0).astype("int64")
+
+
+def parse_created_at(values: pa.ChunkedArray | pa.Array, source: object, column: str) -> pd.Series:
+    """Parse creation times to UTC; raise :class:`SnapshotError` naming an unparsable value."""
+    if pa.types.is_timestamp(values.type):
+        series = values.to_pandas()
+        if series.dt.tz is None:
+            series = series.dt.tz_localize("UTC")
+        return series.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+    raw = pd.Series(values.to_pandas(), dtype="object")
+    parsed = pd.to_datetime(raw, utc=True, errors="coerce", format="ISO8601")
+    bad = parsed.isna() & raw.notna()
+    if bad.any():
+        example = raw[bad].iloc[0]
+        raise SnapshotError(
+            f"{source}: {int(bad.sum())} unparsable dates in column {column!r} "
+            f"(e.g. {example!r}; expected ISO 8601 timestamps)"
+        )
+    return parsed.astype("datetime64[us, UTC]")
+
+
+LIST_TYPE = pa.large_list(pa.large_string())
+
+
+def list_series(array: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """Wrap an Arrow list-of-strings array as a pandas Series (Arrow-backed: no per-row objects)."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    array = array.cast(LIST_TYPE)
+    if array.null_count:
+        array = pc.fill_null(array, pa.scalar([], LIST_TYPE))
+    return pd.Series(array, dtype=pd.ArrowDtype(LIST_TYPE))
+
+
+def _empty_lists(n: int) -> pd.Series:
+    offsets = pa.array(np.zeros(n + 1, dtype=np.int64))
+    return list_series(pa.LargeListArray.from_arrays(offsets, pa.array([], pa.large_string())))
+
+
+def explode_lists(series: pd.Series) -> pd.DataFrame:
+    """Long form of a list column: one row per element, with ``row`` (position) and ``value``."""
+    array = (
+        pa.array(series, type=LIST_TYPE)
+        if not isinstance(series.dtype, pd.ArrowDtype)
+        else (pa.chunked_array(series.array._pa_array).combine_chunks().cast(LIST_TYPE))
+    )
+    if array.null_count:
+        array = pc.fill_null(array, pa.scalar([], LIST_TYPE))
+    return pd.DataFrame(
+        {
+            "row": pc.list_parent_indices(array).to_numpy(),
+            "value": pc.list_flatten(array).to_numpy(zero_copy_only=False),
+        }
+    )
+
+
+def group_lists(values: np.ndarray, rows: np.ndarray, n: int) -> pd.Series:
+    """Gather ``values`` into one list per row (``rows`` gives each value's row), order kept."""
+    order = np.argsort(rows, kind="stable")
+    counts = np.bincount(rows, minlength=n)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    flat = pa.array(values[order], type=pa.large_string())
+    return list_series(pa.LargeListArray.from_arrays(pa.array(offsets), flat))
+
+
+def union_lists(*columns: pd.Series) -> pd.Series:
+    """Per row, the ordered unique union of several list columns."""
+    n = len(columns[0])
+    both = pd.concat([explode_lists(c) for c in columns], ignore_index=True)
+    both = both.drop_duplicates(["row", "value"])
+    return group_lists(both["value"].to_numpy(object), both["row"].to_numpy(), n)
+
+
+def snapshot_date(models: pd.DataFrame) -> pd.Timestamp:
+    """The time the snapshot was taken (UTC): ``attrs['snapshot_date']``, else the end of the day
+    of the last creation time.  Windowed measures censor focal models whose window passes it."""
+    date = models.attrs.get("snapshot_date")
+    if date is not None and not pd.isna(date):
+        return pd.Timestamp(date)
+    return end_of_day(models["created_at"].max())
+
+
+def end_of_day(moment: pd.Timestamp) -> pd.Timestamp:
+    """23:59:59 UTC of the day of ``moment``: a listing taken that day saw everything before."""
+    return moment.floor("D") + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
