@@ -19,8 +19,9 @@ import tracemalloc
 import numpy as np
 
 from hflineage.data import load_snapshot
-from hflineage.disruption import VARIANTS, MdiGraph, mdi, mdi_all, mdi_reference
 from hflineage.lineage import build_edges
+from hflineage.mdi import VARIANTS, MdiGraph, mdi, mdi_all
+from hflineage.mdi.reference import mdi_reference
 
 
 def _timed(fn, *args, **kwargs):

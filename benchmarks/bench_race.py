@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 
 from hflineage import race
-from hflineage import race_models as rm
 from hflineage.data import load_snapshot
 from hflineage.lineage import build_edges
+from hflineage.race import models as rm
 
 OUTCOMES = ("log_likes", "likes", "any_like", "log_downloads")
 

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .book.build import render
+from .book.pipeline import run
 from .book.profiles import available_profiles, parse_overrides
-from .book.render import render
-from .book.run import run
 from .config import REPO_ROOT
 from .errors import HflineageError
 from .files import display_path

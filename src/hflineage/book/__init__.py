@@ -5,9 +5,9 @@ and the ``Chapter`` record every notebook writes its numbers, figures and verdic
 ``book(profile)`` does both.
 """
 
+from .build import book, render, stage_book
+from .pipeline import run
 from .profiles import Profile, available_profiles, load_profile, notebook_parameters
-from .render import book, render, stage_book
-from .run import run
 
 __all__ = [
     "Profile",

@@ -10,7 +10,7 @@ Every chapter notebook makes one :class:`Chapter` and records through it:
 - ``ch.claim(claim_id, status, result, where)`` — a verdict on a claim of ``CLAIMS.md`` for the
   generated replication-status page.
 
-The pipeline (:mod:`hflineage.pipeline`) merges the per-chapter JSON files into ``numbers.json``.
+The pipeline (:mod:`hflineage.book`) merges the per-chapter JSON files into ``numbers.json``.
 """
 
 from __future__ import annotations

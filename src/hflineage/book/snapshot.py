@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from .. import data
 from ..config import EMBEDDED_SNAPSHOT, PACKAGE_DIR, results_dir
-from ..data.load import load_snapshot
+from ..data.load import LATEST, load_snapshot
+from ..data.load import resolve_snapshot as data_resolve_snapshot
 from ..data.schema import explode_lists
 from ..data.slice import write_listing_slice
 from ..errors import HflineageError, ParameterError
@@ -53,7 +53,7 @@ def family(models: Any, roots: list[str], *, edges: Any = None, max_depth: int =
 
 
 def _lineage_edges(models: Any) -> tuple[Any, str]:
-    """(child, parent) edges for the slice, from :func:`hflineage.lineage.build_edges`, and the
+    """(child, parent) edges for the slice, from :func:`hflineage.lineage.edges.build_edges`, and the
     name of the method (it goes into the slice cache key)."""
     edges = build_edges(models)
     return edges[["child", "parent"]], "lineage.build_edges"
@@ -63,7 +63,7 @@ def make_slice(spec: dict[str, Any], out_dir: Path, root: Path) -> tuple[Path, d
     """Write (or reuse) the small real slice a profile's ``slice`` section asks for.
 
     The slice holds the listing rows of ``spec['roots']`` and all their descendants, written by
-    :func:`hflineage.data.write_listing_slice` (so it keeps the source's snapshot date and
+    :func:`hflineage.data.slice.write_listing_slice` (so it keeps the source's snapshot date and
     censors like the full data).  It is cached as ``<out_dir>/snapshot-<key>.parquet``, ``key``
     hashing the source's sha256, the roots and the edge method.
     """
@@ -122,7 +122,7 @@ def resolve_snapshot(profile: Profile, root: Path) -> tuple[str | None, dict[str
     """The ``snapshot`` value the chapters receive (None = embedded) and its provenance.
 
     A profile's ``snapshot`` may be ``hub-stats:latest`` / ``api:latest`` (the newest fetched
-    snapshot, :func:`hflineage.data.resolve_snapshot`) or a glob
+    snapshot, :func:`hflineage.data.load.resolve_snapshot`) or a glob
     (``data/snapshots/hub-stats-models-*.parquet``: the newest match by the fetch sidecar's
     ``fetched_at``, else the file time).  Either is resolved once, so every chapter of a run
     reads the same file, and the manifest names it.
@@ -134,8 +134,8 @@ def resolve_snapshot(profile: Profile, root: Path) -> tuple[str | None, dict[str
         return None, {}
     pattern = str(profile.snapshot)
 
-    if pattern in data.LATEST:  # hub-stats:latest, api:latest: resolved once, for every chapter
-        return display_path(data.resolve_snapshot(pattern), root), {"snapshot_spec": pattern}
+    if pattern in LATEST:  # hub-stats:latest, api:latest: resolved once, for every chapter
+        return display_path(data_resolve_snapshot(pattern), root), {"snapshot_spec": pattern}
     base = Path(pattern) if Path(pattern).is_absolute() else root / pattern
     if any(ch in pattern for ch in "*?["):
         matches = [Path(p) for p in glob.glob(str(base)) if not p.endswith(".json")]

@@ -25,7 +25,7 @@ from .schema import (
     end_of_day,
 )
 
-#: Name of the crawler's progress file inside a crawl folder (see :func:`hflineage.fetch.crawl_api`).
+#: Name of the crawler's progress file inside a crawl folder (see :func:`hflineage.data.fetch_api.crawl_api`).
 CRAWL_STATE = "state.json"
 
 
@@ -70,7 +70,7 @@ _CRAWL_TABLE_SCHEMA = CRAWL_SCHEMA.append(pa.field(_CARD_VALUE, pa.large_string(
 def models_from_crawl(path: str | Path) -> pd.DataFrame:
     """The models table from an ``/api/models`` crawl: a ``.jsonl`` file or a crawl folder.
 
-    A crawl folder is what :func:`hflineage.fetch.crawl_api` writes: ``chunk-00000.jsonl``, ...
+    A crawl folder is what :func:`hflineage.data.fetch_api.crawl_api` writes: ``chunk-00000.jsonl``, ...
     and ``state.json``.  When ``state.json`` is present it is the commit log: exactly the chunks
     it lists are read and each must hold the number of rows it records (a chunk written after the
     last commit is ignored; the next ``crawl_api`` run rewrites it).  Without it every

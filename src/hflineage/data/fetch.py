@@ -1,6 +1,6 @@
 """Fetch today's Hub metadata: a pinned ``cfahlgren1/hub-stats`` file, or a resumable API crawl.
 
-Two routes to the same models table (see :mod:`hflineage.sources`):
+Two routes to the same models table (see :mod:`hflineage.data.hub_stats`):
 
 * :func:`fetch_hub_stats` downloads ``models.parquet`` from the dataset repo
   ``cfahlgren1/hub-stats`` at an exact commit and records that commit in a sidecar JSON, so a run

@@ -354,7 +354,7 @@ def crawl_api(
 ) -> Path:
     """Crawl ``/api/models`` into ``out_dir/hub-api-crawl/``; return that folder.
 
-    The folder is a snapshot that :func:`hflineage.data.load_snapshot` reads: JSONL chunks
+    The folder is a snapshot that :func:`hflineage.data.load.load_snapshot` reads: JSONL chunks
     ``chunk-00000.jsonl``, ... (one raw ``/api/models`` record per line, with the ``EXPAND``
     fields the lineage needs) and ``state.json`` (the next page's URL, rows and pages so far, and
     each chunk's row count and sha256).  A chunk holds whole pages, at least ``chunk_size``

@@ -1,6 +1,6 @@
 r"""Today's Hub in the models-table schema: a ``cfahlgren1/hub-stats`` parquet or an API crawl.
 
-Both readers end in :func:`hflineage.data.normalise_listing`, so the lineage code sees one schema
+Both readers end in :func:`hflineage.data.listing.normalise_listing`, so the lineage code sees one schema
 whatever the source.  What each source adds to the plain ``/api/models`` listing:
 
 ``hub_parents`` / ``hub_relation``
@@ -118,7 +118,7 @@ def models_from_hub_stats(table: pa.Table, *, source: object) -> pd.DataFrame:
     ``safetensors.total`` (null where the repo has no safetensors weights).
 
     If ``source`` is a file with a ``<file>.json`` sidecar written by
-    :func:`hflineage.fetch.fetch_hub_stats`, the file's sha256 is checked against it and the
+    :func:`hflineage.data.fetch.fetch_hub_stats`, the file's sha256 is checked against it and the
     pinned revision and its date are put in ``attrs`` (``revision``, ``snapshot_date``).
     """
     table = _apply_aliases(table)

@@ -1,13 +1,13 @@
 """The models table: one validated schema for every snapshot shape.
 
-``hflineage.data.load_snapshot`` reads one of three input shapes and returns the same table:
+``hflineage.data.load.load_snapshot`` reads one of three input shapes and returns the same table:
 
 (a) the embedded 2024-07-11 ``/api/models`` listing (``data/snapshots/hf-models-2024-07-11.parquet``,
     the default; its sha256 is checked against ``data/manifest.json``);
 (b) a ``cfahlgren1/hub-stats`` ``models.parquet`` (fields such as ``baseModels``, ``downloadsAllTime``,
-    ``safetensors``, ``cardData``), see :mod:`hflineage.sources`;
+    ``safetensors``, ``cardData``), see :mod:`hflineage.data.hub_stats`;
 (c) the JSONL cache written by ``hflineage fetch --source api`` (a ``.jsonl`` file or a folder of
-    ``chunk-*.jsonl`` files), see :mod:`hflineage.sources`.
+    ``chunk-*.jsonl`` files), see :mod:`hflineage.data.hub_stats`.
 
 Schema (one row per model; a duplicate ``model_id`` is an error):
 

@@ -1,6 +1,6 @@
 """The lineage network as compact arrays, and its descriptives (paper 1's network section).
 
-:func:`graph_arrays` turns the models table and the edges of :func:`hflineage.lineage.build_edges`
+:func:`graph_arrays` turns the models table and the edges of :func:`hflineage.lineage.edges.build_edges`
 into a :class:`LineageGraph`: integer node ids (the models in table order, then the *external*
 nodes — declared parents that resolve to no model of the snapshot), creation times as int64,
 parent/child index arrays and two CSR adjacency matrices.  Every descriptive below works on those
@@ -91,7 +91,7 @@ def _check_edges(edges: pd.DataFrame) -> None:
     if missing:
         raise HflineageError(
             f"edges: missing column {missing[0]!r}; expected the frame of "
-            f"hflineage.lineage.build_edges ({', '.join(EDGE_REQUIRED)}, ...)"
+            f"hflineage.lineage.edges.build_edges ({', '.join(EDGE_REQUIRED)}, ...)"
         )
 
 
@@ -388,7 +388,7 @@ def monthly_growth(graph: LineageGraph, *, reliable_only: bool = True) -> pd.Dat
     """New lineage edges per calendar month of the child's creation, by relation type.
 
     Columns: ``month`` (first day, UTC-naive), one column per relation of
-    :data:`~hflineage.data.RELATIONS`, and ``total``.  With ``reliable_only`` edges whose child has
+    :data:`~hflineage.data.schema.RELATIONS`, and ``total``.  With ``reliable_only`` edges whose child has
     a back-filled creation date (2022-03-02) are left out: their month is unknown.
     """
     keep = graph.reliable[graph.child] if reliable_only else np.ones(graph.n_edges, dtype=bool)

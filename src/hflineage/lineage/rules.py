@@ -222,7 +222,7 @@ def infer_relations(
     of distinct non-self parents; ``parents`` the parent ids (for rules with ``own_name``, name
     markers the child's name copies from its parent's name are ignored; ``None`` = whole name).  Tag and library
     markers are evaluated once per distinct child (tags exploded with
-    :func:`~hflineage.data.explode_lists`), name markers per edge (Arrow regex); the first matching
+    :func:`~hflineage.data.schema.explode_lists`), name markers per edge (Arrow regex); the first matching
     rule wins; no rule → (:data:`DEFAULT_RELATION`, ``"default"``).
     """
     for r in rules:

@@ -112,7 +112,7 @@ def model_size(
     ``parent``: inherited, only with ``inherit=True``; ``none``), ``log10_params`` and
     ``size_bin``.  One row per model, in the order of ``models``.
 
-    With ``inherit=True`` (needs ``edges`` from :func:`hflineage.lineage.build_edges`), a model
+    With ``inherit=True`` (needs ``edges`` from :func:`hflineage.lineage.edges.build_edges`), a model
     without a size takes its parent's through finetune/adapter/quantized edges, repeatedly (a
     quantization of a LoRA of a 7B base is 7B); a model with several such parents of known size
     takes the largest.

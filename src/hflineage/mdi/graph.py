@@ -148,7 +148,7 @@ def _union_count(
     lo: np.ndarray,
     hi: np.ndarray,
     k: int,
-    budget: int = PAIR_BUDGET,
+    budget: int | None = None,
 ) -> np.ndarray:
     """For each focal i < k: the number of *distinct* members m with lo[i] <= m < hi[i] over the
     member lists of its sources (``source[j]`` belongs to focal ``owner[j]``, owner sorted).
@@ -167,6 +167,7 @@ def _union_count(
     per_focal = np.bincount(owner[multi], weights=cnt[multi], minlength=k).astype(np.int64)
     # chunk boundaries at focal boundaries: cumulative pair count over focal models
     cum = np.cumsum(per_focal)
+    budget = PAIR_BUDGET if budget is None else budget  # read at call time (tests lower it)
     chunk_of_focal = cum // max(budget, 1)
     chunk = chunk_of_focal[owner[multi]]
     for c in np.unique(chunk):

@@ -27,7 +27,7 @@ can be positive.  The book reports this rather than hiding it.
 
 Rules the paper does not state, chosen here and documented in the MDI chapter:
 
-- **The MDI graph.**  From the lineage edges (:func:`hflineage.lineage.build_edges`) it keeps the
+- **The MDI graph.**  From the lineage edges (:func:`hflineage.lineage.edges.build_edges`) it keeps the
   edges whose parent is a model of the snapshot (``parent_in_snapshot``) and is not younger than
   the child (``parent_younger`` edges cannot be timed), optionally only some ``relations``.
   ``in_cycle`` edges are kept when they are timed; a cycle that survives (possible only among
@@ -41,7 +41,7 @@ Rules the paper does not state, chosen here and documented in the MDI chapter:
   row (and counts them).
 - **Censoring.**  A focal model is excluded (and counted) if its creation date is unreliable
   (``created_at_reliable == False``) or its window ends after the snapshot date
-  (:func:`hflineage.data.snapshot_date`).  Models with unreliable dates are never successors
+  (:func:`hflineage.data.schema.snapshot_date`).  Models with unreliable dates are never successors
   either (their position in time is unknown); they stay in the graph as bases and as links of
   ancestry chains.
 - **Rows.**  One row per focal model with at least one successor (n_i + n_j + n_k > 0).  An

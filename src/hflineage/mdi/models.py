@@ -4,10 +4,10 @@ P1-size and P1-finetune), with pipeline-tag and creation-year fixed effects.
 :func:`regression_frame` builds one row per (variant, focal model with a defined MDI):
 
 - ``disruptive`` = 1 if MDI > 0, and ``mdi`` itself;
-- ``log10_params``: log10 of the parameter count (:func:`hflineage.size.model_size`; rows of
+- ``log10_params``: log10 of the parameter count (:func:`hflineage.lineage.size.model_size`; rows of
   unknown size are dropped, and counted);
 - ``derivation``: finetune (reference level), adapter, quantized, merge
-  (:func:`hflineage.disruption.derivation_type`), or ``root`` for every model without a
+  (:func:`hflineage.mdi.facts.derivation_type`), or ``root`` for every model without a
   predecessor in the MDI graph (``is_root``: no declared base, or only bases outside the snapshot
   or younger than the model) — roots score +1 mechanically, so they stay in as their own level
   and the size effect is estimated *within* derivation type, not from the root trap;
@@ -78,7 +78,7 @@ def regression_frame(
     top_tags: int = 12,
 ) -> pd.DataFrame:
     """The regression data (columns in the module docstring), one row per (variant, focal model
-    with a defined MDI and a known size).  ``result`` is an :func:`~hflineage.disruption.mdi_all`
+    with a defined MDI and a known size).  ``result`` is an :func:`~hflineage.mdi.index.mdi_all`
     frame; ``in_degree`` is aligned with ``models`` (e.g. ``graph_arrays(...).in_degree``).
     ``attrs["dropped"]`` counts, per variant, rows without a defined MDI or a known size."""
     if len(in_degree) < len(models):

@@ -52,7 +52,7 @@ TOY_EDGES = [
 
 def toy_example() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The worked example of chapter 3 as a models table and an edges table (the shape of
-    :func:`hflineage.lineage.build_edges`); snapshot on day 300, all dates reliable."""
+    :func:`hflineage.lineage.edges.build_edges`); snapshot on day 300, all dates reliable."""
     day0 = pd.Timestamp("2024-01-01", tz="UTC")
     models = pd.DataFrame(
         {
@@ -228,7 +228,7 @@ def plot_window(sensitivity: pd.DataFrame):
 def plot_coefficients(coefs: pd.DataFrame, terms: dict[str, str]):
     """Coefficient plot: estimate and 95% interval of selected ``terms`` (name → label), one
     row per term, one colour per variant, one panel per estimator (``coefs`` from
-    :func:`hflineage.disruption_models.fit_all`)."""
+    :func:`hflineage.mdi.models.fit_all`)."""
     frame = coefs[coefs["term"].isin(list(terms))].copy()
     frame["label"] = frame["term"].map(terms)
     models = list(dict.fromkeys(frame["model"]))
@@ -258,4 +258,25 @@ def plot_coefficients(coefs: pd.DataFrame, terms: dict[str, str]):
         "estimate with 95% interval (standard errors clustered by lineage family)", y=0.06
     )
     axes[-1].legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5), title="variant")
+    return fig
+
+
+def mdi_curve_plot(curve: pd.DataFrame):
+    """How many of the paper's four MDI stylised facts each (variant, roots) × window
+    specification reproduces, as an annotated heat map."""
+    grid = curve.assign(
+        row=curve["variant"] + np.where(curve["include_roots"], " · with roots", " · no roots")
+    ).pivot_table(index="row", columns="window_days", values="reproduced", aggfunc="first")
+    fig, ax = plt.subplots(figsize=(6.5, 0.5 + 0.42 * len(grid)))
+    im = ax.imshow(grid.to_numpy(float), cmap="Greens", vmin=0, vmax=4, aspect="auto")
+    for (r, c), v in np.ndenumerate(grid.to_numpy(float)):
+        if np.isfinite(v):
+            ax.text(
+                c, r, f"{int(v)}", ha="center", va="center", color="black" if v < 3 else "white"
+            )
+    ax.set_xticks(range(grid.shape[1]), [f"{int(w)}" for w in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), grid.index)
+    ax.set_xlabel("MDI window (days)")
+    ax.grid(False)
+    fig.colorbar(im, ax=ax, label="stylised facts reproduced (of 4)", ticks=range(5))
     return fig

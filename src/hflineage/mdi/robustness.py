@@ -39,10 +39,10 @@ def mdi_curve(
 
     Each window censors its own focal models (a model needs a full window before the snapshot),
     as a study using that window would.  Covariates as in chapter 3: size from
-    :func:`hflineage.size.model_size` (with inheritance from the base when ``inherit_size``),
-    derivation type from :func:`hflineage.disruption.derivation_type`, in-degree from
-    :func:`hflineage.network.graph_arrays`.  Returns the rows of
-    :func:`hflineage.disruption.scorecard` with ``window_days`` and ``include_roots``.
+    :func:`hflineage.lineage.size.model_size` (with inheritance from the base when ``inherit_size``),
+    derivation type from :func:`hflineage.mdi.facts.derivation_type`, in-degree from
+    :func:`hflineage.lineage.network.graph_arrays`.  Returns the rows of
+    :func:`hflineage.mdi.facts.scorecard` with ``window_days`` and ``include_roots``.
     """
 
     variants = tuple(variants) if variants is not None else D.VARIANTS

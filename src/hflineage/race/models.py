@@ -254,7 +254,7 @@ def fit(
     if missing:
         raise ParameterError(
             f"panel has no column {missing[0]!r} needed by spec {spec!r}; build it with "
-            "hflineage.race.build_panel"
+            "hflineage.race.panel.build_panel"
         )
     data = estimation_sample(panel, outcome, s.regressors, s.fixed_effects, estimator)
     if data[CLUSTER].nunique() < 2:
@@ -437,7 +437,7 @@ def placebo(
     """Placebo: the priority coefficient when entry order is shuffled within each base.
 
     Each draw reassigns a base's observed ranks to its entrants at random
-    (:func:`hflineage.race.permuted_ranks`) and re-estimates ``spec`` (OLS/LPM only) by
+    (:func:`hflineage.race.panel.permuted_ranks`) and re-estimates ``spec`` (OLS/LPM only) by
     Frisch–Waugh–Lovell: the outcome and all regressors are demeaned once for the fixed effects
     (pyfixest's alternating-projections demeaner), the permuted log ranks of all draws at once,
     and the priority coefficient and its CRV1 standard error (pyfixest's small-sample factor) are

@@ -30,7 +30,7 @@ exposure (confound)    age at the snapshot                  ``age_days``, ``log_
 Sample rules of :func:`build_panel` (each one is counted in the sample funnel,
 :func:`funnel_table`):
 
-* **edges** come from :func:`hflineage.lineage.build_edges`.  Dropped: unresolved parents and parents
+* **edges** come from :func:`hflineage.lineage.edges.build_edges`.  Dropped: unresolved parents and parents
   not in the snapshot (no creation date, no likes to describe the base), edges whose parent is
   *younger* than the child (impossible timing: renamed or re-created repositories), and edges in a
   declaration cycle.
@@ -89,7 +89,7 @@ MAPPING = (
 )
 
 
-#: Columns of the edges frame the panel needs (contract of :func:`hflineage.lineage.build_edges`).
+#: Columns of the edges frame the panel needs (contract of :func:`hflineage.lineage.edges.build_edges`).
 EDGE_COLUMNS = (
     "child",
     "parent",
@@ -178,7 +178,7 @@ def _check_edges(edges: pd.DataFrame) -> None:
     if missing:
         raise HflineageError(
             f"edges frame: missing column {missing[0]!r}; expected the columns of "
-            f"hflineage.lineage.build_edges ({', '.join(EDGE_COLUMNS)})"
+            f"hflineage.lineage.edges.build_edges ({', '.join(EDGE_COLUMNS)})"
         )
 
 
@@ -288,9 +288,9 @@ def build_panel(
     within-base percentile ``entry_pct`` (0 = first, 1 = last), ``lag_days`` since the base was
     created and ``early_entrant_7d``/``_30d``; competition is ``congestion``, the entrants of the
     same base created in the ``congestion_days`` before it; exposure is ``age_days`` at the
-    snapshot (:func:`hflineage.data.snapshot_date`).  Quality proxies, the author's prominence,
+    snapshot (:func:`hflineage.data.schema.snapshot_date`).  Quality proxies, the author's prominence,
     the base's prominence and the recognition outcomes follow; ``log_*`` columns are the
-    regressors used by :func:`hflineage.race_models.estimate` (``log_entry_rank = log(rank)``,
+    regressors used by :func:`hflineage.race.models.estimate` (``log_entry_rank = log(rank)``,
     the others ``log1p``).  The sample funnel is in ``panel.attrs["funnel"]`` (see
     :func:`funnel_table`).
     """

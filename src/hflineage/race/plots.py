@@ -205,24 +205,3 @@ def curve_plot(curve: pd.DataFrame, alpha: float = 0.05):
         handles=handles, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.04)
     )
     return fig
-
-
-def mdi_curve_plot(curve: pd.DataFrame):
-    """How many of the paper's four MDI stylised facts each (variant, roots) × window
-    specification reproduces, as an annotated heat map."""
-    grid = curve.assign(
-        row=curve["variant"] + np.where(curve["include_roots"], " · with roots", " · no roots")
-    ).pivot_table(index="row", columns="window_days", values="reproduced", aggfunc="first")
-    fig, ax = plt.subplots(figsize=(6.5, 0.5 + 0.42 * len(grid)))
-    im = ax.imshow(grid.to_numpy(float), cmap="Greens", vmin=0, vmax=4, aspect="auto")
-    for (r, c), v in np.ndenumerate(grid.to_numpy(float)):
-        if np.isfinite(v):
-            ax.text(
-                c, r, f"{int(v)}", ha="center", va="center", color="black" if v < 3 else "white"
-            )
-    ax.set_xticks(range(grid.shape[1]), [f"{int(w)}" for w in grid.columns])
-    ax.set_yticks(range(grid.shape[0]), grid.index)
-    ax.set_xlabel("MDI window (days)")
-    ax.grid(False)
-    fig.colorbar(im, ax=ax, label="stylised facts reproduced (of 4)", ticks=range(5))
-    return fig

@@ -9,7 +9,7 @@ Race choices (:func:`race_curve`): the congestion window, the minimum race size,
 kinds count as entrants, the outcome (which fixes the estimator: OLS on log likes or downloads,
 PPML on likes, LPM on any like), the exposure control, and the quality/prominence controls.
 MDI choices (:func:`mdi_curve`): the window, the variant, and whether root models are kept; each
-combination is scored on the paper's stylised facts by :func:`hflineage.disruption.scorecard`.
+combination is scored on the paper's stylised facts by :func:`hflineage.mdi.facts.scorecard`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ RACE_RELATIONS: tuple[tuple[str, ...] | None, ...] = (
 RACE_OUTCOMES = ("log_likes", "likes", "any_like", "log_downloads")
 
 
-#: (exposure control, controls) → specification of :data:`hflineage.race_models.SPECS`.
+#: (exposure control, controls) → specification of :data:`hflineage.race.models.SPECS`.
 RACE_SPECS = {
     (False, False): "both",
     (True, False): "both_exposure",
@@ -79,7 +79,7 @@ def race_curve(
 
     One panel is built per (entrant kinds, window) at the smallest ``min_derivatives``; larger
     thresholds are subsets of it (ranks and congestion do not depend on the threshold, which only
-    drops whole bases).  OLS and LPM models go through :func:`hflineage.race_models.ols_many`
+    drops whole bases).  OLS and LPM models go through :func:`hflineage.race.models.ols_many`
     (one demeaning per panel, checked against pyfixest in the tests), PPML through pyfixest.
     Every combination with at least two bases is estimated; one with fewer is skipped.
     ``ppml_specs`` restricts the PPML fits (about 2 s each on the embedded snapshot, against

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -10,9 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import listing_table, make_models
 
-from hflineage import data
+from hflineage import config, data
 from hflineage.cli import main
+from hflineage.data import load, schema
 from hflineage.errors import SnapshotError
+from hflineage.files import sha256_file
 
 
 def test_schema_and_values_of_a_hand_written_listing(tiny_listing):
@@ -94,12 +97,12 @@ def test_checksum_mismatch_is_detected(tmp_path, monkeypatch):
     path = write(snapdir, [{"id": "a/x"}], name="hf-models-test.parquet")
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({"snapshots": {path.name: {"sha256": "0" * 64}}}))
-    monkeypatch.setattr(data, "SNAPSHOT_DIR", snapdir)
-    monkeypatch.setattr(data, "MANIFEST", manifest)
+    monkeypatch.setattr(load, "SNAPSHOT_DIR", snapdir)
+    monkeypatch.setattr(load, "MANIFEST", manifest)
     with pytest.raises(SnapshotError, match="checksum mismatch"):
         data.load_snapshot(path)
     # with the right checksum it loads, and the manifest's date becomes the snapshot date
-    sha = data.sha256_file(path)
+    sha = sha256_file(path)
     manifest.write_text(
         json.dumps({"snapshots": {path.name: {"sha256": sha, "snapshot_date": "2024-07-11"}}})
     )
@@ -130,9 +133,9 @@ def test_slice_keeps_the_source_snapshot_date(tmp_path, tiny_listing):
 
 
 def test_union_lists_keeps_first_appearance_order():
-    a = data.list_series(pa.array([["x", "y"], [], ["z"]]))
-    b = data.list_series(pa.array([["y", "w"], ["v"], []]))
-    assert [list(v) for v in data.union_lists(a, b)] == [["x", "y", "w"], ["v"], ["z"]]
+    a = schema.list_series(pa.array([["x", "y"], [], ["z"]]))
+    b = schema.list_series(pa.array([["y", "w"], ["v"], []]))
+    assert [list(v) for v in schema.union_lists(a, b)] == [["x", "y", "w"], ["v"], ["z"]]
 
 
 @pytest.mark.slow
@@ -151,7 +154,7 @@ def test_embedded_snapshot_facts():
 
 
 def test_latest_fetched_snapshot_is_resolved_or_explained(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "SNAPSHOT_DIR", tmp_path)
+    monkeypatch.setattr(load, "SNAPSHOT_DIR", tmp_path)
     with pytest.raises(SnapshotError, match=r"run `hflineage fetch --source hub-stats` first"):
         data.resolve_snapshot("hub-stats:latest")
     old = tmp_path / "hub-stats-models-aaaaaaaaaaaa.parquet"
@@ -162,5 +165,5 @@ def test_latest_fetched_snapshot_is_resolved_or_explained(tmp_path, monkeypatch)
 
     os.utime(old, (1_000_000, 1_000_000))
     assert data.resolve_snapshot("hub-stats:latest") == new
-    assert data.resolve_snapshot(None) == data.EMBEDDED_SNAPSHOT
-    assert data.resolve_snapshot("some/file.parquet") == data.Path("some/file.parquet")
+    assert data.resolve_snapshot(None) == config.EMBEDDED_SNAPSHOT
+    assert data.resolve_snapshot("some/file.parquet") == Path("some/file.parquet")

@@ -15,23 +15,27 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import listing_table
 
-from hflineage import pipeline
-from hflineage.cli import main
-from hflineage.data import EMBEDDED_NAME, MANIFEST, REPO_ROOT, load_snapshot
-from hflineage.errors import HflineageError, ParameterError
-from hflineage.files import sha256_file
-from hflineage.pipeline import (
-    NotebookError,
+from hflineage.book import build as render
+from hflineage.book import execute, profiles
+from hflineage.book import pipeline as book_run
+from hflineage.book import snapshot as book_snapshot
+from hflineage.book.execute import NotebookError
+from hflineage.book.pipeline import merge_numbers
+from hflineage.book.profiles import (
     Profile,
     coerce,
-    family,
     load_profile,
-    merge_numbers,
     notebook_parameters,
     parse_override,
     parse_value,
     plan_parameters,
 )
+from hflineage.book.snapshot import family
+from hflineage.cli import main
+from hflineage.config import EMBEDDED_NAME, MANIFEST, REPO_ROOT
+from hflineage.data import load_snapshot
+from hflineage.errors import HflineageError, ParameterError
+from hflineage.files import sha256_file
 
 HEADER = """\
 ---
@@ -67,7 +71,7 @@ TINY = chapter(
     ```
 
     ```{code-cell} ipython3
-    from hflineage.report import Chapter
+    from hflineage.book.report import Chapter
 
     ch = Chapter("01_tiny", results_dir, glue=False)
     ch.number("window_days", window_days, "window")
@@ -123,7 +127,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_repository_profiles_load():
-    names = pipeline.available_profiles()
+    names = profiles.available_profiles()
     assert {"sample", "ci", "full"} <= set(names)
     ci = load_profile("ci")
     assert ci.slice is not None and len(ci.slice["roots"]) >= 3
@@ -152,9 +156,9 @@ def test_cli_unknown_profile_is_one_line(capsys):
 
 
 def test_full_profile_without_fetched_file_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setattr("hflineage.data.SNAPSHOT_DIR", tmp_path / "data" / "snapshots")
+    monkeypatch.setattr("hflineage.data.load.SNAPSHOT_DIR", tmp_path / "data" / "snapshots")
     with pytest.raises(HflineageError, match=r"run `hflineage fetch --source hub-stats` first"):
-        pipeline.resolve_snapshot(load_profile("full"), REPO_ROOT)
+        book_snapshot.resolve_snapshot(load_profile("full"), REPO_ROOT)
 
 
 def test_snapshot_glob_without_match_says_what_to_do(tmp_path):
@@ -163,7 +167,7 @@ def test_snapshot_glob_without_match_says_what_to_do(tmp_path):
         "profile: full\nsnapshot: data/snapshots/hub-stats-models-*.parquet\n"
     )
     with pytest.raises(HflineageError) as err:
-        pipeline.resolve_snapshot(load_profile("full", tmp_path), tmp_path)
+        book_snapshot.resolve_snapshot(load_profile("full", tmp_path), tmp_path)
     assert str(err.value) == (
         "params/full.yaml: snapshot data/snapshots/hub-stats-models-*.parquet does not exist; "
         "run `hflineage fetch --source hub-stats` first"
@@ -173,9 +177,9 @@ def test_snapshot_glob_without_match_says_what_to_do(tmp_path):
 def test_full_profile_resolves_latest_once(tmp_path, monkeypatch):
     snaps = tmp_path / "snapshots"
     snaps.mkdir()
-    monkeypatch.setattr("hflineage.data.SNAPSHOT_DIR", snaps)
+    monkeypatch.setattr("hflineage.data.load.SNAPSHOT_DIR", snaps)
     (snaps / "hub-stats-models-abc.parquet").write_bytes(b"x")
-    value, info = pipeline.resolve_snapshot(load_profile("full"), tmp_path)
+    value, info = book_snapshot.resolve_snapshot(load_profile("full"), tmp_path)
     assert value == "snapshots/hub-stats-models-abc.parquet"
     assert info == {"snapshot_spec": "hub-stats:latest"}
 
@@ -195,9 +199,9 @@ def test_snapshot_glob_takes_the_newest_fetch(tmp_path):
         (snaps / f"hub-stats-models-{name}.parquet.json").write_text(
             json.dumps({"fetched_at": fetched, "revision": name})
         )
-    value, _ = pipeline.resolve_snapshot(load_profile("full", tmp_path), tmp_path)
+    value, _ = book_snapshot.resolve_snapshot(load_profile("full", tmp_path), tmp_path)
     assert value == "data/snapshots/hub-stats-models-aaa.parquet"
-    facts = pipeline._snapshot_facts(value, tmp_path)
+    facts = book_snapshot._snapshot_facts(value, tmp_path)
     assert facts["fetch"]["revision"] == "aaa"
     assert facts["sha256"] == sha256_file(snaps / "hub-stats-models-aaa.parquet")
 
@@ -288,7 +292,7 @@ def test_notebook_without_parameters_cell_is_an_error(tmp_path):
 
 
 def test_plan_merges_profile_and_command_line(project):
-    nbs = pipeline.find_notebooks(project)
+    nbs = profiles.find_notebooks(project)
     assert [p.stem for p in nbs] == ["01_tiny", "02_fail"]
     prof = load_profile("sample", project)
     plan = plan_parameters(prof, nbs, {})
@@ -304,7 +308,7 @@ def test_plan_merges_profile_and_command_line(project):
 
 
 def test_plan_rejects_unknown_names_before_running(project):
-    nbs = pipeline.find_notebooks(project)
+    nbs = profiles.find_notebooks(project)
     prof = load_profile("sample", project)
     with pytest.raises(ParameterError, match=r"-p window: any selected chapter has no parameter"):
         plan_parameters(prof, nbs, {"window": 7})
@@ -321,10 +325,10 @@ def test_plan_rejects_unknown_names_before_running(project):
 
 
 def test_only_selects_by_name_or_number(project):
-    assert [p.stem for p in pipeline.find_notebooks(project, ["02"])] == ["02_fail"]
-    assert [p.stem for p in pipeline.find_notebooks(project, ["01_tiny.md"])] == ["01_tiny"]
+    assert [p.stem for p in profiles.find_notebooks(project, ["02"])] == ["02_fail"]
+    assert [p.stem for p in profiles.find_notebooks(project, ["01_tiny.md"])] == ["01_tiny"]
     with pytest.raises(ParameterError, match="--only '03_mdi': no such chapter; expected one of"):
-        pipeline.find_notebooks(project, ["03_mdi"])
+        profiles.find_notebooks(project, ["03_mdi"])
 
 
 # --- the ci slice --------------------------------------------------------------------------------
@@ -354,7 +358,7 @@ def test_make_slice_keeps_families_and_the_snapshot_date(tmp_path):
     source = tmp_path / "listing.parquet"
     pq.write_table(listing_table(rows), source)
     out_dir = tmp_path / "results" / "ci"
-    path, info = pipeline.make_slice(
+    path, info = book_snapshot.make_slice(
         {"roots": ["org/base"], "source": str(source)}, out_dir, tmp_path
     )
     sliced = load_snapshot(path)
@@ -366,16 +370,18 @@ def test_make_slice_keeps_families_and_the_snapshot_date(tmp_path):
     assert "ci slice" in sliced.attrs["subset"]
     # cached: a second call returns the same file without rewriting it
     mtime = path.stat().st_mtime_ns
-    again, _ = pipeline.make_slice(
+    again, _ = book_snapshot.make_slice(
         {"roots": ["org/base"], "source": str(source)}, out_dir, tmp_path
     )
     assert again == path and path.stat().st_mtime_ns == mtime
     # other roots: another key, and the old slice is removed
-    other, _ = pipeline.make_slice({"roots": ["o/x"], "source": str(source)}, out_dir, tmp_path)
+    other, _ = book_snapshot.make_slice(
+        {"roots": ["o/x"], "source": str(source)}, out_dir, tmp_path
+    )
     assert other != path and not path.exists()
     assert sorted(load_snapshot(other)["model_id"]) == ["c/merge", "o/x", "o/y"]
     with pytest.raises(ParameterError, match="slice root 'no/such' is not a model"):
-        pipeline.make_slice({"roots": ["no/such"], "source": str(source)}, out_dir, tmp_path)
+        book_snapshot.make_slice({"roots": ["no/such"], "source": str(source)}, out_dir, tmp_path)
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -446,7 +452,7 @@ def test_lint_names_what_readers_would_see(tmp_path):
     ]
     path = tmp_path / "09_lint.ipynb"
     nbformat.write(new_notebook(cells=cells), path)
-    assert pipeline.lint_notebook(path) == [
+    assert execute.lint_notebook(path) == [
         "09_lint cell 2 (fig-x) shows 2 images: close the figure after saving it (plt.close(fig)) "
         "so it is displayed once",
         "09_lint cell 3 ends in a bare value shown to readers (5): assign it or end the line "
@@ -459,7 +465,7 @@ def test_lint_names_what_readers_would_see(tmp_path):
 
 
 def test_run_injects_parameters_and_writes_numbers_and_manifest(project):
-    out = pipeline.run(
+    out = book_run.run(
         "sample",
         only=["01_tiny"],
         overrides={"share": 1, "label": 2024},
@@ -510,7 +516,7 @@ def test_run_injects_parameters_and_writes_numbers_and_manifest(project):
 
 def test_failure_names_notebook_and_cell_and_keeps_partial(project):
     with pytest.raises(NotebookError) as err:
-        pipeline.run("other", root=project, progress=False)
+        book_run.run("other", root=project, progress=False)
     msg = str(err.value)
     assert "\n" not in msg
     assert msg.startswith("02_fail.md failed in cell ")
@@ -532,24 +538,24 @@ def test_failure_names_notebook_and_cell_and_keeps_partial(project):
     assert numbers["numbers"]["01_tiny"]["window_days"]["value"] == 90  # no override in `other`
     assert "02_fail" not in numbers["numbers"]
     with pytest.raises(HflineageError, match="02_fail failed in the last"):
-        pipeline.stage_book("other", project)
+        render.stage_book("other", project)
 
 
 def test_stage_book_refuses_a_chapter_edited_since_its_run(project, monkeypatch):
     (project / "notebooks" / "02_fail.md").unlink()
-    pipeline.run("other", root=project, progress=False)
+    book_run.run("other", root=project, progress=False)
     (project / "_config.yml").write_text("title: t\n")
     (project / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
     (project / "book").mkdir()
-    monkeypatch.setattr("hflineage.bookpages.write_pages", lambda *a: [])
-    src = pipeline.stage_book("other", project)
+    monkeypatch.setattr("hflineage.book.pages.write_pages", lambda *a: [])
+    src = render.stage_book("other", project)
     assert (src / "notebooks" / "01_tiny.ipynb").exists()
     assert sorted(p.name for p in src.iterdir()) == ["_config.yml", "_toc.yml", "book", "notebooks"]
     assert "announcement" in (src / "_config.yml").read_text()
     nb = project / "notebooks" / "01_tiny.md"
     nb.write_text(nb.read_text() + "\nMore text.\n")
     with pytest.raises(HflineageError) as err:
-        pipeline.stage_book("other", project)
+        render.stage_book("other", project)
     assert str(err.value) == (
         "notebooks/01_tiny.md changed since it was last run under other; "
         "run `hflineage run --profile other --only 01_tiny` first"
@@ -563,10 +569,10 @@ def test_profile_lock_makes_a_second_command_wait(tmp_path, capsys):
     order: list[str] = []
 
     def second() -> None:
-        with pipeline.profile_lock(tmp_path, "ci"):
+        with book_run.profile_lock(tmp_path, "ci"):
             order.append("second")
 
-    with pipeline.profile_lock(tmp_path, "ci"):
+    with book_run.profile_lock(tmp_path, "ci"):
         worker = threading.Thread(target=second)
         worker.start()
         time.sleep(0.5)

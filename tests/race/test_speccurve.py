@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from conftest import make_models
 
-from hflineage import race, speccurve
-from hflineage import race_models as rm
+from hflineage import race
+from hflineage.race import models as rm
+from hflineage.race import speccurve
 
 
 def _race_data():
@@ -95,21 +96,3 @@ def test_curve_summary_by_hand():
     assert out["share_negative_significant"] == 0.25  # -0.3 only
     assert out["share_positive_significant"] == 0.25  # 0.2
     assert out["median"] == pytest.approx(0.05)
-
-
-def test_mdi_summary_by_hand():
-    curve = pd.DataFrame(
-        {
-            "variant": ["cd", "cd", "sibling", "sibling"],
-            "pattern_1": [False, False, True, True],
-            "pattern_2a": [True, False, False, False],
-            "pattern_2b": [True, True, True, False],
-            "pattern_3": [True, True, True, True],
-        }
-    )
-    out = speccurve.mdi_summary(curve).set_index("claim")
-    assert out.loc["P1-most-consolidative", "share_holding"] == 0.5
-    assert out.loc["P1-most-consolidative", "holds_sibling"] == "2/2"
-    assert out.loc["P1-size", "holds_cd"] == "1/2"
-    assert out.loc["P1-finetune", "share_holding"] == 0.75
-    assert out.loc["P1-indegree", "share_holding"] == 1.0

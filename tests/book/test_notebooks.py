@@ -11,9 +11,13 @@ import json
 
 import pytest
 
-from hflineage import bookpages, pipeline
-from hflineage.data import REPO_ROOT, load_snapshot
-from hflineage.report import CLAIM_STATUSES
+from hflineage.book import build as render
+from hflineage.book import pages as bookpages
+from hflineage.book import pipeline as book_run
+from hflineage.book import profiles
+from hflineage.book.report import CLAIM_STATUSES
+from hflineage.config import REPO_ROOT
+from hflineage.data import load_snapshot
 
 pytestmark = pytest.mark.notebooks
 
@@ -66,8 +70,8 @@ def _check_golden(numbers: dict) -> None:
 
 
 def test_ci_run_numbers_and_book(tmp_path):
-    results = pipeline.run("ci", progress=False)
-    chapters = [p.stem for p in pipeline.find_notebooks()]
+    results = book_run.run("ci", progress=False)
+    chapters = [p.stem for p in profiles.find_notebooks()]
 
     manifest = json.loads((results / "manifest.json").read_text())
     assert manifest["status"] == "ok"
@@ -100,7 +104,7 @@ def test_ci_run_numbers_and_book(tmp_path):
     assert roots <= set(models["model_id"])
 
     # render beside, not over, the reader's own _build/html
-    index = pipeline.render("ci", quiet=True, output=tmp_path)
+    index = render.render("ci", quiet=True, output=tmp_path)
     assert index.exists() and index.is_relative_to(tmp_path)
     html = index.parent
     status = (html / "book" / "status.html").read_text(encoding="utf-8")

@@ -11,11 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from hflineage.data import SCHEMA_COLUMNS, load_snapshot
+from hflineage.data.crawl import models_from_crawl
+from hflineage.data.hub_stats import card_fields_from_text, models_from_hub_stats
 from hflineage.errors import SnapshotError
 from hflineage.files import write_json
-from hflineage.sources import card_fields_from_text, models_from_crawl, models_from_hub_stats
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 BASE_MODELS = pa.struct(
     [

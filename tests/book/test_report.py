@@ -12,8 +12,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from hflineage.book.report import Chapter, snapshot_label  # noqa: E402
 from hflineage.errors import ParameterError  # noqa: E402
-from hflineage.report import Chapter, snapshot_label  # noqa: E402
 
 
 def test_numbers_and_claims_are_written_as_plain_json(tmp_path):

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hflineage import disruption_models as M
+from hflineage.mdi import models as M
 
 
 def test_separated_levels_are_dropped_until_none_is_left():

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hflineage.errors import HflineageError
-from hflineage.size import SIZE_BINS, model_size, parse_size_from_name, size_bin
+from hflineage.lineage.size import SIZE_BINS, model_size, parse_size_from_name, size_bin
 
 # name -> parameters expected (None: no size in the name), worked out by reading the name
 NAMES = {

@@ -12,7 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hflineage import data, lineage
+from hflineage.data import schema
 from hflineage.errors import HflineageError, ParameterError
+from hflineage.lineage import rules
+from hflineage.lineage.edges import check_aliases
 
 LATER = "2024-04-01T00:00:00Z"  # children are created after every parent unless said otherwise
 
@@ -28,7 +31,9 @@ def models_with(
 
     def lists(d: dict | None) -> pd.Series:
         d = d or {}
-        return data.list_series(pa.array([d.get(r["id"], []) for r in rows], pa.list_(pa.string())))
+        return schema.list_series(
+            pa.array([d.get(r["id"], []) for r in rows], pa.list_(pa.string()))
+        )
 
     def rels(d: dict | None) -> pd.Series:
         d = d or {}
@@ -263,7 +268,7 @@ def test_derived_aliases_agree_with_hand_list_where_both_exist(models):
     assert got["gpt2"] == "openai-community/gpt2"
     assert got["bert-base-uncased"] == "google-bert/bert-base-uncased"
     assert got["tinykjv"] == "gina/tinykjv"
-    bad = lineage.check_aliases(aliases)
+    bad = check_aliases(aliases)
     # the fixture lacks most canonical repos: only those come back, as "hand" (not disagreements)
     assert set(bad["rule"]) == {"hand"}
     assert "gpt2" not in set(bad["key"])
@@ -297,7 +302,7 @@ def test_bad_input_messages(models):
         lineage.build_edges(models, alias_rule="everything")
     with pytest.raises(ParameterError, match="'rules'"):
         lineage.build_edges(models, rules="clever")
-    bad = (lineage.InferenceRule("x", "distilled", "not a relation", min_parents=1),)
+    bad = (rules.InferenceRule("x", "distilled", "not a relation", min_parents=1),)
     with pytest.raises(ParameterError, match="distilled"):
         lineage.build_edges(models, rules=bad)
 
@@ -380,4 +385,4 @@ def test_embedded_snapshot_targets():
     assert resolved / non_self >= 0.96
     assert edges["relation"].isin(data.RELATIONS).all()
     assert edges["relation_source"].isin(["declared", "inferred"]).all()
-    assert lineage.check_aliases(lineage.derive_aliases(models)).empty
+    assert check_aliases(lineage.derive_aliases(models)).empty

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hflineage import bookpages
-from hflineage.data import REPO_ROOT
+from hflineage.book import pages as bookpages
+from hflineage.config import REPO_ROOT
 from hflineage.errors import HflineageError
 
 BOOK = REPO_ROOT / "book"

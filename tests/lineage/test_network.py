@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 from conftest import make_models
 
-from hflineage import lineage, network
+from hflineage import lineage
 from hflineage.errors import HflineageError
+from hflineage.lineage import network
 
 ROWS = [
     {"id": "t/r", "createdAt": "2023-01-01T00:00:00Z"},

@@ -16,13 +16,12 @@ import pytest
 import requests
 from test_sources import hub_stats_table, lists, values
 
-from hflineage import fetch
-from hflineage.data import load_snapshot
+from hflineage.data import fetch, fetch_api, load_snapshot
 from hflineage.errors import HflineageError, NetworkError, SnapshotError
 from hflineage.files import sha256_file
 
-PAGES = Path(__file__).parent / "fixtures" / "api_pages"
-START = fetch.start_url(3)
+PAGES = Path(__file__).parents[1] / "fixtures" / "api_pages"
+START = fetch_api.start_url(3)
 PAGE_URLS = [START, START + "&cursor=cDI", START + "&cursor=cDM"]
 ALL_IDS = [
     "meta-llama/Llama-2-7b-hf",
@@ -85,7 +84,7 @@ def crawled_ids(folder: Path) -> list[str]:
 
 def crawl(tmp_path: Path, session: FakeSession, **kwargs) -> Path:
     sleeps = kwargs.pop("sleeps", [])
-    return fetch.crawl_api(
+    return fetch_api.crawl_api(
         tmp_path,
         session=session,
         sleep=sleeps.append,
@@ -113,7 +112,7 @@ def test_start_url_asks_for_the_lineage_fields() -> None:
 def test_pagination_three_pages_every_row_once(tmp_path: Path) -> None:
     session = FakeSession(hub_routes())
     folder = crawl(tmp_path, session, chunk_size=2)
-    assert folder == tmp_path / fetch.CRAWL_DIRNAME
+    assert folder == tmp_path / fetch_api.CRAWL_DIRNAME
     assert session.calls == PAGE_URLS  # followed the Link headers, each page once
     assert crawled_ids(folder) == ALL_IDS
     state = json.loads((folder / "state.json").read_text())
@@ -210,7 +209,7 @@ def test_5xx_beyond_max_retries_is_a_network_error(tmp_path: Path) -> None:
     assert "\n" not in message
     assert sleeps == [1.0, 2.0, 4.0]
     # Page 1 was buffered when page 2 failed: it was committed, and the state points at page 2.
-    folder = tmp_path / fetch.CRAWL_DIRNAME
+    folder = tmp_path / fetch_api.CRAWL_DIRNAME
     state = json.loads((folder / "state.json").read_text())
     assert state["next_url"] == PAGE_URLS[1] and state["rows"] == 3
     assert crawled_ids(folder) == ALL_IDS[:3]
@@ -261,7 +260,7 @@ def test_interrupted_crawl_resumes_without_loss_or_duplicates(tmp_path: Path) ->
     routes[PAGE_URLS[2]] = [KeyboardInterrupt()]  # the user presses Ctrl-C during page 3
     with pytest.raises(KeyboardInterrupt):
         crawl(tmp_path, FakeSession(routes), chunk_size=100)
-    folder = tmp_path / fetch.CRAWL_DIRNAME
+    folder = tmp_path / fetch_api.CRAWL_DIRNAME
     state = json.loads((folder / "state.json").read_text())
     assert state["complete"] is False and state["next_url"] == PAGE_URLS[2]
     assert crawled_ids(folder) == ALL_IDS[:6]
@@ -281,7 +280,7 @@ def test_crash_between_chunk_and_state_never_duplicates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A hard stop after a chunk is written but before state.json records it."""
-    real_commit = fetch._commit_state
+    real_commit = fetch_api._commit_state
     commits = []
 
     def dies_on_second_commit(folder: Path, state: dict) -> None:
@@ -290,17 +289,17 @@ def test_crash_between_chunk_and_state_never_duplicates(
             raise SystemExit("power cut")
         real_commit(folder, state)
 
-    monkeypatch.setattr(fetch, "_commit_state", dies_on_second_commit)
+    monkeypatch.setattr(fetch_api, "_commit_state", dies_on_second_commit)
     with pytest.raises(SystemExit):
         crawl(tmp_path, FakeSession(hub_routes()), chunk_size=3)
-    folder = tmp_path / fetch.CRAWL_DIRNAME
+    folder = tmp_path / fetch_api.CRAWL_DIRNAME
     assert sorted(p.name for p in folder.glob("chunk-*")) == [
         "chunk-00000.jsonl",
         "chunk-00001.jsonl",  # written, but not committed
     ]
     assert list(load_snapshot(folder)["model_id"]) == ALL_IDS[:3]  # the orphan is not read
 
-    monkeypatch.setattr(fetch, "_commit_state", real_commit)
+    monkeypatch.setattr(fetch_api, "_commit_state", real_commit)
     session = FakeSession(hub_routes())
     crawl(tmp_path, session, chunk_size=3)
     assert session.calls == PAGE_URLS[1:]

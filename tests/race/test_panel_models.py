@@ -10,8 +10,8 @@ import pytest
 from conftest import make_models
 
 from hflineage import race
-from hflineage import race_models as rm
 from hflineage.errors import HflineageError, ParameterError
+from hflineage.race import models as rm
 
 DAY = 86_400
 

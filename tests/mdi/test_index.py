@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hflineage.data import RELATIONS
-from hflineage.disruption import (
+from hflineage.errors import HflineageError, ParameterError
+from hflineage.mdi import (
     VARIANTS,
     MdiGraph,
     derivation_type,
@@ -22,10 +23,9 @@ from hflineage.disruption import (
     mass_points,
     mdi,
     mdi_all,
-    mdi_reference,
     scorecard,
 )
-from hflineage.errors import HflineageError, ParameterError
+from hflineage.mdi.reference import mdi_reference
 
 DAY0 = pd.Timestamp("2024-01-01", tz="UTC")
 
@@ -364,11 +364,11 @@ def test_engine_matches_reference(
 
 def test_union_counting_in_chunks_matches_one_pass(toy, monkeypatch):
     # a tiny pair budget forces one chunk per focal model in the multi-parent union
-    from hflineage import disruption
+    from hflineage.mdi import graph
 
     models, edges = toy
     whole = mdi_all(models, edges)
-    monkeypatch.setattr(disruption, "PAIR_BUDGET", 1)
+    monkeypatch.setattr(graph, "PAIR_BUDGET", 1)
     chunked = mdi_all(models, edges)
     pd.testing.assert_frame_equal(whole, chunked)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from conftest import make_models
 
-from hflineage import describe
+from hflineage.data import describe
 
 
 def test_models_per_month_splits_back_filled_dates():
