@@ -71,7 +71,8 @@ def utc_now() -> str:
 
 def source_digest(*folders: Path) -> str:
     """sha256 over the ``*.py`` files under ``folders`` (relative names and contents, sorted), so
-    that any edit of the code in them changes the digest."""
+    that any edit of the code in them changes the digest.
+    """
     digest = hashlib.sha256()
     for folder in folders:
         folder = Path(folder)

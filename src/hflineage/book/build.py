@@ -25,8 +25,8 @@ from .profiles import find_notebooks, load_profile
 
 def stage_book(profile: str, root: str | Path | None = None) -> Path:
     """Assemble ``_build/source/<profile>/``: config, toc, ``book/``, generated pages and the
-    executed notebooks (``notebooks/NN_name.ipynb``); return the folder."""
-
+    executed notebooks (``notebooks/NN_name.ipynb``); return the folder.
+    """
     root = Path(root or REPO_ROOT).resolve()
     load_profile(profile, root)
     executed = executed_dir(root, profile)
@@ -83,7 +83,8 @@ def render(
     """Build ``<output>/_build/html`` (``output`` defaults to the repository root) from the
     executed notebooks of ``profile`` with ``jupyter-book``, warnings as errors (``-W``), ``-n``
     (nitpicky) and ``--keep-going`` (list every warning).  Tests pass a temporary ``output`` so
-    that they never replace the book a reader built with ``make book``."""
+    that they never replace the book a reader built with ``make book``.
+    """
     root = Path(root or REPO_ROOT).resolve()
     out = Path(output).resolve() if output is not None else root
     load_profile(profile, root)

@@ -75,7 +75,8 @@ def execute_notebook(
 
 def _source_cell(nb: Any, executed_index: int) -> int:
     """The 0-based index, in the chapter's own cells, of papermill's ``cell_index`` (which counts
-    the injected-parameters cell that papermill adds after the ``parameters`` cell)."""
+    the injected-parameters cell that papermill adds after the ``parameters`` cell).
+    """
     tagged = [
         i
         for i, c in enumerate(nb.cells)

@@ -59,7 +59,8 @@ WIDE = "---\nhtml_theme.sidebar_secondary.remove: true\n---"
 
 def load_claims(path: Path) -> dict[str, Any]:
     """``book/claims.yml``: ``papers`` (P1, P2: citation key, title) and ``claims`` (id, paper,
-    claim, source), checked for duplicate ids and unknown papers."""
+    claim, source), checked for duplicate ids and unknown papers.
+    """
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     claims = data.get("claims") or []
     papers = data.get("papers") or {}
@@ -78,7 +79,8 @@ def load_claims(path: Path) -> dict[str, Any]:
 
 def load_methods(path: Path) -> list[dict[str, Any]]:
     """``book/methods.yml``: one entry per construct (``construct``, ``claims``, ``functions``,
-    ``tests``, ``chapter``)."""
+    ``tests``, ``chapter``).
+    """
     entries = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
     for e in entries:
         if not e.get("construct"):
@@ -110,7 +112,8 @@ def chapter_title(path: Path) -> str:
 
 def notebook_labels(path: Path) -> set[str]:
     """Cross-reference targets a chapter defines: ``(label)=`` lines and ``:name:`` options in
-    Markdown, and ``mystnb.figure.name`` / ``mystnb.image.name`` in code-cell metadata."""
+    Markdown, and ``mystnb.figure.name`` / ``mystnb.image.name`` in code-cell metadata.
+    """
     import jupytext
 
     labels: set[str] = set()
@@ -148,7 +151,8 @@ def list_table(
     wide: bool = False,
 ) -> str:
     """A MyST ``list-table`` (cells may hold roles and several paragraphs); no header row when
-    ``header`` is None."""
+    ``header`` is None.
+    """
     out = [
         "````{list-table}",
         f":header-rows: {0 if header is None else 1}",
@@ -179,7 +183,8 @@ def _doc(chapter: str, short: bool = False) -> str:
 
 def verdict_link(verdict: dict[str, Any], labels: dict[str, set[str]], chapters: set[str]) -> str:
     """Where a verdict is shown: the figure/section label if the chapter defines it, else the
-    chapter itself (with the label as text)."""
+    chapter itself (with the label as text).
+    """
     chapter = verdict.get("chapter", "")
     where = str(verdict.get("where") or "")
     if where and where in labels.get(chapter, set()):
@@ -280,7 +285,6 @@ def parameters_page(
 
     ``profiles`` maps a profile name to its ``chapters`` overrides.
     """
-
     out = [
         WIDE,
         GENERATED_NOTE.format(what="the notebooks' parameters cells and params/*.yaml"),
@@ -475,7 +479,6 @@ def announcement(manifest: dict[str, Any]) -> str:
 
 def write_pages(root: Path, profile: str, dest: Path) -> list[Path]:
     """Write the generated pages of ``profile``'s last run into ``dest/book/``; return them."""
-
     root = Path(root)
     results = results_dir(root, profile)
     numbers = json.loads((results / "numbers.json").read_text(encoding="utf-8"))

@@ -128,7 +128,8 @@ def package_versions() -> dict[str, str | None]:
 def profile_lock(root: Path, name: str) -> Iterator[None]:
     """Hold ``_build/.lock-<name>`` (a profile, or ``html`` for the rendered book) so that two
     commands in one working tree (two terminals, or a test beside a build) do not write the same
-    executed notebooks, results or HTML at once; the second waits and says so."""
+    executed notebooks, results or HTML at once; the second waits and says so.
+    """
     try:
         import fcntl
     except ImportError:  # not on POSIX: no lock

@@ -158,7 +158,8 @@ def notebook_parameters(path: Path) -> list[NotebookParameter]:
 
 def parse_value(text: str) -> Any:
     """A ``-p key=value`` value, typed as YAML types it: ``180`` → int, ``0.5`` → float,
-    ``true`` → bool, ``null`` → None, ``[a, b]`` → list; anything else stays a string."""
+    ``true`` → bool, ``null`` → None, ``[a, b]`` → list; anything else stays a string.
+    """
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -186,7 +187,8 @@ def coerce(value: Any, default: Any, name: str = "value") -> Any:
     """Match an override's type to the parameter's default where that is unambiguous:
     an int for a float parameter becomes a float; a number for a string parameter becomes a
     string (``-p label=2024`` stays ``"2024"``).  Text for a number or yes/no parameter is a
-    :class:`ParameterError` before anything runs (not a traceback deep inside a chapter)."""
+    :class:`ParameterError` before anything runs (not a traceback deep inside a chapter).
+    """
     if isinstance(value, str) and isinstance(default, bool):
         raise ParameterError(f"-p {name}={value}: expected true or false (default {default})")
     if isinstance(value, str) and isinstance(default, int | float):
@@ -200,7 +202,8 @@ def coerce(value: Any, default: Any, name: str = "value") -> Any:
 
 def find_notebooks(root: Path | None = None, only: list[str] | None = None) -> list[Path]:
     """The chapter notebooks ``notebooks/NN_*.md`` in order; ``only`` selects some by name
-    (``03_mdi``, ``03`` or ``03_mdi.md`` all work)."""
+    (``03_mdi``, ``03`` or ``03_mdi.md`` all work).
+    """
     root = Path(root or REPO_ROOT)
     found = sorted(
         p for p in notebooks_dir(root).glob("[0-9][0-9]_*.md") if CHAPTER_RE.match(p.stem)

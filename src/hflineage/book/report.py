@@ -77,6 +77,7 @@ class Chapter:
     def __init__(
         self, name: str, results_dir: str | Path, *, data_label: str = "", glue: bool = True
     ) -> None:
+        """Start the record of chapter ``name``; files go under ``results_dir``."""
         self.name = name
         self.results_dir = Path(results_dir)
         self.data_label = data_label

@@ -54,7 +54,8 @@ def family(models: Any, roots: list[str], *, edges: Any = None, max_depth: int =
 
 def _lineage_edges(models: Any) -> tuple[Any, str]:
     """(child, parent) edges for the slice, from :func:`hflineage.lineage.edges.build_edges`, and the
-    name of the method (it goes into the slice cache key)."""
+    name of the method (it goes into the slice cache key).
+    """
     edges = build_edges(models)
     return edges[["child", "parent"]], "lineage.build_edges"
 
@@ -67,7 +68,6 @@ def make_slice(spec: dict[str, Any], out_dir: Path, root: Path) -> tuple[Path, d
     censors like the full data).  It is cached as ``<out_dir>/snapshot-<key>.parquet``, ``key``
     hashing the source's sha256, the roots and the edge method.
     """
-
     source = Path(spec.get("source") or EMBEDDED_SNAPSHOT)
     if not source.is_absolute():
         source = root / source
@@ -112,7 +112,8 @@ def make_slice(spec: dict[str, Any], out_dir: Path, root: Path) -> tuple[Path, d
 
 def _edge_method() -> str:
     """Which edges the slice follows, with a checksum of the code that parses them (the ``data``
-    and ``lineage`` packages): a change there re-cuts the slice."""
+    and ``lineage`` packages): a change there re-cuts the slice.
+    """
     return (
         f"lineage.build_edges@{source_digest(PACKAGE_DIR / 'data', PACKAGE_DIR / 'lineage')[:12]}"
     )

@@ -158,7 +158,8 @@ def _read_bytes(file: Path) -> bytes:
 
 def _read_jsonl(file: Path, expected_rows: int | None) -> pa.Table:
     """The typed fields (``CRAWL_SCHEMA``) of every non-blank line of a JSONL file, plus the
-    card's raw ``base_model`` value and relation taken from the line text (see module doc)."""
+    card's raw ``base_model`` value and relation taken from the line text (see module doc).
+    """
     data = _read_bytes(file)
     buf = np.frombuffer(data, dtype=np.uint8)
     starts = np.concatenate([[0], np.flatnonzero(buf == ord("\n")) + 1]).astype(np.int64)

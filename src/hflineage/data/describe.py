@@ -22,7 +22,9 @@ def models_per_month(models: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def top_values(series: pd.Series, n: int = 12, other: str = "(other)", missing: str = "(none)"):
+def top_values(
+    series: pd.Series, n: int = 12, other: str = "(other)", missing: str = "(none)"
+) -> pd.DataFrame:
     """Counts and shares of the ``n`` most frequent values; the rest pooled as ``other``."""
     counts = series.astype("object").fillna(missing).value_counts()
     head = counts.head(n)

@@ -54,7 +54,8 @@ RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
 def start_url(page_size: int = MAX_PAGE_SIZE, *, endpoint: str = HUB) -> str:
     """First page of the crawl: ``/api/models?limit=<page>&expand=...`` (one ``expand`` per field,
-    as ``huggingface_hub.HfApi.list_models(expand=[...])`` sends them)."""
+    as ``huggingface_hub.HfApi.list_models(expand=[...])`` sends them).
+    """
     query = [("limit", str(page_size))] + [("expand", field) for field in EXPAND]
     return f"{endpoint}/api/models?{urlencode(query)}"
 
@@ -210,7 +211,8 @@ class _Crawler:
     def flush(self) -> None:
         """Write the buffered pages as the next chunk, then commit the state that points past
         them.  A crash between the two leaves a chunk the state does not list: it is ignored by
-        the reader and rewritten by the next run, so no row is ever counted twice."""
+        the reader and rewritten by the next run, so no row is ever counted twice.
+        """
         pointer = (self.pending_next, self.pending_skip, self.pending_done)
         committed = (self.state["next_url"], self.state["skip"], self.state["complete"])
         if not self.buffer and pointer == committed:

@@ -92,7 +92,8 @@ def _models_with_extras(
     shape: str,
 ) -> pd.DataFrame:
     """The models table of a listing-shaped ``table`` plus the fields only hub-stats and the crawl
-    carry: ``baseModels``, the card's ``base_model``, ``safetensors`` totals, all-time downloads."""
+    carry: ``baseModels``, the card's ``base_model``, ``safetensors`` totals, all-time downloads.
+    """
     hub_parents, hub_relation = _base_models(table, source)
     models = normalise_listing(
         table,
@@ -305,7 +306,8 @@ def card_fields_from_text(text: pa.Array) -> tuple[pd.Series, pd.Series]:
 
 def extract_card_values(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Per row, the raw JSON text of the card's ``base_model`` value (``'"a/b"'`` or
-    ``'["a/b", "c/d"]'``) and the ``base_model_relation`` string; null where absent."""
+    ``'["a/b", "c/d"]'``) and the ``base_model_relation`` string; null where absent.
+    """
     text = text.cast(pa.large_string())
     value = pc.struct_field(pc.extract_regex(text, _BASE_MODEL_RE), "v")
     relation = pc.struct_field(pc.extract_regex(text, _BASE_MODEL_RELATION_RE), "v")

@@ -78,7 +78,8 @@ def normalise_listing(
     downloads_all_time: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Turn an ``/api/models``-listing-shaped table (``id``, ``createdAt``, ``likes``,
-    ``downloads``, ``tags``, ...) into the models table; other shapes pass their extra fields."""
+    ``downloads``, ``tags``, ...) into the models table; other shapes pass their extra fields.
+    """
     require_columns(table, LISTING_REQUIRED, source)
     n = table.num_rows
     model_id = _string(table, "id")

@@ -65,7 +65,8 @@ LATEST = {
 
 def resolve_snapshot(spec: str | Path | None) -> Path:
     """Turn a snapshot spec into a path: ``None`` → the embedded listing; ``hub-stats:latest`` /
-    ``api:latest`` → the newest fetched file/folder in ``data/snapshots``; else the path itself."""
+    ``api:latest`` → the newest fetched file/folder in ``data/snapshots``; else the path itself.
+    """
     if spec is None:
         return EMBEDDED_SNAPSHOT
     if str(spec) in LATEST:

@@ -195,7 +195,8 @@ def union_lists(*columns: pd.Series) -> pd.Series:
 
 def snapshot_date(models: pd.DataFrame) -> pd.Timestamp:
     """The time the snapshot was taken (UTC): ``attrs['snapshot_date']``, else the end of the day
-    of the last creation time.  Windowed measures censor focal models whose window passes it."""
+    of the last creation time.  Windowed measures censor focal models whose window passes it.
+    """
     date = models.attrs.get("snapshot_date")
     if date is not None and not pd.isna(date):
         return pd.Timestamp(date)

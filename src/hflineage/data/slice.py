@@ -30,7 +30,6 @@ def write_listing_slice(
     Used for the small *real* CI profile: a slice loads with :func:`load_snapshot` exactly like
     the full listing, and windowed measures still censor at the original snapshot date.
     """
-
     source = EMBEDDED_SNAPSHOT if source is None else Path(source)
     full = load_snapshot(source)
     table = read_parquet(source)

@@ -1,5 +1,6 @@
 """Model ids as Arrow arrays: names, owners and position look-ups used by the edge builder and the
-relation rules."""
+relation rules.
+"""
 
 from __future__ import annotations
 

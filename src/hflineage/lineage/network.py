@@ -19,6 +19,7 @@ nodes (deleted repos, local paths) have no creation time, likes or children of t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,9 @@ from ..data.describe import ccdf
 from ..data.describe import concentration as top_share_of_total
 from ..data.schema import RELATIONS
 from ..errors import HflineageError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: Columns of the edges frame this module needs (the contract of ``build_edges``).
 EDGE_REQUIRED = ("child", "parent", "relation", "parent_in_snapshot", "parent_younger")
@@ -68,6 +72,7 @@ class LineageGraph:
 
     @property
     def n_edges(self) -> int:
+        """Number of edges."""
         return len(self.child)
 
     @property
@@ -154,9 +159,10 @@ def graph_arrays(
     )
 
 
-def to_networkx(edges: pd.DataFrame):
+def to_networkx(edges: pd.DataFrame) -> nx.DiGraph:
     """The edges as a ``networkx.DiGraph`` for exploration: edge child → parent ("declares as
-    base model"), so ``in_degree`` counts derivatives; edge attributes are the other columns."""
+    base model"), so ``in_degree`` counts derivatives; edge attributes are the other columns.
+    """
     import networkx as nx
 
     _check_edges(edges)
@@ -234,7 +240,8 @@ def depth(graph: LineageGraph) -> pd.DataFrame:
 
 def depth_distribution(graph: LineageGraph, *, in_snapshot_only: bool = True) -> pd.DataFrame:
     """Number of nodes at each depth (shortest and longest chain from a root), over the nodes
-    that take part in the lineage (at least one parent or child); ``-1`` = undefined (cycles)."""
+    that take part in the lineage (at least one parent or child); ``-1`` = undefined (cycles).
+    """
     d = depth(graph)
     d = d[d["in_lineage"] & (d["in_snapshot"] | (not in_snapshot_only))]
     out = pd.concat(
@@ -277,7 +284,8 @@ def descendants(graph: LineageGraph, sources: np.ndarray | list[int]) -> np.ndar
 # --------------------------------------------------------------------------------------------
 def degree_table(graph: LineageGraph) -> pd.DataFrame:
     """Per node: id, whether it is a model of the snapshot, in-degree (direct derivatives) and
-    out-degree (declared parents)."""
+    out-degree (declared parents).
+    """
     return pd.DataFrame(
         {
             "node": graph.node_ids,
@@ -290,7 +298,8 @@ def degree_table(graph: LineageGraph) -> pd.DataFrame:
 
 def in_degree_ccdf(graph: LineageGraph, *, include_external: bool = False) -> pd.DataFrame:
     """Log-log CCDF data of the in-degree: ``x`` (number of direct derivatives ≥ 1) and
-    ``ccdf`` = P(in-degree ≥ x) among the parents (nodes with at least one derivative)."""
+    ``ccdf`` = P(in-degree ≥ x) among the parents (nodes with at least one derivative).
+    """
     deg = graph.in_degree if include_external else graph.in_degree[: graph.n_models]
     return ccdf(deg)
 
@@ -443,7 +452,8 @@ def top_parents(
 
 def network_summary(graph: LineageGraph) -> pd.DataFrame:
     """The network's shape in a few counts: nodes, models, external parents, edges, parents,
-    children, roots of lineages, isolated models, families, the largest family, depth."""
+    children, roots of lineages, isolated models, families, the largest family, depth.
+    """
     deg_in, deg_out = graph.in_degree, graph.out_degree
     in_lineage = (deg_in + deg_out) > 0
     models = graph.in_snapshot

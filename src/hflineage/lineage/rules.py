@@ -192,7 +192,8 @@ def _rule_matches(
     whole_names: pa.Array,
 ) -> np.ndarray:
     """Boolean per edge for one rule, vectorised.  Tags and library are per distinct child
-    (``child_index`` maps edges to distinct children); parent counts and names are per edge."""
+    (``child_index`` maps edges to distinct children); parent counts and names are per edge.
+    """
     per_child = np.zeros(len(library), dtype=bool)
     if rule.tags:
         marked = _np(pc.is_in(tag_values, value_set=pa.array(sorted(rule.tags)))).astype(bool)

@@ -75,7 +75,8 @@ SIZE_PATTERN = (
 
 def parse_size_from_name(names: pd.Series) -> pd.Series:
     """Parameter count read from model names (``owner/name``; only ``name`` is read), NaN where
-    the name has no size token (rules in the module docstring).  Vectorised."""
+    the name has no size token (rules in the module docstring).  Vectorised.
+    """
     names = pd.Series(names, dtype="string")
     repo = names.str.split("/", n=1).str[-1]
     found = repo.str.extract(SIZE_PATTERN)

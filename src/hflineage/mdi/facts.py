@@ -36,7 +36,8 @@ def mass_points(result: pd.DataFrame) -> pd.DataFrame:
     """Per variant: focal models with a successor (``rows``), the share of rows in each
     :data:`MASS_CATEGORIES`, and the shares negative / zero / positive among *defined* values
     (``share_negative`` etc.; the paper's "most models are consolidative" is a statement about
-    these)."""
+    these).
+    """
     frame = result if "variant" in result.columns else result.assign(variant="mdi")
     cat = mass_category(frame["mdi"])
     counts = pd.crosstab(pd.Categorical(frame["variant"]), cat, dropna=False).reindex(
@@ -59,7 +60,8 @@ def derivation_type(models: pd.DataFrame, edges: pd.DataFrame) -> pd.Series:
     relation of its declared base-model edges (finetune, adapter, quantized, merge), or ``root``
     when it declares no base model.  Indexed by ``model_id``, in the order of ``models``.  A
     model whose edges carry several relations gets the most frequent (ties: :data:`RELATIONS`
-    order)."""
+    order).
+    """
     _require(edges, ("child", "relation"), "edges")
     rank = {r: i for i, r in enumerate(RELATIONS)}
     counts = edges.groupby(["child", "relation"], observed=True).size().rename("k").reset_index()
@@ -79,7 +81,8 @@ def derivation_type(models: pd.DataFrame, edges: pd.DataFrame) -> pd.Series:
 def lineage_family(graph: MdiGraph) -> pd.Series:
     """Each model's lineage family: its earliest ancestor without a parent in the MDI graph (the
     model itself for a root).  Used to cluster standard errors: derivatives of one base model
-    share shocks.  Indexed by ``model_id`` (time order)."""
+    share shocks.  Indexed by ``model_id`` (time order).
+    """
     anc = graph.ancestors
     coo = anc.tocoo()
     top = graph.n_parents[coo.col] == 0
@@ -187,7 +190,8 @@ def component_summary(result: pd.DataFrame) -> pd.DataFrame:
     the component's share of all (focal, successor) pairs; ``mean_successors`` is the mean of
     n_i + n_j + n_k.  Under "declares as base model" n_j > 0 needs a successor that declares F
     *and* F's own base, which Hugging Face cards rarely do: the reason the literal index is
-    almost never negative."""
+    almost never negative.
+    """
     frame = result if "variant" in result.columns else result.assign(variant="mdi")
     g = frame.groupby("variant", observed=True, sort=False)
     total = g[["n_i", "n_j", "n_k"]].sum()

@@ -114,7 +114,8 @@ def _range_count(
     keys: np.ndarray, ncols: int, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each i: how many columns of row ``rows[i]`` lie in [lo[i], hi[i]), and where they start
-    in the CSR's ``indices``."""
+    in the CSR's ``indices``.
+    """
     base = rows.astype(np.int64) * ncols
     start = np.searchsorted(keys, base + lo, side="left")
     stop = np.searchsorted(keys, base + hi, side="left")
@@ -154,7 +155,8 @@ def _union_count(
     member lists of its sources (``source[j]`` belongs to focal ``owner[j]``, owner sorted).
 
     One source: a segment count.  Several sources: the window slices are materialised as
-    (focal, member) keys and de-duplicated, in chunks of at most ``budget`` pairs."""
+    (focal, member) keys and de-duplicated, in chunks of at most ``budget`` pairs.
+    """
     n = members.shape[1]
     cnt, start = _range_count(member_keys, n, source, lo[owner], hi[owner])
     n_src = np.bincount(owner, minlength=k)
@@ -204,6 +206,7 @@ class MdiGraph:
 
     @property
     def n(self) -> int:
+        """Number of models (nodes)."""
         return len(self.model_id)
 
     @classmethod
@@ -211,7 +214,8 @@ class MdiGraph:
         cls, models: pd.DataFrame, edges: pd.DataFrame, relations: Iterable[str] | None = None
     ) -> MdiGraph:
         """Prepare the MDI graph from the models table and the lineage edges (rules in the
-        module docstring)."""
+        module docstring).
+        """
         _require(models, MODEL_REQUIRED, "models")
         _require(edges, EDGE_REQUIRED, "edges")
         relations = _check_relations(relations)
@@ -282,10 +286,12 @@ class MdiGraph:
 
     @property
     def parent_keys(self) -> np.ndarray:
+        """Sorted (child, parent) keys of the parent matrix, for membership tests."""
         return self._get("parent_keys", lambda: _keys(self.parents))
 
     @property
     def n_parents(self) -> np.ndarray:
+        """Number of predecessors of each model in the MDI graph."""
         return np.diff(self.parents.indptr)
 
     def _members(self, m: sp.csr_array) -> tuple[sp.csr_array, np.ndarray]:
@@ -297,21 +303,22 @@ class MdiGraph:
 
     @property
     def children(self) -> tuple[sp.csr_array, np.ndarray]:
-        """parent → children (reliable dates only), children in time order; and its keys."""
+        """Parent → children (reliable dates only), children in time order; and its keys."""
         return self._get("children", lambda: self._members(self.parents))
 
     @property
     def ancestors(self) -> sp.csr_array:
-        """model → all its ancestors (any depth), n × n."""
+        """Model → all its ancestors (any depth), n × n."""
         return self._get("ancestors", lambda: _reachability(self.parents))
 
     @property
     def ancestor_keys(self) -> np.ndarray:
+        """Sorted (model, ancestor) keys of the ancestry matrix, for membership tests."""
         return self._get("ancestor_keys", lambda: _keys(self.ancestors))
 
     @property
     def descendants(self) -> tuple[sp.csr_array, np.ndarray]:
-        """model → all its descendants (reliable dates only), in time order; and its keys."""
+        """Model → all its descendants (reliable dates only), in time order; and its keys."""
         return self._get("descendants", lambda: self._members(self.ancestors))
 
     def window(
@@ -320,7 +327,8 @@ class MdiGraph:
         """Focal positions and their successor windows as position ranges [lo, hi).
 
         A focal model is censored when ``censor_days`` (default: the window) after its creation
-        passes the snapshot."""
+        passes the snapshot.
+        """
         w = _window_us(window_days)
         c = w if censor_days is None else _window_us(censor_days)
         if c < w:
@@ -346,7 +354,8 @@ def _reachability(A: sp.csr_array) -> sp.csr_array:
 
     Walks paths by length, keeping only the rows that still have a frontier; the number of
     sparse products is the length of the longest chain.  Values are float path counts reset to 1
-    after each product (float sums of positive counts never cancel to an implicit zero)."""
+    after each product (float sums of positive counts never cancel to an implicit zero).
+    """
     n = A.shape[0]
     rows = np.flatnonzero(np.diff(A.indptr) > 0)
     front = A[rows]

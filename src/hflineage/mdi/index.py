@@ -109,7 +109,8 @@ def _ancestral_components(
     its windowed descendants are n_j and n_i = 0; n_k is the number of distinct windowed
     descendants of F's predecessors minus F's own.  The union over predecessors only needs the
     maximal ones: a parent that descends from another parent of F adds nobody (for
-    ``predecessors="ancestors"`` the maximal ancestors are F's ancestors without parents)."""
+    ``predecessors="ancestors"`` the maximal ancestors are F's ancestors without parents).
+    """
     n, k = g.n, len(focal)
     D, dkeys = g.descendants
     A = g.parents
@@ -310,7 +311,8 @@ def mdi_all(
 def exclusion_table(result: pd.DataFrame) -> pd.DataFrame:
     """The ``attrs["excluded"]`` counts of an :func:`mdi` / :func:`mdi_all` result as a table,
     one row per variant: models, unreliable dates, censored windows, focal models, focal models
-    without successors, roots dropped, undefined values, scored rows."""
+    without successors, roots dropped, undefined values, scored rows.
+    """
     ex = result.attrs.get("excluded")
     if ex is None:
         raise HflineageError("result has no attrs['excluded']: pass the frame mdi() returned")

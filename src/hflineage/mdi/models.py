@@ -80,7 +80,8 @@ def regression_frame(
     """The regression data (columns in the module docstring), one row per (variant, focal model
     with a defined MDI and a known size).  ``result`` is an :func:`~hflineage.mdi.index.mdi_all`
     frame; ``in_degree`` is aligned with ``models`` (e.g. ``graph_arrays(...).in_degree``).
-    ``attrs["dropped"]`` counts, per variant, rows without a defined MDI or a known size."""
+    ``attrs["dropped"]`` counts, per variant, rows without a defined MDI or a known size.
+    """
     if len(in_degree) < len(models):
         raise HflineageError(
             f"in_degree has {len(in_degree)} values, expected one per model ({len(models)})"
@@ -136,7 +137,8 @@ def _drop_separated(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.D
 
 def fit_one(frame: pd.DataFrame, estimator: str, rhs: str = RHS) -> tuple[pd.DataFrame, dict]:
     """Fit one estimator on one variant's rows; return the coefficient table and facts about
-    the fit (rows, clusters, rows dropped for separation, note)."""
+    the fit (rows, clusters, rows dropped for separation, note).
+    """
     import statsmodels.formula.api as smf
 
     check_choice("estimator", estimator, ESTIMATORS)
@@ -199,7 +201,8 @@ def fit_all(
     Returns ``(coefs, fits)``: ``coefs`` has one row per (variant, model, term) with ``coef``,
     ``se``, ``ci_low``, ``ci_high``, ``p`` (clustered by family) and ``label`` (from
     :data:`TERM_LABELS`, else the raw term); ``fits`` one row per (variant, model) with ``n``,
-    ``clusters``, ``dropped_separation`` and ``note``."""
+    ``clusters``, ``dropped_separation`` and ``note``.
+    """
     coefs, fits = [], []
     for variant, d in frame.groupby("variant", observed=True, sort=False):
         for est in estimators:
@@ -224,7 +227,8 @@ def claim_checks(coefs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     (``log10_params`` positive and significant at ``alpha``) and P1-finetune (every other
     derivation — adapter, quantized, merge — *less* likely disruptive than finetune, each
     negative and significant)?  ``finetune_beats`` counts the other derivations that are
-    significantly less often disruptive than finetunes (0–3)."""
+    significantly less often disruptive than finetunes (0–3).
+    """
     rows = []
     sub = coefs[coefs["model"].isin(["logit", "lpm"])]
     for (variant, model), d in sub.groupby(["variant", "model"], sort=False):

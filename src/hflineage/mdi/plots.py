@@ -7,6 +7,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from .facts import MASS_CATEGORIES
 
@@ -52,7 +53,8 @@ TOY_EDGES = [
 
 def toy_example() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The worked example of chapter 3 as a models table and an edges table (the shape of
-    :func:`hflineage.lineage.edges.build_edges`); snapshot on day 300, all dates reliable."""
+    :func:`hflineage.lineage.edges.build_edges`); snapshot on day 300, all dates reliable.
+    """
     day0 = pd.Timestamp("2024-01-01", tz="UTC")
     models = pd.DataFrame(
         {
@@ -93,9 +95,10 @@ def toy_roles(focal: str = "F", window_days: float = 90) -> dict[str, str]:
     return roles
 
 
-def draw_toy(focal: str = "F", window_days: float = 90):
+def draw_toy(focal: str = "F", window_days: float = 90) -> Figure:
     """Draw the worked example on a time axis: arrows from each model to its declared base
-    model, colours by role for the focal model, the window shaded."""
+    model, colours by role for the focal model, the window shaded.
+    """
     import networkx as nx
 
     models, edges = toy_example()
@@ -134,9 +137,10 @@ def draw_toy(focal: str = "F", window_days: float = 90):
     return fig
 
 
-def plot_mass_points(with_roots: pd.DataFrame, without_roots: pd.DataFrame):
+def plot_mass_points(with_roots: pd.DataFrame, without_roots: pd.DataFrame) -> Figure:
     """Share of focal models in each MDI category (mass points −1, 0, +1, the intervals between,
-    undefined) per variant, with and without roots (tables of :func:`mass_points`)."""
+    undefined) per variant, with and without roots (tables of :func:`mass_points`).
+    """
     import seaborn as sns
 
     long = pd.concat(
@@ -175,9 +179,10 @@ def plot_mass_points(with_roots: pd.DataFrame, without_roots: pd.DataFrame):
     return grid.figure
 
 
-def plot_components(summary: pd.DataFrame):
+def plot_components(summary: pd.DataFrame) -> Figure:
     """Share of focal models with at least one n_i, n_j and n_k successor, per variant (a table
-    of :func:`component_summary`), each bar labelled with its value."""
+    of :func:`component_summary`), each bar labelled with its value.
+    """
     frame = summary.set_index("variant")[["has_n_i", "has_n_j", "has_n_k"]]
     labels = ["n_i > 0 (builds on F only)", "n_j > 0 (on F and its base)", "n_k > 0 (base only)"]
     colours = [ROLE_COLOURS["n_i"], ROLE_COLOURS["n_j"], ROLE_COLOURS["n_k"]]
@@ -199,10 +204,11 @@ def plot_components(summary: pd.DataFrame):
     return fig
 
 
-def plot_window(sensitivity: pd.DataFrame):
+def plot_window(sensitivity: pd.DataFrame) -> Figure:
     """Share negative / zero / positive (of defined values) and undefined (of rows) against the
     window length, one panel per variant (``sensitivity``: :func:`mass_points` rows with a
-    ``window_days`` column)."""
+    ``window_days`` column).
+    """
     measures = {
         "share_negative": "negative",
         "share_zero": "zero",
@@ -225,10 +231,11 @@ def plot_window(sensitivity: pd.DataFrame):
     return fig
 
 
-def plot_coefficients(coefs: pd.DataFrame, terms: dict[str, str]):
+def plot_coefficients(coefs: pd.DataFrame, terms: dict[str, str]) -> Figure:
     """Coefficient plot: estimate and 95% interval of selected ``terms`` (name → label), one
     row per term, one colour per variant, one panel per estimator (``coefs`` from
-    :func:`hflineage.mdi.models.fit_all`)."""
+    :func:`hflineage.mdi.models.fit_all`).
+    """
     frame = coefs[coefs["term"].isin(list(terms))].copy()
     frame["label"] = frame["term"].map(terms)
     models = list(dict.fromkeys(frame["model"]))
@@ -261,9 +268,10 @@ def plot_coefficients(coefs: pd.DataFrame, terms: dict[str, str]):
     return fig
 
 
-def mdi_curve_plot(curve: pd.DataFrame):
+def mdi_curve_plot(curve: pd.DataFrame) -> Figure:
     """How many of the paper's four MDI stylised facts each (variant, roots) × window
-    specification reproduces, as an annotated heat map."""
+    specification reproduces, as an annotated heat map.
+    """
     grid = curve.assign(
         row=curve["variant"] + np.where(curve["include_roots"], " · with roots", " · no roots")
     ).pivot_table(index="row", columns="window_days", values="reproduced", aggfunc="first")

@@ -34,7 +34,8 @@ def mdi_reference(
     """The MDI computed literally from the definition with Python sets, one focal model at a
     time.  Slow; it exists to check :func:`mdi` (same arguments, same rows and columns).
     ``focal_ids`` restricts the focal models (for timing on a subsample); ``attrs["timing"]``
-    splits the run into the one-off set-up and the per-focal loop."""
+    splits the run into the one-off set-up and the per-focal loop.
+    """
     import networkx as nx
 
     started = time.perf_counter()

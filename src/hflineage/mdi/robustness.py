@@ -44,7 +44,6 @@ def mdi_curve(
     :func:`hflineage.lineage.network.graph_arrays`.  Returns the rows of
     :func:`hflineage.mdi.facts.scorecard` with ``window_days`` and ``include_roots``.
     """
-
     variants = tuple(variants) if variants is not None else D.VARIANTS
     if not windows or not include_roots or not variants:
         raise ParameterError("mdi_curve: every choice needs at least one value")
@@ -92,7 +91,8 @@ MDI_PATTERNS = {
 
 def mdi_summary(curve: pd.DataFrame) -> pd.DataFrame:
     """Per stylised fact: in how many of the (window, variant, roots) specifications it holds,
-    overall and per variant."""
+    overall and per variant.
+    """
     rows = []
     for pattern, (claim, text) in MDI_PATTERNS.items():
         row = {

@@ -24,6 +24,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -170,7 +171,8 @@ def spec_table() -> pd.DataFrame:
     """The specification registry as a compact table: the regressors of interest, and whether the
     quality/kind/prominence controls, the exposure control and the creation-month fixed effect
     are in (every specification has the base fixed effect and clusters by base).  The full
-    descriptions are in :data:`SPECS`."""
+    descriptions are in :data:`SPECS`.
+    """
     return pd.DataFrame(
         [
             {
@@ -196,7 +198,8 @@ def estimation_sample(
 ) -> pd.DataFrame:
     """The rows a fixed-effects model can use: complete cases, no singleton fixed-effect groups,
     and (PPML) no fixed-effect group whose outcome is zero throughout — dropped iteratively until
-    stable, as pyfixest/ppmlhdfe would."""
+    stable, as pyfixest/ppmlhdfe would.
+    """
     cols = [outcome, *regressors, *fixed_effects, CLUSTER]
     data = panel.loc[:, list(dict.fromkeys(cols))].dropna()
     while True:
@@ -216,7 +219,8 @@ def identified(
 ) -> list[str]:
     """The regressors that still vary once the fixed effects are partialled out (a control that is
     constant within every base — e.g. no adapter in a finetune-only panel — is left out, instead
-    of pyfixest dropping it with a collinearity warning)."""
+    of pyfixest dropping it with a collinearity warning).
+    """
     from pyfixest.estimation import demean
 
     x = data[list(regressors)].to_numpy(float)
@@ -245,7 +249,7 @@ def fit(
     outcome: str = "log_likes",
     *,
     estimator: str | None = None,
-):
+) -> Any:
     """The fitted pyfixest model of ``spec`` for ``outcome`` (see :func:`estimate`)."""
     import pyfixest as pf
 
@@ -364,7 +368,8 @@ def regression_table(
     """A publication-style table from tidy estimates: one column per (spec, outcome) in
     ``columns``; per term a coefficient row (stars: * p<0.05, ** p<0.01, *** p<0.001) and a
     standard-error row in parentheses; then the fixed-effect and control rows, N, clusters and
-    within R²."""
+    within R².
+    """
     headers = list(headers) if headers else [f"({i + 1})" for i in range(len(columns))]
     if terms is None:
         terms = list(dict.fromkeys(tidy["term"]))
@@ -487,7 +492,8 @@ def sign_verdict(rows: pd.DataFrame, alpha: float = 0.05) -> str:
     """Verdict on "X is associated with *weaker* recognition" from tidy rows of one term across
     several (spec, outcome) models: ``reproduced`` when every estimate is negative with
     p < ``alpha``, ``partly reproduced`` when at least one is, ``not reproduced`` otherwise (also
-    when there are no rows)."""
+    when there are no rows).
+    """
     hit = (rows["estimate"] < 0) & (rows["p_value"] < alpha)
     if len(rows) and hit.all():
         return "reproduced"
@@ -498,7 +504,8 @@ def sign_verdict(rows: pd.DataFrame, alpha: float = 0.05) -> str:
 
 def coefficient(tidy: pd.DataFrame, spec: str, outcome: str, term: str = PRIORITY) -> pd.Series:
     """One row of a tidy frame (``estimate``, ``std_error``, ``p_value``, ...); NaNs when the
-    model does not have the term (e.g. a control left out as unidentified)."""
+    model does not have the term (e.g. a control left out as unidentified).
+    """
     row = tidy[(tidy["spec"] == spec) & (tidy["outcome"] == outcome) & (tidy["term"] == term)]
     if row.empty:
         return pd.Series(
@@ -520,7 +527,8 @@ def comparison_table(
 ) -> pd.DataFrame:
     """A compact table of the same coefficients under different samples or specifications:
     ``rows`` are (label, tidy frame, spec); one line per (label, outcome), one column per term
-    ("estimate*** (s.e.)"), and N."""
+    ("estimate*** (s.e.)"), and N.
+    """
     out = []
     for label, tidy, spec in rows:
         for outcome in outcomes:
@@ -536,9 +544,10 @@ def comparison_table(
 
 
 def _crv1_factor(n: int, k: int, levels: dict[str, int], n_clusters: int) -> float:
-    """pyfixest's CRV1 small-sample factor G/(G-1) · (N-1)/(N-df_k) with ``k_fixef="nonnested"``:
+    """Pyfixest's CRV1 small-sample factor G/(G-1) · (N-1)/(N-df_k) with ``k_fixef="nonnested"``:
     the base fixed effect is nested in the base cluster and does not count, each further fixed
-    effect counts its levels minus one: df_k = k + Σ levels − (n_fe − 1) − G_b + 1."""
+    effect counts its levels minus one: df_k = k + Σ levels − (n_fe − 1) − G_b + 1.
+    """
     df_k = k + sum(levels.values()) - (len(levels) - 1) - levels[CLUSTER] + 1
     return (n_clusters / (n_clusters - 1)) * ((n - 1) / (n - df_k))
 

@@ -221,7 +221,8 @@ def entry_counts(
     base_code: np.ndarray, t_ms: np.ndarray, window_days: float
 ) -> dict[str, np.ndarray]:
     """Per entrant: ``rank`` (1 = first; ties share the lower rank), ``n`` (entrants of its base)
-    and ``congestion`` (entrants of the same base created in ``[t - window, t)``)."""
+    and ``congestion`` (entrants of the same base created in ``[t - window, t)``).
+    """
     window_ms = int(round(window_days * _DAY_MS))
     key, span = race_keys(base_code, t_ms, window_ms)
     sorted_key = np.sort(key)
@@ -424,7 +425,8 @@ def build_panel(
 
 def funnel_table(panel: pd.DataFrame) -> pd.DataFrame:
     """The sample funnel of a panel: edges, derivatives and bases left after each rule, and how
-    many edges each rule dropped."""
+    many edges each rule dropped.
+    """
     rows = panel.attrs.get("funnel")
     if not rows:
         raise HflineageError("panel has no funnel in attrs; build it with race.build_panel")
@@ -448,7 +450,8 @@ def fixed_horizon(panel: pd.DataFrame, min_age_days: float = 180) -> pd.DataFram
 def base_entry(models: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     """Every model of the snapshot as a potential base: its ``likes`` and ``downloads`` and its
     number of direct derivatives ``n_derivatives`` (resolved, time-consistent, non-cyclic edges
-    whose child has a reliable date).  ``created_reliable`` flags the base's own date."""
+    whose child has a reliable date).  ``created_reliable`` flags the base's own date.
+    """
     _check_edges(edges)
     ok = (
         (edges["resolution"] != "unresolved")
@@ -538,7 +541,8 @@ def binscatter(
 def permuted_ranks(panel: pd.DataFrame, draws: int = 100, seed: int = 0) -> np.ndarray:
     """``draws`` placebo entry ranks (n × draws): each base's observed ranks reassigned to its
     entrants in a random order (seeded).  Ties and the number of entrants per base are kept; only
-    *who* came first is scrambled, so any real priority effect is destroyed."""
+    *who* came first is scrambled, so any real priority effect is destroyed.
+    """
     rng = np.random.default_rng(seed)
     base, _ = pd.factorize(panel["base_id"])
     rank = panel["entry_rank"].to_numpy()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from .models import LABELS
 from .panel import binscatter
@@ -28,9 +29,10 @@ def binscatter_grid(
     xs: tuple[str, ...] = ("log_entry_rank", "log_congestion"),
     ys: tuple[str, ...] = ("log_likes", "any_like"),
     bins: int = 20,
-):
+) -> Figure:
     """Binned scatters (within base) of each outcome in ``ys`` against each of ``xs``: one panel
-    per (y, x); each point is the mean of one quantile bin of the within-base ``x``."""
+    per (y, x); each point is the mean of one quantile bin of the within-base ``x``.
+    """
     fig, axes = plt.subplots(
         len(ys), len(xs), figsize=(4.4 * len(xs), 3.3 * len(ys)), squeeze=False
     )
@@ -77,10 +79,11 @@ def coefficient_plot(
     outcome: str = "log_likes",
     terms: tuple[str, ...] = ("log_entry_rank", "log_congestion"),
     ladder=LADDER,
-):
+) -> Figure:
     """Point estimates and 95% confidence intervals (clustered by base) of each term in its own
     panel, down a ladder of specifications (:data:`LADDER`): alone or together, with no time
-    control, the creation-month fixed effect, the log-age exposure control, and the controls."""
+    control, the creation-month fixed effect, the log-age exposure control, and the controls.
+    """
     fig, axes = plt.subplots(
         1,
         len(terms),
@@ -115,9 +118,10 @@ def coefficient_plot(
     return fig
 
 
-def placebo_plot(draws: pd.DataFrame, actual: float, actual_se: float):
+def placebo_plot(draws: pd.DataFrame, actual: float, actual_se: float) -> Figure:
     """Placebo priority coefficients (entry order shuffled within base). Left: their histogram,
-    zoomed in; right: the same draws beside the actual estimate and its 95% interval."""
+    zoomed in; right: the same draws beside the actual estimate and its 95% interval.
+    """
     fig, (zoom, full) = plt.subplots(1, 2, figsize=(10, 3.6), width_ratios=(1, 1.4))
     est = draws["estimate"].to_numpy()
     zoom.hist(est, bins=25, color="C0", edgecolor="white")
@@ -134,10 +138,11 @@ def placebo_plot(draws: pd.DataFrame, actual: float, actual_se: float):
     return fig
 
 
-def entry_plot(bases: pd.DataFrame, panel: pd.DataFrame, max_weeks: int = 52):
+def entry_plot(bases: pd.DataFrame, panel: pd.DataFrame, max_weeks: int = 52) -> Figure:
     """Left: a base's likes against its number of derivatives (models with at least one
     derivative; log scales, hexagonal bins). Right: when entrants arrive, in weeks since their
-    base's release (panel derivatives), as a share of all entrants."""
+    base's release (panel derivatives), as a share of all entrants.
+    """
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.9))
     sub = bases[bases["n_derivatives"] > 0]
     hb = left.hexbin(
@@ -159,10 +164,11 @@ def entry_plot(bases: pd.DataFrame, panel: pd.DataFrame, max_weeks: int = 52):
     return fig
 
 
-def curve_plot(curve: pd.DataFrame, alpha: float = 0.05):
+def curve_plot(curve: pd.DataFrame, alpha: float = 0.05) -> Figure:
     """Specification curves: for each term (rows) and outcome (columns), every specification's
     estimate sorted from lowest to highest with its 95% interval, coloured by sign and
-    significance; the title gives the share negative and significant."""
+    significance; the title gives the share negative and significant.
+    """
     terms = list(dict.fromkeys(curve["term"]))
     outcomes = list(dict.fromkeys(curve["outcome"]))
     fig, axes = plt.subplots(

@@ -166,7 +166,8 @@ def race_curve(
 def curve_summary(curve: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Per (term, outcome): how many specifications, the share with a negative estimate, the
     share negative *and* significant at ``alpha``, the share positive and significant, and the
-    median, minimum and maximum estimate."""
+    median, minimum and maximum estimate.
+    """
     c = curve.assign(
         negative=curve["estimate"] < 0,
         neg_sig=(curve["estimate"] < 0) & (curve["p_value"] < alpha),
@@ -184,9 +185,12 @@ def curve_summary(curve: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     return out.reset_index()
 
 
-def choice_effects(curve: pd.DataFrame, term: str, outcome: str, alpha: float = 0.05):
+def choice_effects(
+    curve: pd.DataFrame, term: str, outcome: str, alpha: float = 0.05
+) -> pd.DataFrame:
     """For one term and outcome: per choice dimension and level, the median estimate and the
-    share negative and significant — which choice moves the result."""
+    share negative and significant — which choice moves the result.
+    """
     sub = curve[(curve["term"] == term) & (curve["outcome"] == outcome)]
     rows = []
     for dim in ("relations", "congestion_days", "min_derivatives", "exposure", "controls"):
