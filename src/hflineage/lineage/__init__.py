@@ -7,7 +7,14 @@ graph arrays and descriptives; :mod:`hflineage.lineage.size` sizes the models.
 
 from .edges import EDGE_COLUMNS, PHASES, RESOLUTIONS, build_edges, declared_pairs, derive_aliases
 from .funnel import lineage_funnel, phase_yields, resolution_rate
-from .rules import DEFAULT_RELATION, DEFAULT_RULE, INFERENCE_RULES, RULE_SETS, infer_relations
+from .rules import (
+    DEFAULT_RELATION,
+    DEFAULT_RULE,
+    INFERENCE_RULES,
+    RULE_SETS,
+    VALIDATION_AGREEMENT,
+    infer_relations,
+)
 
 __all__ = [
     "DEFAULT_RELATION",
@@ -17,6 +24,7 @@ __all__ = [
     "PHASES",
     "RESOLUTIONS",
     "RULE_SETS",
+    "VALIDATION_AGREEMENT",
     "build_edges",
     "declared_pairs",
     "derive_aliases",
