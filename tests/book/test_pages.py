@@ -15,7 +15,7 @@ from hflineage.errors import HflineageError
 
 BOOK = REPO_ROOT / "book"
 
-#: The claim ids of CLAIMS.md (2026-11), typed out here as an independent check of claims.yml.
+#: The claim ids of the papers (2026-11), typed out here as an independent check of claims.yml.
 CLAIM_IDS = [
     "P1-data",
     "P1-lineage",

@@ -1,7 +1,7 @@
 """The race to release: a panel of derivative models competing for recognition on one base.
 
 Liu, Kang & Yang (2026) carry Hill & Stein's race-to-the-bottom framework (QJE 2025) from
-scientific projects to Hugging Face.  The mapping used here (DESIGN.md, "Race to release"):
+scientific projects to Hugging Face.  The mapping used here (the book's design page, "Race to release"):
 
 =====================  ===================================  ======================================
 Hill & Stein           on the Hub                           panel column(s)
