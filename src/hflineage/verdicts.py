@@ -1,0 +1,647 @@
+"""Verdict rules: numbers in, one replication verdict out, with a sentence built from the numbers.
+
+A chapter never types a verdict.  It estimates the claim's *declared primary specification*
+(``book/claims.yml``), wraps the result in :class:`Evidence`, and hands it to one of the rules:
+
+- :func:`sign_rule` — a finding with an expected sign: the primary estimate decides (significant
+  at ``alpha``, the expected sign, at least ``min_effect`` in size); the other fits of the claim
+  form a :class:`Robustness` share (:func:`robustness_share`, Holm-adjusted) in which significant
+  results of the *opposite* sign count against the claim.  Robustness can turn "reproduced" into
+  "partly reproduced", never "not reproduced" into anything better;
+- :func:`threshold_rule` — a descriptive claim: a statistic against a declared threshold;
+- :func:`data_scale_rule` — the size of the data set a paper used against this run's snapshot;
+- :func:`method_verdict` — a method the book implements (not a finding data could refute);
+- :func:`not_testable` — this run's data cannot test the claim (reason given).
+
+Bad input.  A caller's mistake — an unknown ``expected``, a negative standard error, ``alpha``
+outside (0, 1), a p-value outside [0, 1], thresholds in the wrong order — raises a one-line
+:class:`~hflineage.errors.ParameterError`.  A number the data could not produce — a NaN or
+infinite estimate, a NaN or zero standard error (a fit that failed or degenerated, e.g. on the
+small ``ci`` slice) — is not a mistake: the rule returns "not testable" and says why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from .errors import ParameterError, check_choice
+
+#: Every verdict a claim can get, strongest first; "method" = implemented, not a finding.
+STATUSES = (
+    "reproduced",
+    "partly reproduced",
+    "not reproduced",
+    "contradicted",
+    "not testable",
+    "method",
+)
+
+#: The two signs a finding can predict.
+SIGNS = ("positive", "negative")
+
+#: Multiple-testing adjustments of a robustness share ("holm": Holm 1979, via statsmodels).
+ADJUSTMENTS = ("holm", "none")
+
+MINUS = "\u2212"
+
+
+# -- formatting ------------------------------------------------------------------------------
+
+
+def fmt_number(x: float | None, fmt: str | None = None) -> str:
+    """A number as the book's sentences show it: two significant digits, a true minus sign.
+
+    ``fmt`` (a format spec such as ``".1%"`` or ``",.0f"``) overrides the default.
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "undefined"
+    x = float(x)
+    if fmt:
+        text = format(x, fmt)
+    elif x == 0:
+        text = "0"
+    elif abs(x) >= 100:
+        text = f"{x:,.0f}"
+    elif abs(x) >= 1:
+        text = f"{x:.2f}"
+    elif abs(x) >= 0.001:
+        text = f"{x:.2g}"
+    else:
+        text = f"{x:.1e}"
+    return text.replace("-", MINUS)
+
+
+def fmt_p(p: float | None) -> str:
+    """A p-value in words: ``p < 0.001`` or ``p = 0.042``."""
+    if p is None or math.isnan(p):
+        return "p undefined"
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.2g}"
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(float(x))
+
+
+def two_sided_p(estimate: float, se: float) -> float:
+    """Two-sided normal p-value of ``estimate / se``; NaN when either is not finite or se is 0."""
+    if not (_finite(estimate) and _finite(se)) or se <= 0:
+        return float("nan")
+    return float(2 * stats.norm.sf(abs(estimate / se)))
+
+
+def _check_alpha(alpha: float) -> None:
+    if not (_finite(alpha) and 0 < alpha < 1):
+        raise ParameterError(f"alpha must be a number in (0, 1); got {alpha!r}")
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/inf to None, tuples to lists (recursively)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# -- the records -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One estimate: the primary result of a claim, or one fit of its robustness set.
+
+    Attributes:
+        label: the specification in words, e.g. ``"cd, roots out, LPM, family-clustered"``.
+        estimate: the coefficient or statistic.
+        se: its standard error (``None`` if the fit gives none).
+        p: two-sided p-value; computed from ``estimate / se`` (normal) when ``None`` and ``se``
+            is given.
+        n: observations.
+        clusters: clusters behind ``se`` (``None`` if not clustered).
+    """
+
+    label: str
+    estimate: float
+    se: float | None = None
+    p: float | None = None
+    n: int | None = None
+    clusters: int | None = None
+
+    def __post_init__(self) -> None:
+        """Check se and p; fill ``p`` from ``estimate / se`` when it is not given."""
+        if self.se is not None and _finite(self.se) and self.se < 0:
+            raise ParameterError(
+                f"evidence {self.label!r}: standard error must be >= 0; got {self.se!r}"
+            )
+        if self.p is not None and _finite(self.p) and not 0 <= self.p <= 1:
+            raise ParameterError(f"evidence {self.label!r}: p must be in [0, 1]; got {self.p!r}")
+        if self.p is None and self.se is not None:
+            object.__setattr__(self, "p", two_sided_p(self.estimate, self.se))
+
+    def text(self, fmt: str | None = None) -> str:
+        """``−0.12 (SE 0.017, p < 0.001)``: the estimate with what is known of its precision."""
+        inside = []
+        if self.se is not None:
+            inside.append(f"SE {fmt_number(self.se, fmt)}")
+        if self.p is not None:
+            inside.append(fmt_p(self.p))
+        est = fmt_number(self.estimate, fmt)
+        return f"{est} ({', '.join(inside)})" if inside else est
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able fields (NaN as ``None``)."""
+        return _plain(asdict(self))
+
+
+@dataclass(frozen=True)
+class Robustness:
+    """The other fits of one claim, counted for and against it after a multiple-testing adjustment.
+
+    Attributes:
+        n: how many fits (including any that could not be estimated).
+        support: significant (after adjustment) in the expected direction.
+        contrary: significant (after adjustment) in the opposite direction; counts against.
+        share_support: ``support / n``.
+        adjustment: ``"holm"`` or ``"none"``.
+        alpha: the level the adjusted p-values are compared with.
+        untestable: fits with no finite estimate / p (neither support nor contrary).
+        fits: one dict per fit: label, estimate, se, p, p_adjusted, outcome
+            (``"support"``, ``"contrary"``, ``"neither"`` or ``"untestable"``).
+    """
+
+    n: int
+    support: int
+    contrary: int
+    share_support: float
+    adjustment: str
+    alpha: float = 0.05
+    untestable: int = 0
+    fits: tuple[dict[str, Any], ...] = field(default=())
+
+    def text(self) -> str:
+        """``3 of 6 other fits support it, 1 points the other way (Holm-adjusted, 5%)``."""
+        adj = "Holm-adjusted" if self.adjustment == "holm" else "unadjusted"
+        out = f"{self.support} of {self.n} other fits support it"
+        out += f", {self.contrary} significantly the other way" if self.contrary else ""
+        if self.untestable:
+            out += f", {self.untestable} could not be estimated"
+        return out + f" ({adj}, {fmt_number(self.alpha, '.0%')} level)"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able fields (NaN as ``None``)."""
+        return _plain(asdict(self))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A claim's verdict, the rule that gave it, and the numbers behind it.
+
+    Attributes:
+        status: one of :data:`STATUSES`.
+        sentence: one plain sentence a non-specialist understands, built from the numbers.
+        rule: the rule's name and parameters in words.
+        primary: the primary result (``None`` for methods and untestable claims).
+        robustness: the robustness share (``None`` if the claim has no robustness set).
+    """
+
+    status: str
+    sentence: str
+    rule: str
+    primary: Evidence | None = None
+    robustness: Robustness | None = None
+
+    def __post_init__(self) -> None:
+        """Check the status."""
+        check_choice("status", self.status, STATUSES)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: status, sentence, rule, primary (dict or None), robustness (dict or None)."""
+        return {
+            "status": self.status,
+            "sentence": self.sentence,
+            "rule": self.rule,
+            "primary": self.primary.to_dict() if self.primary is not None else None,
+            "robustness": self.robustness.to_dict() if self.robustness is not None else None,
+        }
+
+
+# -- rules -----------------------------------------------------------------------------------
+
+
+def robustness_share(
+    estimates: Sequence[float],
+    ses: Sequence[float] | None,
+    *,
+    expected: str,
+    alpha: float = 0.05,
+    adjust: str = "holm",
+    labels: Sequence[str] | None = None,
+    p: Sequence[float] | None = None,
+) -> Robustness:
+    """Count a claim's other fits for and against it, Holm-adjusted across the fits.
+
+    Each fit's two-sided p-value comes from ``p`` if given, else from ``estimate / se``
+    (normal).  Fits with a finite p form one family of tests; their p-values are adjusted
+    together (``adjust="holm"``: Holm's step-down method via
+    :func:`statsmodels.stats.multitest.multipletests`).  A fit is *support* if its adjusted
+    p-value is below ``alpha`` and its sign is ``expected``; *contrary* if significant with the
+    opposite sign.  Fits with no finite estimate or p are *untestable*: counted in ``n`` (so
+    they lower the share), neither for nor against.
+
+    Args:
+        estimates: one estimate per fit.
+        ses: standard errors (same length), or ``None`` when ``p`` is given.
+        expected: ``"positive"`` or ``"negative"``, the sign the claim predicts.
+        alpha: significance level for the adjusted p-values (two-sided).
+        adjust: ``"holm"`` or ``"none"``.
+        labels: a label per fit (default ``"fit 1"``, ...).
+        p: two-sided p-values per fit, for fits whose inference is not a normal z.
+
+    Returns:
+        The :class:`Robustness` record, with one dict per fit in ``fits``.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    check_choice("expected", expected, SIGNS)
+    check_choice("adjust", adjust, ADJUSTMENTS)
+    _check_alpha(alpha)
+    est = np.asarray(estimates, dtype=float).ravel()
+    k = est.size
+    if k == 0:
+        raise ParameterError("robustness_share needs at least one fit; got no estimates")
+    if ses is None and p is None:
+        raise ParameterError("robustness_share needs standard errors (ses) or p-values (p)")
+    se = np.full(k, np.nan) if ses is None else np.asarray(ses, dtype=float).ravel()
+    for name, arr in (("ses", se), ("p", None if p is None else np.asarray(p, float).ravel())):
+        if arr is not None and arr.size != k:
+            raise ParameterError(f"{name} has {arr.size} values; expected {k} (one per estimate)")
+    if np.any(se[np.isfinite(se)] < 0):
+        raise ParameterError("standard errors must be >= 0; got a negative one in ses")
+    if p is not None:
+        pv = np.asarray(p, dtype=float).ravel()
+        finite_p = pv[np.isfinite(pv)]
+        if np.any((finite_p < 0) | (finite_p > 1)):
+            raise ParameterError("p-values must be in [0, 1]; got one outside in p")
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pv = np.where(se > 0, 2 * stats.norm.sf(np.abs(est / se)), np.nan)
+    names = list(labels) if labels is not None else [f"fit {i + 1}" for i in range(k)]
+    if len(names) != k:
+        raise ParameterError(f"labels has {len(names)} values; expected {k} (one per estimate)")
+
+    ok = np.isfinite(est) & np.isfinite(pv)
+    p_adj = np.full(k, np.nan)
+    if ok.any():
+        p_adj[ok] = pv[ok] if adjust == "none" else multipletests(pv[ok], method="holm")[1]
+    sig = ok & (p_adj < alpha)
+    sign = 1.0 if expected == "positive" else -1.0
+    supp = sig & (np.sign(est) == sign)
+    contra = sig & (np.sign(est) == -sign)
+    outcome = np.where(supp, "support", np.where(contra, "contrary", "neither"))
+    outcome = np.where(ok, outcome, "untestable")
+    fits = tuple(
+        _plain({"label": lab, "estimate": e, "se": s, "p": q, "p_adjusted": qa, "outcome": str(o)})
+        for lab, e, s, q, qa, o in zip(names, est, se, pv, p_adj, outcome, strict=True)
+    )
+    return Robustness(
+        n=k,
+        support=int(supp.sum()),
+        contrary=int(contra.sum()),
+        share_support=float(supp.sum() / k),
+        adjustment=adjust,
+        alpha=alpha,
+        untestable=int((~ok).sum()),
+        fits=fits,
+    )
+
+
+def _but(subject: str) -> str:
+    """The opening of a sentence that disagrees with the paper."""
+    return f"The paper says {subject}, but" if subject else "Unlike the paper's claim,"
+
+
+def sign_rule(
+    primary: Evidence,
+    *,
+    expected: str,
+    alpha: float = 0.05,
+    min_effect: float = 0.0,
+    robustness: Robustness | None = None,
+    min_support: float = 0.5,
+    max_contrary: float = 0.0,
+    subject: str = "",
+    quantity: str = "",
+) -> Verdict:
+    """A finding with an expected sign, decided by its declared primary estimate.
+
+    - primary significant (``p < alpha``, two-sided) with the expected sign and
+      ``|estimate| >= min_effect``: "reproduced" if ``robustness`` is ``None`` or
+      (``share_support >= min_support`` and ``contrary <= max_contrary * n``), else
+      "partly reproduced";
+    - primary significant with the opposite sign: "contradicted" (whatever its size);
+    - otherwise "not reproduced": a primary that is not significant, or smaller than
+      ``min_effect``, decides — robustness fits never upgrade it;
+    - a primary with no finite estimate or p: "not testable".
+
+    Args:
+        primary: the declared primary estimate (needs ``se`` or ``p``).
+        expected: ``"positive"`` or ``"negative"``.
+        alpha: two-sided significance level of the primary test.
+        min_effect: smallest ``|estimate|`` that counts as the effect (in the estimate's units).
+        robustness: the other fits (:func:`robustness_share`), or ``None``.
+        min_support: share of robustness fits that must support the claim.
+        max_contrary: largest share of robustness fits allowed to be significantly contrary.
+        subject: what the paper claims, as a clause, e.g. ``"a derivative released later gets
+            fewer likes"``; used in the sentence.
+        quantity: what the estimate is, e.g. ``"the coefficient of log entry rank"`` (default:
+            the primary's label).
+
+    Returns:
+        The :class:`Verdict`.
+    """
+    check_choice("expected", expected, SIGNS)
+    _check_alpha(alpha)
+    if not (_finite(min_effect) and min_effect >= 0):
+        raise ParameterError(f"min_effect must be a number >= 0; got {min_effect!r}")
+    for name, val in (("min_support", min_support), ("max_contrary", max_contrary)):
+        if not (_finite(val) and 0 <= val <= 1):
+            raise ParameterError(f"{name} must be a share in [0, 1]; got {val!r}")
+    if primary.se is None and primary.p is None:
+        raise ParameterError(
+            f"primary evidence {primary.label!r} has neither se nor p; the sign rule needs one"
+        )
+    rule = f"sign: expected {expected}, alpha {alpha:g} (two-sided), min effect {min_effect:g}" + (
+        f"; robustness: at least {min_support:.0%} of other fits support, at most "
+        f"{max_contrary:.0%} contrary ({robustness.adjustment}-adjusted)"
+        if robustness is not None
+        else ""
+    )
+    what = quantity or f"the estimate ({primary.label})"
+    if not (_finite(primary.estimate) and _finite(primary.p)):
+        return Verdict(
+            "not testable",
+            f"{_but(subject)} {what} could not be computed on this run's data.",
+            rule,
+            primary,
+            robustness,
+        )
+    sign = 1.0 if expected == "positive" else -1.0
+    significant = primary.p < alpha
+    shown = f"{what} is {primary.text()}"
+    if significant and np.sign(primary.estimate) == -sign:
+        return Verdict(
+            "contradicted",
+            f"{_but(subject)} here the opposite holds: {shown}.",
+            rule,
+            primary,
+            robustness,
+        )
+    if not significant:
+        return Verdict(
+            "not reproduced",
+            f"{_but(subject)} here {shown}: not distinguishable from zero at the "
+            f"{alpha:.0%} level.",
+            rule,
+            primary,
+            robustness,
+        )
+    if abs(primary.estimate) < min_effect:
+        return Verdict(
+            "not reproduced",
+            f"{_but(subject)} here {shown}: significant but smaller than the "
+            f"{fmt_number(min_effect)} the rule requires.",
+            rule,
+            primary,
+            robustness,
+        )
+    head = f"As the paper says, {subject}: {shown}" if subject else f"As the paper says, {shown}"
+    if robustness is None:
+        return Verdict("reproduced", head + ".", rule, primary, None)
+    holds = (
+        robustness.share_support >= min_support
+        and robustness.contrary <= max_contrary * robustness.n
+    )
+    status = "reproduced" if holds else "partly reproduced"
+    joint = "; and " if holds else "; but only "
+    return Verdict(status, head + joint + robustness.text() + ".", rule, primary, robustness)
+
+
+def _passes(x: float, t: float, above: bool, inclusive: bool) -> bool:
+    if above:
+        return x >= t if inclusive else x > t
+    return x <= t if inclusive else x < t
+
+
+def threshold_rule(
+    value: float,
+    *,
+    threshold: float,
+    above: bool = True,
+    label: str,
+    subject: str = "",
+    partly: float | None = None,
+    contrary: float | None = None,
+    inclusive: bool = True,
+    opposite: float | None = None,
+    opposite_label: str = "",
+    fmt: str | None = None,
+) -> Verdict:
+    """A descriptive claim: one statistic against a declared threshold.
+
+    With ``above=True`` (``False`` mirrors every comparison):
+
+    - "reproduced" if ``value >= threshold`` (``> threshold`` when ``inclusive=False``);
+    - "contradicted" if ``contrary`` is given and either ``opposite`` (a second statistic
+      measuring the opposite pattern, e.g. the share of MDI values > 0 beside the share < 0)
+      is strictly above ``contrary``, or, without ``opposite``, ``value`` is strictly below
+      ``contrary``;
+    - "partly reproduced" if ``partly`` is given and ``value`` passes it (it must be weaker than
+      ``threshold``);
+    - otherwise "not reproduced";
+    - a NaN or infinite ``value``: "not testable".
+
+    Args:
+        value: the statistic.
+        threshold: the level the claim needs.
+        above: the claim is that ``value`` is high (``True``) or low (``False``).
+        label: what ``value`` is, e.g. ``"share of edges held by the top 1% of parents"``.
+        subject: what the paper claims, as a clause; used in the sentence.
+        partly: a weaker level that earns "partly reproduced", or ``None``.
+        contrary: the level beyond which the data say the opposite, or ``None``.
+        inclusive: whether ``value == threshold`` (and ``== partly``) passes.
+        opposite: the statistic of the opposite pattern, compared with ``contrary``.
+        opposite_label: what ``opposite`` is, for the sentence.
+        fmt: format spec for the numbers in the sentence (e.g. ``".1%"``).
+
+    Returns:
+        The :class:`Verdict` (``primary`` holds ``value`` as an :class:`Evidence` with no se).
+    """
+    if not _finite(threshold):
+        raise ParameterError(f"threshold must be a finite number; got {threshold!r}")
+    weaker = (lambda a, b: a < b) if above else (lambda a, b: a > b)
+    if partly is not None and not (_finite(partly) and weaker(partly, threshold)):
+        raise ParameterError(
+            f"partly must be {'below' if above else 'above'} threshold {threshold:g}; "
+            f"got {partly!r}"
+        )
+    if contrary is not None and not _finite(contrary):
+        raise ParameterError(f"contrary must be a finite number; got {contrary!r}")
+    if contrary is not None and opposite is None:
+        floor = partly if partly is not None else threshold
+        if not weaker(contrary, floor):
+            raise ParameterError(
+                f"contrary must be {'below' if above else 'above'} {floor:g} (threshold or "
+                f"partly) when no opposite statistic is given; got {contrary!r}"
+            )
+    side, other = ("at least", "below") if above else ("at most", "above")
+    if not inclusive:
+        side = "above" if above else "below"
+    rule = f"threshold: {label} {side} {fmt_number(threshold, fmt)}"
+    if partly is not None:
+        rule += f"; partly if {side} {fmt_number(partly, fmt)}"
+    if contrary is not None:
+        rule += (
+            f"; contradicted if {opposite_label or 'the opposite statistic'} "
+            f"{'above' if above else 'below'} {fmt_number(contrary, fmt)}"
+            if opposite is not None
+            else f"; contradicted if {other} {fmt_number(contrary, fmt)}"
+        )
+    ev = Evidence(label=label, estimate=float(value) if value is not None else float("nan"))
+    lead = _but(subject)
+    shown = f"the {label} is {fmt_number(value, fmt)}"
+    if not _finite(value):
+        return Verdict(
+            "not testable", f"{lead} the {label} is undefined on this run's data.", rule, ev
+        )
+    if _passes(value, threshold, above, inclusive):
+        head = f"As the paper says, {subject}: " if subject else "As the paper says, "
+        return Verdict(
+            "reproduced",
+            f"{head}{shown}, {side} the {fmt_number(threshold, fmt)} the rule requires.",
+            rule,
+            ev,
+        )
+    if contrary is not None:
+        if opposite is not None and _finite(opposite):
+            beyond = opposite > contrary if above else opposite < contrary
+            if beyond:
+                what = opposite_label or "the opposite statistic"
+                return Verdict(
+                    "contradicted",
+                    f"{lead} here the opposite holds: the {what} is "
+                    f"{fmt_number(opposite, fmt)} ({shown}).",
+                    rule,
+                    ev,
+                )
+        if opposite is None and (value < contrary if above else value > contrary):
+            return Verdict(
+                "contradicted",
+                f"{lead} here the opposite holds: {shown}, {other} {fmt_number(contrary, fmt)}.",
+                rule,
+                ev,
+            )
+    if partly is not None and _passes(value, partly, above, inclusive):
+        return Verdict(
+            "partly reproduced",
+            f"{lead} here {shown}: past the {fmt_number(partly, fmt)} for a partial match, "
+            f"short of the {fmt_number(threshold, fmt)} the rule requires.",
+            rule,
+            ev,
+        )
+    return Verdict(
+        "not reproduced",
+        f"{lead} here {shown}, {other if inclusive else 'not ' + side} the "
+        f"{fmt_number(threshold, fmt)} the rule requires.",
+        rule,
+        ev,
+    )
+
+
+def data_scale_rule(
+    n_models: int,
+    *,
+    paper_models: int,
+    snapshot_label: str = "this run's snapshot",
+) -> Verdict:
+    """A paper's data-set size against this run's snapshot.
+
+    A snapshot with fewer models than the paper used predates the paper's data (the Hub only
+    grows), so it cannot test the claim: "not testable".  A snapshot at least as large holds a
+    listing of the paper's scale: "reproduced".
+
+    Args:
+        n_models: models in this run's snapshot.
+        paper_models: models the paper reports.
+        snapshot_label: the snapshot in words, for the sentence.
+
+    Returns:
+        The :class:`Verdict` (``primary`` holds ``n_models``).
+    """
+    if not (_finite(n_models) and n_models >= 0):
+        raise ParameterError(f"n_models must be a count >= 0; got {n_models!r}")
+    if not (_finite(paper_models) and paper_models > 0):
+        raise ParameterError(f"paper_models must be a count > 0; got {paper_models!r}")
+    rule = (
+        f"data scale: not testable if the snapshot has fewer than the paper's "
+        f"{paper_models:,} models (it predates the paper's data), else reproduced"
+    )
+    ev = Evidence(label="models in the snapshot", estimate=float(n_models))
+    if n_models < paper_models:
+        return Verdict(
+            "not testable",
+            f"The paper used {paper_models:,} models; {snapshot_label} has {n_models:,}, so it "
+            "predates the paper's data and cannot test the claim.",
+            rule,
+            ev,
+        )
+    return Verdict(
+        "reproduced",
+        f"The paper used {paper_models:,} models; {snapshot_label} has {n_models:,}, a listing "
+        "of at least the paper's scale.",
+        rule,
+        ev,
+    )
+
+
+def method_verdict(what: str) -> Verdict:
+    """A method the book implements and shows: not a finding that data could confirm or refute.
+
+    Args:
+        what: one sentence saying what is implemented and where its effect is shown.
+    """
+    text = what.strip()
+    if not text:
+        raise ParameterError("method_verdict needs a sentence saying what is implemented")
+    return Verdict(
+        "method",
+        text if text.endswith(".") else text + ".",
+        "method: implemented and shown, not a finding data could confirm or refute",
+    )
+
+
+def not_testable(reason: str) -> Verdict:
+    """A claim this run's data cannot test.
+
+    Args:
+        reason: one sentence saying why.
+    """
+    text = reason.strip()
+    if not text:
+        raise ParameterError("not_testable needs a reason")
+    return Verdict(
+        "not testable",
+        text if text.endswith(".") else text + ".",
+        "not testable: the data of this run cannot decide the claim",
+    )
