@@ -12,8 +12,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from hflineage.book.report import Chapter, snapshot_label  # noqa: E402
+from hflineage.book.report import CLAIM_STATUSES, Chapter, snapshot_label  # noqa: E402
 from hflineage.errors import ParameterError  # noqa: E402
+from hflineage.verdicts import Evidence, sign_rule  # noqa: E402
 
 
 def test_numbers_and_claims_are_written_as_plain_json(tmp_path):
@@ -21,14 +22,43 @@ def test_numbers_and_claims_are_written_as_plain_json(tmp_path):
     assert ch.number("share", np.float64(0.125), "a share", fmt=".1%") == 0.125
     ch.number("missing", float("nan"), "undefined")
     ch.number("count", np.int64(7))
-    ch.claim("P1-size", "partly reproduced", "2 of 4 variants", "fig-x")
+    # z = 0.03 / 0.01 = 3 -> two-sided p = 0.0027 < 0.05, positive as expected: reproduced
+    verdict = sign_rule(
+        Evidence("cd, roots out, LPM", np.float64(0.03), 0.01, n=100, clusters=20),
+        expected="positive",
+        subject="larger models disrupt more",
+    )
+    ch.claim("P1-size", verdict, "fig-x")
     saved = json.loads((tmp_path / "numbers" / "09_test.json").read_text())
     assert saved["numbers"]["share"] == {"value": 0.125, "description": "a share", "text": "12.5%"}
     assert saved["numbers"]["missing"]["value"] is None
     assert saved["numbers"]["count"]["value"] == 7
-    assert saved["claims"]["P1-size"]["status"] == "partly reproduced"
-    with pytest.raises(ParameterError, match="unknown value 'maybe' for parameter 'status'"):
-        ch.claim("P1-size", "maybe", "")
+    claim = saved["claims"]["P1-size"]
+    assert claim["status"] == "reproduced"
+    assert claim["chapter"] == "09_test" and claim["where"] == "fig-x"
+    assert claim["sentence"].startswith("As the paper says, larger models disrupt more: ")
+    assert claim["primary"]["estimate"] == 0.03 and claim["primary"]["clusters"] == 20
+    assert claim["primary"]["p"] == pytest.approx(0.0026998, abs=1e-6)
+    assert claim["robustness"] is None
+    assert claim["rule"].startswith("sign: expected positive, alpha 0.05")
+
+
+def test_claim_refuses_a_status_string(tmp_path):
+    ch = Chapter("09_test", tmp_path, glue=False)
+    with pytest.raises(ParameterError, match=r"claim 'P1-size': expected a hflineage.verdicts"):
+        ch.claim("P1-size", "reproduced", "fig-x")
+    assert ch.claims == {}
+
+
+def test_claim_statuses_are_the_verdict_rules_statuses():
+    assert CLAIM_STATUSES == (
+        "reproduced",
+        "partly reproduced",
+        "not reproduced",
+        "contradicted",
+        "not testable",
+        "method",
+    )
 
 
 def test_table_writes_csv_and_html(tmp_path):

@@ -7,7 +7,8 @@ Every chapter notebook makes one :class:`Chapter` and records through it:
 - ``ch.figure(fig, key, source_note=None)`` — stamps the data snapshot onto the figure, saves
   ``figures/<key>.png``; caption, label and alt text go in the code cell's ``mystnb`` metadata;
 - ``ch.table(df, key, caption)`` — writes ``tables/<key>.csv`` and ``.html``, returns a styled view;
-- ``ch.claim(claim_id, status, result, where)`` — a verdict on a claim of ``CLAIMS.md`` for the
+- ``ch.claim(claim_id, verdict, where)`` — a :class:`~hflineage.verdicts.Verdict` (from a rule of
+  :mod:`hflineage.verdicts`, never a typed status) on a claim of ``book/claims.yml`` for the
   generated replication-status page.
 
 The pipeline (:mod:`hflineage.book`) merges the per-chapter JSON files into ``numbers.json``.
@@ -22,10 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import check_choice
+from ..errors import ParameterError
 from ..files import atomic_path, write_json
+from ..verdicts import STATUSES, Verdict
 
-CLAIM_STATUSES = ("reproduced", "partly reproduced", "not reproduced", "not testable")
+#: The verdicts a claim can get: exactly those of :mod:`hflineage.verdicts`.
+CLAIM_STATUSES = STATUSES
 
 
 #: One seaborn theme for every figure in the book.
@@ -101,19 +104,21 @@ class Chapter:
         self._save()
         return value
 
-    def claim(self, claim_id: str, status: str, result: str, where: str = "") -> None:
-        """Record this chapter's verdict on a claim id of ``CLAIMS.md``.
+    def claim(self, claim_id: str, verdict: Verdict, where: str = "") -> None:
+        """Record this chapter's verdict on a claim id of ``book/claims.yml``.
 
-        ``status`` is one of :data:`CLAIM_STATUSES`; ``result`` states our number(s) in words;
-        ``where`` names the figure/table label that shows it.
+        Args:
+            claim_id: the claim's id, e.g. ``"P1-size"``.
+            verdict: what a rule of :mod:`hflineage.verdicts` returned (``sign_rule``,
+                ``threshold_rule``, ``method_verdict``, ...); a status string is refused.
+            where: the figure/table/section label that shows the result.
         """
-        check_choice("status", status, CLAIM_STATUSES)
-        self.claims[claim_id] = {
-            "status": status,
-            "result": result,
-            "where": where,
-            "chapter": self.name,
-        }
+        if not isinstance(verdict, Verdict):
+            raise ParameterError(
+                f"claim {claim_id!r}: expected a hflineage.verdicts.Verdict from a verdict rule; "
+                f"got {type(verdict).__name__} {verdict!r}"
+            )
+        self.claims[claim_id] = {**verdict.to_dict(), "where": where, "chapter": self.name}
         self._save()
 
     def _save(self) -> None:
