@@ -264,7 +264,7 @@ def test_threshold_rule_above_and_below():
         "1% of parents is 62%, at least the 50% the rule requires."
     )
     assert v.rule == f"threshold: {TOP} at least 50%"
-    assert v.primary.estimate == 0.62
+    assert v.primary.estimate == 0.62 and v.primary.text() == "62%"
     assert threshold_rule(0.5, threshold=0.5, label=TOP).status == "reproduced"  # inclusive
     assert threshold_rule(0.5, threshold=0.5, label=TOP, inclusive=False).status == (
         "not reproduced"
@@ -334,6 +334,7 @@ def test_data_scale_rule():
         "The paper used 2,556,240 models; the 2024-07-11 listing has 760,000, so it predates the "
         "paper's data and cannot test the claim."
     )
+    assert v.primary.text() == "760,000"
     assert data_scale_rule(2_556_240, paper_models=2_556_240).status == "reproduced"
     assert data_scale_rule(3_000_000, paper_models=2_556_240).status == "reproduced"
     with pytest.raises(ParameterError, match=r"n_models must be a count >= 0; got -5"):
@@ -376,6 +377,7 @@ def test_verdict_status_is_checked_and_to_dict_is_json():
         "p": pytest.approx(0.0027, abs=1e-4),
         "n": 10,
         "clusters": None,
+        "fmt": None,
     }
     assert d["robustness"]["fits"][1]["outcome"] == "untestable"
 

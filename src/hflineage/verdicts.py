@@ -130,6 +130,8 @@ class Evidence:
             is given.
         n: observations.
         clusters: clusters behind ``se`` (``None`` if not clustered).
+        fmt: how to show the numbers (a format spec such as ``".1%"``; ``None``: two
+            significant digits).
     """
 
     label: str
@@ -138,6 +140,7 @@ class Evidence:
     p: float | None = None
     n: int | None = None
     clusters: int | None = None
+    fmt: str | None = None
 
     def __post_init__(self) -> None:
         """Check se and p; fill ``p`` from ``estimate / se`` when it is not given."""
@@ -152,6 +155,7 @@ class Evidence:
 
     def text(self, fmt: str | None = None) -> str:
         """``−0.12 (SE 0.017, p < 0.001)``: the estimate with what is known of its precision."""
+        fmt = fmt or self.fmt
         inside = []
         if self.se is not None:
             inside.append(f"SE {fmt_number(self.se, fmt)}")
@@ -518,7 +522,9 @@ def threshold_rule(
             if opposite is not None
             else f"; contradicted if {other} {fmt_number(contrary, fmt)}"
         )
-    ev = Evidence(label=label, estimate=float(value) if value is not None else float("nan"))
+    ev = Evidence(
+        label=label, estimate=float(value) if value is not None else float("nan"), fmt=fmt
+    )
     lead = _but(subject)
     shown = f"the {label} is {fmt_number(value, fmt)}"
     if not _finite(value):
@@ -597,7 +603,7 @@ def data_scale_rule(
         f"data scale: not testable if the snapshot has fewer than the paper's "
         f"{paper_models:,} models (it predates the paper's data), else reproduced"
     )
-    ev = Evidence(label="models in the snapshot", estimate=float(n_models))
+    ev = Evidence(label="models in the snapshot", estimate=float(n_models), fmt=",.0f")
     if n_models < paper_models:
         return Verdict(
             "not testable",
