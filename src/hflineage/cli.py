@@ -139,6 +139,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         only=args.only,
         overrides=parse_overrides(args.param),
         cell_progress=args.cell_progress,
+        force=args.force,
     )
     print(
         f"ran {args.profile} in {time.perf_counter() - t0:.0f} s; results in {display_path(out, REPO_ROOT)}"
@@ -149,7 +150,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_book(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     if not args.no_run:
-        run(args.profile, overrides=parse_overrides(args.param))
+        run(args.profile, overrides=parse_overrides(args.param), force=args.force)
     t1 = time.perf_counter()
     index = render(args.profile, nitpicky=not args.no_nitpicky)
     print(
@@ -186,6 +187,12 @@ def add_subcommands(sub: Any) -> None:
     run_p.add_argument(
         "--cell-progress", action="store_true", help="also show papermill's per-cell progress"
     )
+    run_p.add_argument(
+        "--force",
+        action="store_true",
+        help="re-run every chapter, even those whose fingerprint (source, parameters, snapshot, "
+        "package code) matches their last successful run",
+    )
     run_p.set_defaults(func=_cmd_run)
 
     book_p = sub.add_parser(
@@ -202,5 +209,11 @@ def add_subcommands(sub: Any) -> None:
     )
     book_p.add_argument(
         "--no-nitpicky", action="store_true", help="do not warn about unresolved references"
+    )
+    book_p.add_argument(
+        "--force",
+        action="store_true",
+        help="re-run every chapter, even those whose fingerprint (source, parameters, snapshot, "
+        "package code) matches their last successful run",
     )
     book_p.set_defaults(func=_cmd_book)

@@ -141,8 +141,11 @@ def book(
     root: str | Path | None = None,
     execute: bool = True,
     progress: bool = True,
+    force: bool = False,
 ) -> Path:
-    """``run`` every chapter, then ``render``; return ``_build/html/index.html``."""
+    """``run`` every chapter (reusing those that are up to date unless ``force``), then
+    ``render``; return ``_build/html/index.html``.
+    """
     if execute:
-        run(profile, overrides=overrides, root=root, progress=progress)
+        run(profile, overrides=overrides, root=root, progress=progress, force=force)
     return render(profile, root)

@@ -36,6 +36,7 @@ from ..config import REPO_ROOT, build_dir, executed_dir, results_dir
 from ..errors import HflineageError
 from ..files import display_path, sha256_file, utc_now, write_json
 from .execute import NotebookError, execute_notebook, lint_notebook
+from .fingerprint import chapter_fingerprint, package_digest, reusable
 from .profiles import find_notebooks, load_profile, plan_parameters
 from .snapshot import _snapshot_facts, resolve_snapshot
 
@@ -160,6 +161,7 @@ def run(
     root: str | Path | None = None,
     progress: bool = True,
     cell_progress: bool = False,
+    force: bool = False,
 ) -> Path:
     """Execute the chapters under ``profile``; return ``results/<profile>``.
 
@@ -167,11 +169,14 @@ def run(
     ``numbers.json`` and ``manifest.json``.  ``only`` runs some chapters (the others' earlier
     numbers stay in ``numbers.json``); ``overrides`` are ``-p`` values (see
     :func:`plan_parameters`).  A failing notebook stops the run with :class:`NotebookError`.
+
+    A chapter whose fingerprint (:mod:`hflineage.book.fingerprint`) equals that of its last
+    successful run is reused, not re-executed ("03_mdi: up to date"); ``force`` re-runs all.
     """
     root = Path(root or REPO_ROOT).resolve()
     load_profile(profile, root)  # an unknown profile fails before waiting for a lock
     with profile_lock(root, profile):
-        return _run(profile, only, overrides, root, progress, cell_progress)
+        return _run(profile, only, overrides, root, progress, cell_progress, force)
 
 
 def _run(
@@ -181,6 +186,7 @@ def _run(
     root: Path,
     progress: bool,
     cell_progress: bool,
+    force: bool,
 ) -> Path:
     from tqdm.auto import tqdm
 
@@ -193,9 +199,12 @@ def _run(
     snapshot, provenance = resolve_snapshot(prof, root)
 
     manifest_path = results / "manifest.json"
-    previous = {}
-    if only and manifest_path.exists():
-        previous = json.loads(manifest_path.read_text(encoding="utf-8")).get("notebooks", {})
+    previous: dict[str, Any] = {}
+    if manifest_path.exists():
+        try:
+            previous = json.loads(manifest_path.read_text(encoding="utf-8")).get("notebooks", {})
+        except json.JSONDecodeError:  # a damaged manifest only costs a full re-run
+            previous = {}
     all_names = [p.stem for p in find_notebooks(root)]
     (results / "numbers").mkdir(parents=True, exist_ok=True)
     if not only:  # a full run: drop numbers of chapters that no longer exist
@@ -203,6 +212,10 @@ def _run(
             if stale.stem not in all_names:
                 stale.unlink()
     runs: dict[str, Any] = {k: v for k, v in previous.items() if k in all_names and k not in plan}
+    snapshot_sha = _snapshot_facts(snapshot, root).get("sha256")
+    package, versions = package_digest(), package_versions()
+    ran: list[str] = []
+    reused: list[str] = []
     snapshots_used: set[str | None] = set()
     failure: NotebookError | None = None
     bar = tqdm(notebooks, desc=f"run {profile}", unit="chapter", disable=not progress)
@@ -217,7 +230,23 @@ def _run(
         }
         snapshots_used.add(params["snapshot"])
         out = executed / f"{name}.ipynb"
-        (results / "numbers" / f"{name}.json").unlink(missing_ok=True)
+        numbers_file = results / "numbers" / f"{name}.json"
+        fingerprint = chapter_fingerprint(
+            path,
+            params,
+            snapshot_sha256=snapshot_sha,
+            package=package,
+            versions=versions,
+            root=root,
+        )
+        if not force and reusable(previous.get(name), fingerprint, [out, numbers_file]):
+            runs[name] = {**previous[name], "reused": True}
+            reused.append(name)
+            if progress:
+                bar.write(f"  {name}: up to date")
+            continue
+        numbers_file.unlink(missing_ok=True)
+        ran.append(name)
         t0 = time.perf_counter()
         status = "ok"
         try:
@@ -233,6 +262,8 @@ def _run(
             "source_sha256": sha256_file(path),
             "executed": display_path(out, root),
             "parameters": params,
+            "fingerprint": fingerprint,
+            "reused": False,
         }
         lint = lint_notebook(out) if out.exists() and status == "ok" else []
         runs[name]["lint"] = lint
@@ -262,6 +293,8 @@ def _run(
         "finished": utc_now(),
         "seconds": round(time.perf_counter() - t_start, 2),
         "status": "failed" if failure else "ok",
+        "ran": ran,
+        "reused": reused,
         "notebooks": dict(sorted(runs.items())),
     }
     write_json(manifest_path, manifest)
