@@ -337,6 +337,14 @@ def test_data_scale_rule():
     assert v.primary.text() == "760,000"
     assert data_scale_rule(2_556_240, paper_models=2_556_240).status == "reproduced"
     assert data_scale_rule(3_000_000, paper_models=2_556_240).status == "reproduced"
+    sliced = data_scale_rule(5_175, paper_models=2_556_240, subset="ci slice")
+    assert sliced.status == "not testable"
+    assert sliced.sentence == (
+        "The paper used 2,556,240 models; this run uses a subset of a snapshot (ci slice, 5,175 "
+        "models), whose size says nothing about the paper's data."
+    )
+    # a subset is never "reproduced", however large
+    assert data_scale_rule(3_000_000, paper_models=10, subset="x").status == "not testable"
     with pytest.raises(ParameterError, match=r"n_models must be a count >= 0; got -5"):
         data_scale_rule(-5, paper_models=10)
 

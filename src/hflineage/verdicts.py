@@ -580,17 +580,20 @@ def data_scale_rule(
     *,
     paper_models: int,
     snapshot_label: str = "this run's snapshot",
+    subset: str | None = None,
 ) -> Verdict:
     """A paper's data-set size against this run's snapshot.
 
     A snapshot with fewer models than the paper used predates the paper's data (the Hub only
     grows), so it cannot test the claim: "not testable".  A snapshot at least as large holds a
-    listing of the paper's scale: "reproduced".
+    listing of the paper's scale: "reproduced".  A subset of a snapshot (``subset`` names it, e.g.
+    the ``ci`` slice) says nothing about the Hub's size: "not testable".
 
     Args:
         n_models: models in this run's snapshot.
         paper_models: models the paper reports.
         snapshot_label: the snapshot in words, for the sentence.
+        subset: what subset of a snapshot this run uses, or ``None`` for a whole snapshot.
 
     Returns:
         The :class:`Verdict` (``primary`` holds ``n_models``).
@@ -604,6 +607,14 @@ def data_scale_rule(
         f"{paper_models:,} models (it predates the paper's data), else reproduced"
     )
     ev = Evidence(label="models in the snapshot", estimate=float(n_models), fmt=",.0f")
+    if subset:
+        return Verdict(
+            "not testable",
+            f"The paper used {paper_models:,} models; this run uses a subset of a snapshot "
+            f"({subset}, {n_models:,} models), whose size says nothing about the paper's data.",
+            rule + "; not testable on a subset",
+            ev,
+        )
     if n_models < paper_models:
         return Verdict(
             "not testable",

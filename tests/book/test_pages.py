@@ -87,6 +87,8 @@ def test_claims_declare_kind_primary_rule_and_reason(claims):
 def test_declared_rule_reads_the_parameters():
     assert bookpages.declared_rule("P1-concentrated") == {"threshold": 0.5, "above": True}
     assert bookpages.declared_rule("P1-lineage") == {}
+    assert bookpages.declared_primary("P1-concentrated")["top_share"] == 0.01
+    assert bookpages.declared_primary("P2-entry")["top_share"] == 0.01
     with pytest.raises(HflineageError, match=r"unknown claim id 'P1-sise'"):
         bookpages.declared_rule("P1-sise")
 

@@ -81,7 +81,8 @@ TINY = chapter(
     ch.number("label_type", type(label).__name__, "type of label")
     ch.number("profile", profile, "profile")
     ch.number("snapshot", snapshot, "snapshot")
-    ch.claim("P1-window", "reproduced", f"{window_days} days", "fig-none")
+    from hflineage.verdicts import method_verdict
+    ch.claim("P1-window", method_verdict(f"a {window_days}-day window"), "fig-none")
     ```
     """
 )
@@ -455,6 +456,8 @@ def test_lint_names_what_readers_would_see(tmp_path):
     assert execute.lint_notebook(path) == [
         "09_lint cell 2 (fig-x) shows 2 images: close the figure after saving it (plt.close(fig)) "
         "so it is displayed once",
+        "09_lint cell 2 shows bookkeeping code (ch.number/ch.table/ch.figure and plotting): tag "
+        "it hide-input (output stays, code under 'show source') or remove-cell",
         "09_lint cell 3 ends in a bare value shown to readers (5): assign it or end the line "
         "with ';'",
         "09_lint cell 5 writes to stderr: 100%|###|",
@@ -485,7 +488,15 @@ def test_run_injects_parameters_and_writes_numbers_and_manifest(project):
         "snapshot": None,
     }
     assert numbers["claims"]["P1-window"] == [
-        {"chapter": "01_tiny", "status": "reproduced", "result": "30 days", "where": "fig-none"}
+        {
+            "chapter": "01_tiny",
+            "status": "method",
+            "sentence": "a 30-day window.",
+            "rule": "method: implemented and shown, not a finding data could confirm or refute",
+            "primary": None,
+            "robustness": None,
+            "where": "fig-none",
+        }
     ]
     assert (project / "_build" / "executed" / "sample" / "01_tiny.ipynb").exists()
 

@@ -145,20 +145,33 @@ def load_claims(path: Path) -> dict[str, Any]:
     return {"papers": papers, "claims": claims}
 
 
+def declared_claim(claim_id: str, path: Path | None = None) -> dict[str, Any]:
+    """The entry of ``book/claims.yml`` (or ``path``) for ``claim_id``."""
+    claims = load_claims(path or REPO_ROOT / "book" / "claims.yml")["claims"]
+    for c in claims:
+        if c["id"] == claim_id:
+            return c
+    raise HflineageError(
+        f"unknown claim id {claim_id!r}; known ids (book/claims.yml): "
+        + ", ".join(c["id"] for c in claims)
+    )
+
+
 def declared_rule(claim_id: str, path: Path | None = None) -> dict[str, Any]:
     """The parameters ``book/claims.yml`` declares for ``claim_id``'s rule.
 
     A chapter passes them unchanged to the rule, so the verdict uses the declared parameters:
     ``threshold_rule(value, **declared_rule("P1-concentrated"), label=...)``.
     """
-    claims = load_claims(path or REPO_ROOT / "book" / "claims.yml")["claims"]
-    for c in claims:
-        if c["id"] == claim_id:
-            return dict(c["rule"].get("params") or {})
-    raise HflineageError(
-        f"unknown claim id {claim_id!r}; known ids (book/claims.yml): "
-        + ", ".join(c["id"] for c in claims)
-    )
+    return dict(declared_claim(claim_id, path)["rule"].get("params") or {})
+
+
+def declared_primary(claim_id: str, path: Path | None = None) -> dict[str, Any]:
+    """The primary specification ``book/claims.yml`` declares for ``claim_id`` (a chapter reads
+    machine-readable fields such as ``top_share`` from it, so the verdict uses the declared
+    statistic whatever the chapter's parameters are set to).
+    """
+    return dict(declared_claim(claim_id, path)["primary"])
 
 
 def load_methods(path: Path) -> list[dict[str, Any]]:
