@@ -18,7 +18,7 @@ from ..config import REPO_ROOT, build_dir, executed_dir, html_dir, results_dir
 from ..errors import HflineageError
 from ..files import display_path, sha256_file
 from . import pages as bookpages
-from .execute import _strip_ansi
+from .execute import _strip_ansi, stage_notebook
 from .pipeline import profile_lock, run
 from .profiles import find_notebooks, load_profile
 
@@ -66,7 +66,7 @@ def stage_book(profile: str, root: str | Path | None = None) -> Path:
     )
     (src / "notebooks").mkdir()
     for path in notebooks:
-        shutil.copy2(executed / f"{path.stem}.ipynb", src / "notebooks" / f"{path.stem}.ipynb")
+        stage_notebook(executed / f"{path.stem}.ipynb", src / "notebooks" / f"{path.stem}.ipynb")
     bookpages.write_pages(root, profile, src)
     return src
 

@@ -265,7 +265,7 @@ def _run(
             "fingerprint": fingerprint,
             "reused": False,
         }
-        lint = lint_notebook(out) if out.exists() and status == "ok" else []
+        lint = lint_notebook(out, results) if out.exists() and status == "ok" else []
         runs[name]["lint"] = lint
         if progress:
             bar.write(f"  {name}: {status} in {seconds:.1f} s")

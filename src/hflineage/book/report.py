@@ -17,6 +17,7 @@ The pipeline (:mod:`hflineage.book`) merges the per-chapter JSON files into ``nu
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +32,164 @@ from ..verdicts import STATUSES, Verdict
 CLAIM_STATUSES = STATUSES
 
 
+#: Okabe & Ito's colour-blind-safe palette, ordered so that the first four hues are as far apart as
+#: possible (blue, orange, bluish green, reddish purple; the similar vermillion and yellow last):
+#: seaborn's "colorblind" puts orange and vermillion second and fourth, two near-identical oranges.
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+
 #: One seaborn theme for every figure in the book.
-THEME = {"style": "whitegrid", "context": "notebook", "palette": "colorblind"}
+THEME = {"style": "whitegrid", "context": "notebook", "palette": list(PALETTE)}
+
+#: Resolution of every figure, saved and shown inline (the book shows the inline image): sharp
+#: on a high-density screen once the image is shrunk to the column, and full size when opened.
+DPI = 150
+
+#: Width of the book's text column in CSS pixels (sphinx-book-theme, window 1,400 px); a wider
+#: image is shrunk to it, a narrower one is shown at its own size (one image pixel per CSS pixel).
+COLUMN_PX = 770
+
+#: CSS pixels per point (CSS: 96 px and 72 pt to the inch).
+PX_PER_PT = 96 / 72
+
+#: The smallest text a reader should meet, in points at the size the figure is shown (= 12 CSS
+#: px): the usual floor for figure text in print.  A figure 8 inches wide fills the column at
+#: its nominal size, so its fonts must be >= 9 pt; a 10-inch figure is shrunk to 80 %, so >= 11.3.
+MIN_FONT_PT = 9.0
 
 
 def set_theme() -> None:
-    """Apply the book's single seaborn/matplotlib theme."""
+    """Apply the book's single seaborn/matplotlib theme (palette, fonts, resolution)."""
     import matplotlib as mpl
     import seaborn as sns
 
     sns.set_theme(**THEME)
-    mpl.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "figure.figsize": (7.0, 4.2)})
+    mpl.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI, "figure.figsize": (7.0, 4.2)})
+
+
+def shown_scale(width_px: float, column_px: int = COLUMN_PX) -> float:
+    """How much an image ``width_px`` image pixels wide is shrunk in the book's column (<= 1)."""
+    return min(1.0, column_px / width_px) if width_px > 0 else 1.0
+
+
+def displayed_text(
+    fig: Any, *, dpi: float = DPI, column_px: int = COLUMN_PX, pad_inches: float | None = None
+) -> pd.DataFrame:
+    """Every text a reader sees in ``fig`` and its size as shown in the book.
+
+    The figure is drawn once (without rendering pixels) and every text that is actually drawn
+    (visible, non-empty: tick labels inside the axis range, labels, titles, legends,
+    annotations) is recorded.  The image is saved with ``bbox_inches="tight"``, so its width is
+    the tight bounding box plus the padding, at ``dpi``; the column shrinks it by
+    :func:`shown_scale`; a font of ``s`` points is then shown at
+    ``s * dpi / 72 * scale / PX_PER_PT`` points.
+
+    Returns:
+        One row per drawn text: ``text``, ``kind`` (tick label, axis label, title, legend,
+        other), ``fontsize`` (pt, as set), ``shown_pt`` (pt, as displayed), ``width_px`` (the
+        saved image's width) and ``scale``; ``attrs["overlaps"]`` lists axes whose tick labels
+        overlap each other.
+    """
+    import matplotlib as mpl
+    from matplotlib.text import Text
+
+    drawn: list[Text] = []
+    original = Text.draw
+
+    def recording_draw(self: Text, renderer: Any) -> Any:
+        if self.get_visible() and self.get_text().strip():
+            drawn.append(self)
+        return original(self, renderer)
+
+    Text.draw = recording_draw  # type: ignore[method-assign]
+    try:
+        fig.draw_without_rendering()
+    finally:
+        Text.draw = original  # type: ignore[method-assign]
+    renderer = fig.canvas.get_renderer()
+    pad = mpl.rcParams["savefig.pad_inches"] if pad_inches is None else pad_inches
+    width_px = (fig.get_tightbbox(renderer).width + 2 * pad) * dpi
+    scale = shown_scale(width_px, column_px)
+    kinds: dict[int, str] = {}
+    overlaps: list[str] = []
+    for i, ax in enumerate(fig.axes):
+        name = ax.get_title() or ax.get_title(loc="left") or f"panel {i + 1}"
+        for axis, letter in ((ax.xaxis, "x"), (ax.yaxis, "y")):
+            ticks = [t for t in axis.get_ticklabels(which="both")]
+            kinds.update({id(t): "tick label" for t in ticks})
+            kinds[id(axis.label)] = "axis label"
+            shown = [t for t in ticks if any(t is d for d in drawn) and t.get_rotation() == 0]
+            if _overlapping(shown, renderer, horizontal=letter == "x"):
+                overlaps.append(f"{letter} tick labels of {name!r}")
+        for title in (ax.title, ax._left_title, ax._right_title):
+            kinds[id(title)] = "title"
+        legend = ax.get_legend()
+        if legend is not None:
+            kinds.update({id(t): "legend" for t in [*legend.get_texts(), legend.get_title()]})
+    for legend in fig.legends:
+        kinds.update({id(t): "legend" for t in [*legend.get_texts(), legend.get_title()]})
+    factor = dpi / 72 * scale / PX_PER_PT
+    rows = [
+        {
+            "text": t.get_text(),
+            "kind": kinds.get(id(t), "other"),
+            "fontsize": float(t.get_fontsize()),
+            "shown_pt": float(t.get_fontsize()) * factor,
+            "width_px": width_px,
+            "scale": scale,
+        }
+        for t in drawn
+    ]
+    out = pd.DataFrame(rows, columns=["text", "kind", "fontsize", "shown_pt", "width_px", "scale"])
+    out.attrs["overlaps"] = overlaps
+    return out
+
+
+def _overlapping(labels: list[Any], renderer: Any, *, horizontal: bool) -> bool:
+    """Whether any two neighbouring tick labels' boxes overlap along the axis (by > 1 px)."""
+    if len(labels) < 2:
+        return False
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    spans = sorted((b.x0, b.x1) if horizontal else (b.y0, b.y1) for b in boxes)
+    return any(nxt[0] < prev[1] - 1 for prev, nxt in zip(spans, spans[1:], strict=False))
+
+
+def legibility_problems(
+    fig: Any,
+    label: str,
+    *,
+    dpi: float = DPI,
+    column_px: int = COLUMN_PX,
+    min_pt: float = MIN_FONT_PT,
+) -> list[str]:
+    """One line per legibility problem of ``fig`` as the book shows it: text shown below
+    ``min_pt`` points (:func:`displayed_text`), tick labels that overlap.  Empty when fine.
+    """
+    texts = displayed_text(fig, dpi=dpi, column_px=column_px)
+    out = []
+    small = texts[texts["shown_pt"] < min_pt - 1e-9]
+    if not small.empty:
+        worst = small.loc[small["shown_pt"].idxmin()]
+        kinds = ", ".join(dict.fromkeys(small["kind"]))
+        width_in = worst["width_px"] / dpi
+        needed = min_pt / (worst["shown_pt"] / worst["fontsize"])
+        out.append(
+            f"figure {label}: {len(small)} text(s) shown below {min_pt:g} pt ({kinds}); "
+            f"smallest {worst['shown_pt']:.1f} pt ({worst['kind']} {worst['text'][:30]!r}, "
+            f"{worst['fontsize']:g} pt in a {width_in:.1f}-inch image shown at "
+            f"{worst['scale']:.0%}): use >= {needed:.1f} pt fonts, or a narrower figure"
+        )
+    for where in texts.attrs["overlaps"]:
+        out.append(f"figure {label}: overlapping {where}: fewer ticks or a wider panel")
+    return out
 
 
 def snapshot_label(models: pd.DataFrame) -> str:
@@ -87,6 +235,7 @@ class Chapter:
         self.glue = glue
         self.numbers: dict[str, dict[str, Any]] = {}
         self.claims: dict[str, dict[str, Any]] = {}
+        self.checks: list[str] = []  # figure legibility problems, reported by the build's lint
         set_theme()
 
     # -- numbers -----------------------------------------------------------------------------
@@ -124,39 +273,87 @@ class Chapter:
     def _save(self) -> None:
         write_json(
             self.results_dir / "numbers" / f"{self.name}.json",
-            {"chapter": self.name, "numbers": self.numbers, "claims": self.claims},
+            {
+                "chapter": self.name,
+                "numbers": self.numbers,
+                "claims": self.claims,
+                "checks": self.checks,
+            },
         )
 
     # -- figures and tables ------------------------------------------------------------------
     def figure(self, fig: Any, key: str, source_note: str | None = None) -> None:
-        """Stamp the data source under the figure and save ``figures/<key>.png``.
+        """Stamp the data source under the figure, save ``figures/<key>.png`` and check that a
+        reader can read it.
 
-        Returns nothing: the notebook shows the open figure once at the end of the cell (returning
-        it would show it twice and duplicate the cell's figure label).
+        The stamp is sized to be shown at :data:`MIN_FONT_PT`.  Every text is then measured as
+        the book shows it (:func:`legibility_problems`): text shown below 9 pt or overlapping
+        tick labels are recorded in ``self.checks`` (saved with the chapter's numbers), and the
+        run's lint reports them.  Returns nothing: the notebook shows the open figure once at the
+        end of the cell (returning it would show it twice and duplicate the cell's figure label).
         """
         note = source_note or self.data_label
+        bottom = 0.0
         if note:
+            factor = DPI / 72 * shown_scale(fig.get_figwidth() * DPI) / PX_PER_PT
+            size = math.ceil(2 * max(7.0, MIN_FONT_PT / factor)) / 2
             fig.text(
-                0.005, 0.005, f"Data: {note}", fontsize=7, color="0.35", ha="left", va="bottom"
+                0.005, 0.005, f"Data: {note}", fontsize=size, color="0.3", ha="left", va="bottom"
             )
-        fig.tight_layout(rect=(0, 0.03, 1, 1))
+            bottom = min(0.2, 1.5 * size / 72 / fig.get_figheight())
+        fig.tight_layout(rect=(0, bottom, 1, 1))
         out = self.results_dir / "figures" / f"{key}.png"
         out.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(out) as tmp:
-            fig.savefig(tmp, format="png", bbox_inches="tight")
+            fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight")
+        self.checks = [c for c in self.checks if not c.startswith(f"figure {key}:")]
+        self.checks += legibility_problems(fig, key)
+        self._save()
 
-    def table(self, frame: pd.DataFrame, key: str, caption: str = "", index: bool = False) -> Any:
-        """Write ``tables/<key>.csv`` and ``.html``; return a styled view for display."""
+    def table(
+        self,
+        frame: pd.DataFrame,
+        key: str,
+        caption: str = "",
+        index: bool = False,
+        *,
+        labels: Mapping[str, str] | None = None,
+        first: Sequence[str] = (),
+        shares: Sequence[str] | None = None,
+        digits: int = 3,
+    ) -> Any:
+        """Write ``tables/<key>.csv`` (the numbers as computed) and ``.html``; return the view a
+        reader sees, formatted by :func:`hflineage.book.tables.format_table`: counts as integers,
+        shares as percentages ("< 0.1%" for tiny ones), readable headers (``labels``), the key
+        columns ``first``.  A note in ``frame.attrs["note"]`` (e.g. from
+        :func:`~hflineage.book.tables.regression_table`) is added to the caption.
+        """
+        from .tables import format_table
+
         base = self.results_dir / "tables"
         base.mkdir(parents=True, exist_ok=True)
         with atomic_path(base / f"{key}.csv") as tmp:
             frame.to_csv(tmp, index=index)
-        styled = frame.style
-        if not index:
-            styled = styled.hide(axis="index")
-        if caption:
-            styled = styled.set_caption(caption)
-        styled = styled.format(precision=3, thousands=",", na_rep="–")
+        source = frame.reset_index() if index else frame
+        shown = format_table(source, labels=labels, first=first, shares=shares, digits=digits)
+        numeric = [
+            shown.columns[_position(source, c, first)]
+            for c in source.columns
+            if pd.api.types.is_numeric_dtype(source[c])
+            and not pd.api.types.is_bool_dtype(source[c])
+        ]
+        styled = shown.style.hide(axis="index").set_table_attributes('class="hfl-result"')
+        if numeric:
+            styled = styled.set_properties(subset=numeric, **{"text-align": "right"})
+        text = " ".join(x for x in (caption, frame.attrs.get("note", "")) if x)
+        if text:
+            styled = styled.set_caption(text)
         with atomic_path(base / f"{key}.html") as tmp:
             tmp.write_text(styled.to_html(), encoding="utf-8")
         return styled
+
+
+def _position(frame: pd.DataFrame, column: Any, first: Sequence[str]) -> int:
+    """Where ``column`` of ``frame`` lands once the ``first`` columns are moved to the front."""
+    order = [*first, *[c for c in frame.columns if c not in first]]
+    return order.index(column)

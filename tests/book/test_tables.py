@@ -1,0 +1,187 @@
+"""Publication tables: every cell string below was worked out by hand."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hflineage.book.tables import (
+    format_number,
+    format_p,
+    format_share,
+    format_table,
+    header,
+    regression_table,
+    sample_accounting,
+)
+from hflineage.errors import ParameterError
+
+
+def test_cells_counts_shares_and_p_values():
+    assert format_number(12205.0) == "12,205"  # a count held as float: never 12,205.000
+    assert format_number(np.int64(760000)) == "760,000"
+    assert format_number(0.12345) == "0.123"
+    assert format_number(-0.00002) == "-2.0e-05"  # would print as -0.000
+    assert format_number(float("nan")) == "–"
+    assert format_number(True) == "yes"
+    assert format_share(22 / 760_000) == "< 0.1%"  # 0.0029%: not "0.0%"
+    assert format_share(0.557) == "55.7%"
+    assert format_share(0.0) == "0%"
+    assert format_share(0.99995) == "> 99.9%"
+    assert format_share(1.0) == "100%"
+    assert format_p(0.0004) == "< 0.001"
+    assert format_p(0.0456) == "0.046"
+
+
+def test_headers_readable_and_symbols_kept():
+    assert header("share_negative") == "share negative"
+    assert header("n_obs") == "N"
+    assert header("n_i") == "n_i"  # the glossary's symbol, not "n i"
+    assert header("cd_nok", {"cd_nok": "cd without k"}) == "cd without k"
+
+
+def test_format_table_types_key_first_and_headers():
+    frame = pd.DataFrame(
+        {
+            "n_models": [12205.0, 3.0],
+            "share_negative": [22 / 760_000, 0.557],
+            "p_value": [0.0001, 0.0456],
+            "mdi_mean": [0.12345, np.nan],
+            "variant": ["cd", "cd_nok"],
+            "share_pct_points": [12.0, 55.7],  # named like a share but not in [0, 1]
+        }
+    )
+    shown = format_table(frame, first=["variant"], labels={"mdi_mean": "mean MDI"})
+    assert list(shown.columns) == [
+        "variant",
+        "models",
+        "share negative",
+        "p",
+        "mean MDI",
+        "share pct points",
+    ]
+    assert shown.iloc[0].tolist() == ["cd", "12,205", "< 0.1%", "< 0.001", "0.123", "12.000"]
+    assert shown.iloc[1].tolist() == ["cd_nok", "3", "55.7%", "0.046", "–", "55.700"]
+    with pytest.raises(ParameterError, match="no column 'nope' to show first"):
+        format_table(frame, first=["nope"])
+
+
+def test_regression_table_from_tidy_frames():
+    a = pd.DataFrame(
+        {
+            "term": ["x", "z"],
+            "estimate": [0.1234, -2.0],
+            "std_error": [0.0456, 0.5],
+            "p_value": [0.004, 0.2],
+            "n_obs": 56027,
+            "n_clusters": 803,
+            "fixed_effects": "base_id + created_month",
+        }
+    )
+    b = pd.DataFrame({"term": ["x"], "coef": [-0.5], "se": [0.1], "p": [0.0000001], "n_obs": 100})
+    table = regression_table(
+        {"(1)": a, "(2)": b},
+        {"x": "log entry rank", "z": "log congestion"},
+        fixed_effects={"Base FE": "base_id", "Month FE": "created_month"},
+        rows={"Controls": ["Yes", "No"]},
+    )
+    assert table.columns.tolist() == ["", "(1)", "(2)"]
+    assert table.values.tolist() == [
+        ["log entry rank", "0.123**", "-0.500***"],
+        ["", "(0.046)", "(0.100)"],
+        ["log congestion", "-2.000", ""],
+        ["", "(0.500)", ""],
+        ["Base FE", "Yes", "No"],
+        ["Month FE", "Yes", "No"],
+        ["Controls", "Yes", "No"],
+        ["Observations", "56,027", "100"],
+        ["Clusters", "803", "–"],
+    ]
+    assert table.attrs["note"] == (
+        "Standard errors in parentheses. * p < 0.05, ** p < 0.01, *** p < 0.001."
+    )
+    with pytest.raises(ParameterError, match="row 'Controls' has 1 values; expected one per"):
+        regression_table({"(1)": a, "(2)": b}, ["x"], rows={"Controls": ["Yes"]})
+
+
+def test_regression_table_reads_a_statsmodels_fit():
+    import statsmodels.formula.api as smf
+
+    # slope by hand: x = 0..3, y = 1, 3, 2, 5: Sxy = 5.5, Sxx = 5 -> 1.1; intercept 1.1;
+    # residuals -0.1, 0.8, -1.3, 0.6: SSR 2.7, s^2 = 1.35, se = sqrt(1.35 / 5) = 0.520; t = 2.12
+    # on 2 df: p = 0.17, no star
+    data = pd.DataFrame({"x": [0, 1, 2, 3], "y": [1.0, 3.0, 2.0, 5.0]})
+    fit = smf.ols("y ~ x", data).fit()
+    table = regression_table({"OLS": fit}, {"x": "x"})
+    assert table["OLS"].tolist() == ["1.100", "(0.520)", "4"]
+
+
+def _panel() -> pd.DataFrame:
+    """12 rows, bases A-F; the steps worked out by hand in the test below."""
+    rows = [
+        # base, month, y, x
+        ("A", "m1", 1.0, 0.3),
+        ("A", "m1", 2.0, 1.1),
+        ("A", "m2", 0.5, 2.0),
+        ("A", "m2", 3.0, 0.2),
+        ("B", "m1", 1.5, 1.7),
+        ("B", "m2", 2.5, 0.9),
+        ("B", "m3", 0.7, 1.4),  # m3 is shared only with F's row
+        ("C", "m1", 1.2, 0.8),  # base C: a singleton
+        ("D", "m1", 2.2, np.nan),  # missing x ...
+        ("D", "m2", 0.4, 1.9),  # ... leaves D a singleton
+        ("E", "m1", np.nan, 1.0),  # missing y
+        ("F", "m3", 1.1, 0.6),  # base F: a singleton; once gone, month m3 is one too (B's row)
+    ]
+    return pd.DataFrame(rows, columns=["base", "month", "y", "x"])
+
+
+def test_sample_accounting_names_every_dropped_row():
+    import pyfixest as pf
+
+    panel = _panel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyfixest announces the singletons it drops
+        fit = pf.feols("y ~ x | base + month", data=panel, vcov={"CRV1": "base"})
+    steps = sample_accounting(fit, panel)
+    assert steps["step"].tolist() == [
+        "rows in the panel",
+        "missing y",
+        "missing x",
+        "singleton fixed-effect groups (base, month; repeated until none)",
+    ]
+    # 12 rows; E's row lacks y; D's first row lacks x; C, D's second row, F, and then B's m3 row
+    assert steps["rows dropped"].tolist() == [0, 1, 1, 4]
+    assert steps["rows left"].tolist() == [12, 11, 10, 6]
+    assert steps["clusters left"].tolist() == [6, 5, 5, 2]  # A and B remain
+    assert int(fit._N) == 6  # pyfixest agrees: no "other" row
+
+
+def test_sample_accounting_poisson_zero_groups():
+    import pyfixest as pf
+
+    panel = pd.DataFrame(
+        {
+            "base": ["A"] * 3 + ["B"] * 3 + ["G"] * 2,
+            "y": [1, 0, 3, 2, 2, 0, 0, 0],  # G never has a positive outcome
+            "x": [0.1, 0.5, 0.9, 0.2, 0.4, 0.8, 0.3, 0.6],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = pf.fepois("y ~ x | base", data=panel, vcov={"CRV1": "base"})
+    steps = sample_accounting(fit, panel)
+    assert steps["step"].tolist() == [
+        "rows in the panel",
+        "fixed-effect groups with zero outcome throughout (Poisson)",
+    ]
+    assert steps["rows left"].tolist() == [8, 6]
+    assert int(fit._N) == 6
+
+
+def test_sample_accounting_refuses_what_is_not_a_pyfixest_fit():
+    with pytest.raises(ParameterError, match="expected a pyfixest fit; got a DataFrame"):
+        sample_accounting(pd.DataFrame(), _panel())
