@@ -23,7 +23,6 @@ from hflineage.mdi import (
     mass_points,
     mdi,
     mdi_all,
-    scorecard,
 )
 from hflineage.mdi.reference import mdi_reference
 
@@ -407,7 +406,7 @@ def test_cd_matches_the_cdindex_package():
 
 
 # ------------------------------------------------------------------------------------------------
-# Summaries: mass points, derivation type, lineage family, scorecard
+# Summaries: mass points, derivation type, lineage family (the scorecard: test_facts.py)
 # ------------------------------------------------------------------------------------------------
 def test_mass_points_count_exact_values_and_undefined():
     result = pd.DataFrame(
@@ -446,52 +445,3 @@ def test_derivation_type_and_lineage_family(toy):
     assert fam["G"] == "Q" and fam["Z"] == "Z" and fam["R"] == "R"
     # X's declared parent is younger: no usable edge, its own family
     assert fam["X"] == "X"
-
-
-def test_scorecard_on_a_hand_built_result():
-    # 100 large finetunes: 80 at +1, 20 at -1; 100 smaller merges: 20 at +1, 80 at -1;
-    # 10 roots of unknown size at +1. In-degree 1 exactly where MDI > 0.
-    n = 210
-    ids = [f"m{i}" for i in range(n)]
-    mdi_x = np.r_[np.ones(80), -np.ones(20), np.ones(20), -np.ones(80), np.ones(10)]
-    cov = pd.DataFrame(
-        {
-            "params": np.r_[np.full(100, 7e10), np.full(100, 1e9), np.full(10, np.nan)],
-            "derivation": ["finetune"] * 100 + ["merge"] * 100 + ["root"] * 10,
-            "in_degree": (mdi_x > 0).astype(int),
-        },
-        index=ids,
-    )
-    result = pd.concat(
-        [
-            pd.DataFrame({"variant": "x", "model_id": ids, "mdi": mdi_x}),
-            # variant y: everything consolidative
-            pd.DataFrame({"variant": "y", "model_id": ids, "mdi": -np.ones(n)}),
-        ]
-    )
-    card = scorecard(result, cov).set_index("variant")
-    x, y = card.loc["x"], card.loc["y"]
-    # x: 100 of 210 negative = 47.6% -> pattern 1 fails
-    assert x["share_negative"] == pytest.approx(100 / 210) and not x["pattern_1"]
-    # 2a: large 80/100 vs smaller 20/100 (roots have no size: excluded)
-    assert (x["share_positive_large"], x["share_positive_smaller"]) == (0.8, 0.2)
-    assert (x["n_large"], x["n_smaller"]) == (100, 100) and x["pattern_2a"]
-    # 2b: finetune 80/100 vs other derivations 20/100 -- the 10 roots at +1 are not "other"
-    assert (x["share_positive_finetune"], x["share_positive_other_derivation"]) == (0.8, 0.2)
-    assert x["pattern_2b"]
-    # 3: in-degree is a monotone function of MDI here -> rho = 1
-    assert x["spearman_rho"] == pytest.approx(1.0) and x["pattern_3"]
-    assert x["reproduced"] == 3
-    # finetunes that are roots of the MDI graph (base outside the snapshot) leave comparison 2b:
-    # flag the 20 large finetunes at -1
-    flagged = result.assign(is_root=False)
-    flagged.loc[(flagged["variant"] == "x") & flagged["model_id"].isin(ids[80:100]), "is_root"] = (
-        True
-    )
-    x2 = scorecard(flagged, cov).set_index("variant").loc["x"]
-    # finetunes now 80 of 80 positive (the 20 flagged ones leave the comparison)
-    assert x2["share_positive_finetune"] == 1.0 and x2["n_finetune"] == 80
-    # y: all negative -> pattern 1 only; nothing positive to compare, no rank variation
-    assert y["share_negative"] == 1.0 and y["pattern_1"]
-    assert not (y["pattern_2a"] or y["pattern_2b"] or y["pattern_3"])
-    assert y["reproduced"] == 1

@@ -1,13 +1,18 @@
 """Who-disrupts regressions: separation handling, clustered OLS against a hand-computed sandwich,
-and the claim rules."""
+the evidence each claim's rule receives (primary, robustness with contrary fits counted), and the
+simulation's design against the formula's."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
+from hflineage.mdi import inference as I
 from hflineage.mdi import models as M
+from hflineage.mdi import simulate as S
+from hflineage.verdicts import sign_rule
 
 
 def test_separated_levels_are_dropped_until_none_is_left():
@@ -49,7 +54,7 @@ def test_clustered_ols_matches_a_hand_sandwich():
         + rng.normal(0, 0.1, n)
     )
     frame["disruptive"] = (frame["mdi"] > frame["mdi"].median()).astype(int)
-    table, info = M.fit_one(frame, "ols_mdi")
+    table, info = M.fit_one(frame, "ols_mdi", M.RHS + M.FIXED_EFFECTS)
     assert info["n"] == n and info["clusters"] == groups
     # independent route: the design matrix by hand, least squares, CR1 sandwich
     cols = {"Intercept": np.ones(n)}
@@ -118,23 +123,123 @@ def test_lpm_where_only_roots_are_disruptive_is_not_estimable():
     assert table.empty and "non-root" in info["note"]
 
 
-def test_claim_checks_follow_the_stated_rules():
-    rows = []
-    for model, size, fine in (
-        ("logit", (0.3, 0.01), (-0.5, 0.01)),
-        ("lpm", (0.01, 0.2), (-0.1, 0.2)),
-    ):
-        rows.append({"model": model, "term": "log10_params", "coef": size[0], "p": size[1]})
-        for term in M.OTHER_DERIVATIONS:
-            rows.append({"model": model, "term": term, "coef": fine[0], "p": fine[1]})
-    coefs = pd.DataFrame(rows).assign(variant="cd")
-    got = M.claim_checks(coefs).set_index("model")
-    # logit: size positive at p = 0.01 and every other derivation negative at p = 0.01
-    assert got.loc["logit", "P1-size"] and got.loc["logit", "P1-finetune"]
-    # lpm: the same signs at p = 0.2: neither holds
-    assert not got.loc["lpm", "P1-size"] and not got.loc["lpm", "P1-finetune"]
-    assert got.loc["logit", "finetune_beats"] == 3 and got.loc["lpm", "finetune_beats"] == 0
-    # one derivation positive: finetune claim fails, two of three still beaten
-    coefs.loc[coefs["term"] == M.OTHER_DERIVATIONS[0], "coef"] = 0.5
-    again = M.claim_checks(coefs).set_index("model").loc["logit"]
-    assert not again["P1-finetune"] and again["finetune_beats"] == 2
+def coef_table(rows):
+    """coefs and fits frames in the shape of fit_all from (variant, model, term, coef, se) rows."""
+    coefs = pd.DataFrame(rows, columns=["variant", "model", "term", "coef", "se"])
+    coefs["p"] = 2 * stats.norm.sf(np.abs(coefs["coef"] / coefs["se"]))
+    coefs["n"], coefs["clusters"] = 1000, 100
+    fits = coefs[["variant", "model"]].drop_duplicates().assign(n=1000, clusters=100)
+    return coefs, fits.reset_index(drop=True)
+
+
+def test_size_evidence_primary_decides_robustness_counts_contrary():
+    coefs, fits = coef_table(
+        [
+            ("cd", "lpm", "log10_params", 0.03, 0.005),  # the primary: z = 6
+            ("cd", "logit", "log10_params", 0.5, 0.1),  # z = 5: support after Holm
+            ("sibling", "lpm", "log10_params", -0.02, 0.004),  # z = -5: contrary
+            ("sibling", "logit", "log10_params", 0.1, 0.1),  # z = 1: neither
+        ]
+    )
+    # a fit that could not be estimated has no coefficient row, only a fits row
+    fits = pd.concat([fits, pd.DataFrame([{"variant": "ancestral", "model": "lpm", "n": 9}])])
+    primary, rob = M.size_evidence(coefs, fits)
+    assert primary.label == "cd, roots out, LPM, family-clustered"
+    assert (primary.estimate, primary.se, primary.n, primary.clusters) == (0.03, 0.005, 1000, 100)
+    # Holm over the three testable others: p(z=5) * 3 and p(z=-5) * 2 stay far below 0.05
+    assert (rob.n, rob.support, rob.contrary, rob.untestable) == (4, 1, 1, 1)
+    verdict = sign_rule(primary, expected="positive", min_effect=0.01, robustness=rob)
+    assert verdict.status == "partly reproduced"  # one contrary fit is one too many
+    assert "1 significantly the other way" in verdict.sentence
+
+
+def test_finetune_evidence_counts_pairwise_contrasts_the_right_way_round():
+    ft, ft_fits = coef_table(
+        [("cd", "lpm", "finetune", 0.05, 0.01), ("cd", "logit", "finetune", 0.4, 0.2)]
+    )
+    adapter, quantized, merge = M.OTHER_DERIVATIONS
+    coefs, fits = coef_table(
+        [
+            ("cd", "lpm", adapter, -0.08, 0.01),  # finetune - adapter = +0.08: support
+            ("cd", "lpm", quantized, -0.001, 0.01),  # neither
+            ("cd", "lpm", merge, 0.2, 0.02),  # finetune - merge = -0.2: contrary
+        ]
+    )
+    primary, rob = M.finetune_evidence(ft, ft_fits, coefs, fits)
+    assert primary.estimate == 0.05 and primary.label.startswith("cd, roots out, LPM")
+    got = {f["label"].split(", ")[-1]: f for f in rob.fits}
+    assert got["finetune vs adapter"]["estimate"] == pytest.approx(0.08)
+    assert got["finetune vs merge"]["outcome"] == "contrary"
+    assert got["finetune vs quantized"]["outcome"] == "neither"
+    # the logit's finetune dummy, z = 2, p = 0.0455: Holm multiplies it by 4 -> neither
+    assert got["family-clustered"]["outcome"] == "neither"
+    assert (rob.n, rob.support, rob.contrary) == (4, 1, 1)
+
+
+def test_readings_apply_the_minimum_effect_to_lpm_fits_only():
+    coefs, fits = coef_table(
+        [
+            ("cd", "lpm", "log10_params", 0.005, 0.001),  # significant, below 0.01
+            ("cd", "logit", "log10_params", 0.005, 0.001),  # same numbers, log-odds scale
+            ("sibling", "lpm", "log10_params", -0.05, 0.01),
+        ]
+    )
+    got = M.readings(coefs, fits, "log10_params", min_effect=0.01).set_index(["variant", "model"])
+    assert got.loc[("cd", "lpm"), "verdict"] == "not reproduced"
+    assert got.loc[("cd", "logit"), "verdict"] == "reproduced"
+    assert got.loc[("sibling", "lpm"), "verdict"] == "contradicted"
+
+
+def test_regression_frame_joins_covariates_and_marks_graph_roots():
+    result = pd.DataFrame(
+        {
+            "variant": ["cd", "cd", "cd", "sibling"],
+            "model_id": ["a", "b", "c", "a"],
+            "mdi": [0.5, np.nan, -1.0, -1.0],
+            "is_root": [False, False, True, False],
+        }
+    )
+    cov = pd.DataFrame(
+        {
+            "log10_params": [9.0, 9.5, np.nan],
+            "derivation": ["finetune", "adapter", "merge"],
+            "log_in_degree": [0.0, 1.0, 2.0],
+            "in_degree_snapshot": [3.0, 0.0, 1.0],
+            "family": ["f", "f", "g"],
+            "pipeline_tag": ["text-generation", "none", "none"],
+            "year": [2024, 2024, 2023],
+        },
+        index=pd.Index(["a", "b", "c"], name="model_id"),
+    )
+    frame = M.regression_frame(result, cov)
+    # b has no MDI, c no size: one row per variant for a
+    assert frame["model_id"].tolist() == ["a", "a"]
+    assert frame["disruptive"].tolist() == [1, 0] and frame["finetune"].tolist() == [1, 1]
+    assert frame["log_in_degree_snapshot"].iloc[0] == pytest.approx(np.log(4))
+    assert frame.attrs["dropped"]["cd"] == {"undefined_mdi": 1, "unknown_size": 1}
+    # a graph root (c) is its own derivation level whatever it declares
+    cov.loc["c", "log10_params"] = 10.0
+    again = M.regression_frame(result, cov)
+    assert again.set_index(["variant", "model_id"]).loc[("cd", "c"), "derivation"] == "root"
+
+
+def test_the_simulation_design_is_the_formula_design():
+    # the simulation fits cluster_ols on patsy's design: the same numbers as statsmodels' formula
+    rng = np.random.default_rng(2)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "log10_params": rng.uniform(8, 11, n),
+            "derivation": rng.choice(["finetune", "adapter", "quantized", "merge"], n),
+            "log_in_degree": np.log1p(rng.poisson(1, n)),
+            "family": rng.integers(0, 30, n),
+        }
+    )
+    frame["disruptive"] = (rng.random(n) < 0.3 + 0.05 * (frame["log10_params"] - 9.5)).astype(int)
+    frame["mdi"] = frame["disruptive"] - 0.5
+    table, info = M.fit_one(frame, "lpm")
+    X, names = S.design(frame)
+    ours = I.cluster_ols(frame["disruptive"].to_numpy(float), X, frame["family"], names=names)
+    t = table.set_index("term")
+    np.testing.assert_allclose(ours.coef[:, 0], t.loc[list(names), "coef"], rtol=1e-10)
+    np.testing.assert_allclose(ours.se[:, 0], t.loc[list(names), "se"], rtol=1e-8)

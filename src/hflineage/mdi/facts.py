@@ -1,5 +1,6 @@
 """What the MDI table says: mass points (-1, 0, +1, undefined), component summaries, derivation
-types, lineage families, and the scorecard of paper 1's stylised facts.
+types, lineage families, the per-model covariates every MDI chapter uses (:func:`covariates`),
+and the scorecard of paper 1's stylised facts with family-clustered tests.
 """
 
 from __future__ import annotations
@@ -7,12 +8,34 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.schema import RELATIONS
-from .graph import MdiGraph, _require
+from ..data.schema import RELATIONS, snapshot_date
+from ..errors import HflineageError, check_choice
+from ..lineage.size import model_size
+from ..verdicts import Evidence, Verdict, sign_rule, threshold_rule
+from . import inference as I
+from .graph import MdiGraph
 
 # ------------------------------------------------------------------------------------------------
-# Summaries for the chapters: mass points, covariates, the stylised-facts scorecard
+# The primary reading and the summaries for the chapters
 # ------------------------------------------------------------------------------------------------
+#: The MDI every verdict uses: the literal index (the CD index with "cites" read as "declares as
+#: base model"), the one the literature defines.  The other variants are readings reported beside
+#: it ("which reading would reproduce the paper"), never the verdict.
+PRIMARY_VARIANT = "cd"
+
+
+#: Roots of the MDI graph score +1 whenever they have a successor (Holst et al.'s zero-reference
+#: trap), so the primary sample leaves them out.
+PRIMARY_INCLUDE_ROOTS = False
+
+
+#: How in-degree (direct derivatives) is counted: ``after_window`` counts only children created
+#: after the focal model's window closes — the window's own children are the MDI's numerator, so
+#: counting them makes "MDI rises with in-degree" mechanical; ``snapshot`` counts every child at
+#: the snapshot date (the old reading, kept to show the difference).
+INDEGREE_READINGS = ("after_window", "snapshot")
+
+
 #: Categories of an MDI value: the three mass points, the open intervals between, and undefined.
 MASS_CATEGORIES = ("−1", "(−1, 0)", "0", "(0, 1)", "+1", "undefined")
 
@@ -95,27 +118,172 @@ def lineage_family(graph: MdiGraph) -> pd.Series:
     return pd.Series(graph.model_id[family], index=pd.Index(graph.model_id, name="model_id"))
 
 
-def _compare_shares(
-    pos: np.ndarray, a: np.ndarray, b: np.ndarray, alpha: float, key: str, names: tuple[str, str]
-) -> dict:
-    """Share of ``pos`` in groups a and b, and a one-sided two-proportion z-test of a > b."""
-    from statsmodels.stats.proportion import proportions_ztest
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise HflineageError(
+            f"{what}: missing column {missing[0]!r}; expected at least {', '.join(columns)}"
+        )
 
-    na, nb = int(a.sum()), int(b.sum())
-    ka, kb = int(pos[a].sum()), int(pos[b].sum())
-    sa = ka / na if na else np.nan
-    sb = kb / nb if nb else np.nan
-    p = np.nan
-    if na and nb and 0 < ka + kb < na + nb:
-        _, p = proportions_ztest([ka, kb], [na, nb], alternative="larger")
-    return {
-        f"share_positive_{names[0]}": sa,
-        f"share_positive_{names[1]}": sb,
-        f"n_{names[0]}": na,
-        f"n_{names[1]}": nb,
-        f"pattern_{key}_p": float(p),
-        f"pattern_{key}": bool(np.isfinite(p) and p < alpha and sa > sb),
+
+_US_PER_DAY = 86_400 * 1_000_000
+
+
+def in_degree(
+    models: pd.DataFrame,
+    edges: pd.DataFrame,
+    *,
+    window_days: float = 90,
+    reading: str = "after_window",
+) -> np.ndarray:
+    """Each model's number of direct derivatives (children declaring it as a base), aligned with
+    ``models``.
+
+    ``reading="snapshot"`` counts every child at the snapshot date (as
+    :func:`hflineage.lineage.network.graph_arrays` does).  ``reading="after_window"`` counts only
+    the children with a reliable creation date after ``t_F + window_days``, the end of the model's
+    MDI window; it is NaN for a model with an unreliable date or whose window has not closed by
+    the snapshot (never focal models).
+
+    Args:
+        models: the models table (``model_id``, ``created_at``, ``created_at_reliable``).
+        edges: lineage edges (``child``, ``parent``) from
+            :func:`hflineage.lineage.edges.build_edges`.
+        window_days: the MDI window in days.
+        reading: one of :data:`INDEGREE_READINGS`.
+
+    Returns:
+        A float array, one value per row of ``models``.
+    """
+    check_choice("reading", reading, INDEGREE_READINGS)
+    _require(models, ("model_id", "created_at", "created_at_reliable"), "models")
+    _require(edges, ("child", "parent"), "edges")
+    if not (np.isfinite(window_days) and window_days > 0):
+        raise HflineageError(f"window_days must be a positive number of days; got {window_days!r}")
+    index = pd.Index(models["model_id"].astype(str))
+    child = index.get_indexer(edges["child"].astype(str))
+    parent = index.get_indexer(edges["parent"].astype(str))
+    ok = (child >= 0) & (parent >= 0) & (child != parent)
+    pairs = np.unique(np.column_stack([child[ok], parent[ok]]), axis=0)
+    c, p = pairs[:, 0], pairs[:, 1]
+    n = len(models)
+    if reading == "snapshot":
+        return np.bincount(p, minlength=n).astype(float)
+    t = pd.to_datetime(models["created_at"], utc=True).dt.as_unit("us").astype("int64").to_numpy()
+    reliable = models["created_at_reliable"].fillna(False).to_numpy(bool)
+    w = int(round(window_days * _US_PER_DAY))
+    after = reliable[c] & (t[c] > t[p] + w)
+    out = np.bincount(p[after], minlength=n).astype(float)
+    snap = pd.Timestamp(snapshot_date(models))
+    snap = snap.tz_localize("UTC") if snap.tzinfo is None else snap
+    closed = reliable & (t + w <= snap.value // 1000)
+    out[~closed] = np.nan
+    return out
+
+
+def covariates(
+    models: pd.DataFrame,
+    edges: pd.DataFrame,
+    graph: MdiGraph | None = None,
+    *,
+    window_days: float = 90,
+    inherit_size: bool = True,
+    indegree: str = "after_window",
+) -> pd.DataFrame:
+    """The per-model covariates of every MDI test (scorecard, who-disrupts regressions, the
+    robustness curve), built once.
+
+    One row per model, indexed by ``model_id`` in the order of ``models``:
+
+    - ``params``, ``log10_params``, ``size_source``: :func:`hflineage.lineage.size.model_size`
+      (NaN when unknown; inherited from the base when ``inherit_size``);
+    - ``derivation``: :func:`derivation_type` (root, finetune, adapter, quantized, merge);
+    - ``is_root``: no predecessor in the MDI graph (``graph``), so n_j = n_k = 0;
+    - ``in_degree_snapshot`` and ``in_degree_after_window`` (:func:`in_degree`), and
+      ``in_degree`` / ``log_in_degree`` = log(1 + in-degree) under the reading ``indegree``;
+    - ``pipeline_tag`` (``none`` if missing) and ``year`` (of creation), for fixed effects;
+    - ``family``: :func:`lineage_family`, the cluster of every standard error.
+
+    Args:
+        models: the models table.
+        edges: lineage edges from :func:`hflineage.lineage.edges.build_edges`.
+        graph: the :class:`MdiGraph` of ``models`` and ``edges`` (built if ``None``).
+        window_days: the MDI window; in-degree after the window counts children created later.
+        inherit_size: a derivative without a size in its name takes its base's.
+        indegree: which in-degree goes in ``in_degree``: one of :data:`INDEGREE_READINGS`.
+
+    Returns:
+        The covariates frame; ``attrs`` records ``window_days`` and ``indegree``.
+    """
+    check_choice("indegree", indegree, INDEGREE_READINGS)
+    if graph is None:
+        graph = MdiGraph.from_frames(models, edges)
+    ids = pd.Index(models["model_id"].astype(str), name="model_id")
+    size = model_size(models, edges, inherit=inherit_size)
+    deg = {
+        r: in_degree(models, edges, window_days=window_days, reading=r) for r in INDEGREE_READINGS
     }
+    root = pd.Series(graph.n_parents == 0, index=graph.model_id)
+    tags = (
+        models["pipeline_tag"].astype(object).fillna("none").to_numpy()
+        if "pipeline_tag" in models.columns
+        else np.full(len(models), "none", dtype=object)
+    )
+    out = pd.DataFrame(
+        {
+            "params": size["params"].to_numpy(),
+            "log10_params": size["log10_params"].to_numpy(),
+            "size_source": size["size_source"].to_numpy(),
+            "derivation": derivation_type(models, edges).to_numpy(),
+            "is_root": root.reindex(ids).fillna(True).to_numpy(bool),
+            "in_degree_snapshot": deg["snapshot"],
+            "in_degree_after_window": deg["after_window"],
+            "in_degree": deg[indegree],
+            "log_in_degree": np.log1p(deg[indegree]),
+            "pipeline_tag": tags,
+            "year": pd.to_datetime(models["created_at"], utc=True).dt.year.to_numpy(),
+            "family": lineage_family(graph).reindex(ids).to_numpy(),
+        },
+        index=ids,
+    )
+    out.attrs = {"window_days": window_days, "indegree": indegree, "inherit_size": inherit_size}
+    return out
+
+
+#: The scorecard's patterns: claim, what the paper says (a clause for the verdict sentence).
+PATTERNS = {
+    "1": ("P1-most-consolidative", "most MDI values are negative"),
+    "2a": ("P1-size", "large models are more often disruptive (MDI > 0)"),
+    "2b": ("P1-finetune", "finetunes are more often disruptive than other derivatives"),
+    "3": ("P1-indegree", "the MDI rises with in-degree"),
+}
+
+
+def consolidative_verdict(
+    share_negative: float, share_positive: float, *, label: str = ""
+) -> Verdict:
+    """Pattern 1 (P1-most-consolidative) by the declared threshold rule: reproduced if more than
+    half of the defined values are negative, contradicted if more than half are positive.
+    """
+    return threshold_rule(
+        share_negative,
+        threshold=0.5,
+        above=True,
+        inclusive=False,
+        contrary=0.5,
+        opposite=share_positive,
+        opposite_label="share of values above 0" + (f" ({label})" if label else ""),
+        label="share of MDI values below 0" + (f" ({label})" if label else ""),
+        subject=PATTERNS["1"][1],
+        fmt=".1%",
+    )
+
+
+def _status(est: I.Estimate, label: str, alpha: float, min_effect: float) -> str:
+    if not np.isfinite(est.estimate) or not np.isfinite(est.p):
+        return "not testable"
+    ev = Evidence(label, est.estimate, est.se, est.p, est.n, est.clusters)
+    return sign_rule(ev, expected="positive", alpha=alpha, min_effect=min_effect).status
 
 
 def scorecard(
@@ -124,62 +292,99 @@ def scorecard(
     *,
     large: float = 1e10,
     alpha: float = 0.05,
+    min_gap: float = 0.01,
+    min_rho: float = 0.05,
 ) -> pd.DataFrame:
-    """The paper's three stylised facts, tested per variant on an :func:`mdi_all` result.
+    """The paper's three stylised facts, tested per variant of an :func:`mdi_all` result with
+    standard errors clustered by lineage family.
 
-    ``covariates`` is indexed by ``model_id`` with ``params`` (NaN = unknown), ``derivation``
-    (:func:`derivation_type`) and ``in_degree`` (number of direct derivatives at the snapshot).
-    On the rows with a defined MDI:
+    ``covariates`` is :func:`covariates` (``params``, ``derivation``, ``in_degree``,
+    ``family``).  On the rows with a defined MDI:
 
-    - **pattern 1** (P1-most-consolidative): share with MDI < 0 is above one half;
-    - **pattern 2a** (P1-size): share with MDI > 0 is higher among models of at least ``large``
-      parameters than among smaller models of known size (one-sided two-proportion z-test at
-      ``alpha``);
-    - **pattern 2b** (P1-finetune): share with MDI > 0 is higher among finetunes than among the
-      other derivations (adapter, quantized, merge), same test; roots are excluded, and so are
-      models that are roots of the MDI graph (``is_root``: their declared bases are outside the
-      snapshot or younger), whose +1 is mechanical;
-    - **pattern 3** (P1-indegree): Spearman correlation of MDI with in-degree is positive, with a
-      one-sided p-value below ``alpha``.
+    - **pattern 1** (P1-most-consolidative): more than half of the values below 0
+      (:func:`consolidative_verdict`; contradicted if more than half are above 0);
+    - **pattern 2a** (P1-size): share with MDI > 0 among models of at least ``large`` parameters
+      minus the share among smaller models of known size (:func:`~hflineage.mdi.inference.share_gap`);
+    - **pattern 2b** (P1-finetune): share with MDI > 0 among finetunes minus among the other
+      derivations (adapter, quantized, merge); roots and MDI-graph roots (``is_root``: a +1 by
+      construction) are left out;
+    - **pattern 3** (P1-indegree): Spearman's correlation of MDI with in-degree
+      (:func:`~hflineage.mdi.inference.clustered_spearman`).
 
-    One row per variant with the shares, group sizes, statistics, a boolean per pattern and
-    ``reproduced`` (how many of the four hold).
+    Patterns 2a, 2b and 3 go through :func:`hflineage.verdicts.sign_rule` (expected positive,
+    two-sided at ``alpha``, at least ``min_gap`` / ``min_rho``); ``status_*`` is the verdict each
+    reading would get, ``pattern_*`` is True where it is "reproduced".  ``reproduced`` counts
+    the patterns reproduced, ``contradicted`` those significantly the other way.
     """
-    from scipy.stats import spearmanr
-
-    _require(covariates, ("params", "derivation", "in_degree"), "covariates")
+    _require(covariates, ("params", "derivation", "in_degree", "family"), "covariates")
     frame = result if "variant" in result.columns else result.assign(variant="mdi")
     rows = []
     for variant, d in frame.groupby("variant", observed=True, sort=False):
         d = d[d["mdi"].notna()]
         cov = covariates.reindex(d["model_id"].astype(str))
-        pos = (d["mdi"].to_numpy() > 0).astype(int)
-        params = cov["params"].to_numpy(dtype=float)
-        deriv = cov["derivation"].astype(object).to_numpy()
-        row = {"variant": variant, "n": len(d), "share_negative": float((d["mdi"] < 0).mean())}
-        row["pattern_1"] = row["share_negative"] > 0.5
+        x = d["mdi"].to_numpy(float)
+        pos = x > 0
+        fam = cov["family"].to_numpy(object)
+        row = {"variant": str(variant), "n": len(d), "families": int(pd.Series(fam).nunique())}
+        row["share_negative"] = float((x < 0).mean()) if len(x) else np.nan
+        row["share_zero"] = float((x == 0).mean()) if len(x) else np.nan
+        row["share_positive"] = float(pos.mean()) if len(x) else np.nan
+        row["status_1"] = consolidative_verdict(row["share_negative"], row["share_positive"]).status
 
+        params = cov["params"].to_numpy(float)
         known = ~np.isnan(params)
+        big, small = known & (params >= large), known & (params < large)
+        gap = I.share_gap(pos, big, small, fam)
         row.update(
-            _compare_shares(
-                pos, known & (params >= large), known & (params < large), alpha, "2a", SIZE_GROUPS
-            )
+            {
+                "share_positive_large": pos[big].mean() if big.any() else np.nan,
+                "share_positive_smaller": pos[small].mean() if small.any() else np.nan,
+                "n_large": int(big.sum()),
+                "n_smaller": int(small.sum()),
+                "gap_2a": gap.estimate,
+                "se_2a": gap.se,
+                "p_2a": gap.p,
+                "status_2a": _status(gap, "share gap, large − smaller", alpha, min_gap),
+            }
         )
+        deriv = cov["derivation"].astype(object).to_numpy()
         root = d["is_root"].to_numpy(bool) if "is_root" in d.columns else np.zeros(len(d), bool)
         derived = (deriv != "root") & ~root
         fine = derived & (deriv == "finetune")
-        row.update(_compare_shares(pos, fine, derived & ~fine, alpha, "2b", DERIVATION_GROUPS))
-        indeg = cov["in_degree"].to_numpy(dtype=float)
-        ok = ~np.isnan(indeg)
-        rho, p = (np.nan, np.nan)
-        if ok.sum() > 2 and np.ptp(indeg[ok]) > 0 and np.ptp(d["mdi"].to_numpy()[ok]) > 0:
-            rho, p = spearmanr(d["mdi"].to_numpy()[ok], indeg[ok], alternative="greater")
-        row["spearman_rho"], row["spearman_p"] = float(rho), float(p)
-        row["pattern_3"] = bool(np.isfinite(p) and p < alpha and rho > 0)
+        gap = I.share_gap(pos, fine, derived & ~fine, fam)
+        row.update(
+            {
+                "share_positive_finetune": pos[fine].mean() if fine.any() else np.nan,
+                "share_positive_other_derivation": pos[derived & ~fine].mean()
+                if (derived & ~fine).any()
+                else np.nan,
+                "n_finetune": int(fine.sum()),
+                "n_other_derivation": int((derived & ~fine).sum()),
+                "gap_2b": gap.estimate,
+                "se_2b": gap.se,
+                "p_2b": gap.p,
+                "status_2b": _status(gap, "share gap, finetune − other", alpha, min_gap),
+            }
+        )
+        rho = I.clustered_spearman(x, cov["in_degree"].to_numpy(float), fam)
+        row.update(
+            {
+                "spearman_rho": rho.estimate,
+                "se_3": rho.se,
+                "p_3": rho.p,
+                "status_3": _status(rho, "Spearman rho", alpha, min_rho),
+            }
+        )
         rows.append(row)
     out = pd.DataFrame(rows)
-    flags = ["pattern_1", "pattern_2a", "pattern_2b", "pattern_3"]
-    out["reproduced"] = out[flags].sum(axis=1).astype(int)
+    keys = list(PATTERNS)
+    for k in keys:
+        out[f"pattern_{k}"] = out[f"status_{k}"] == "reproduced"
+    out["reproduced"] = out[[f"pattern_{k}" for k in keys]].sum(axis=1).astype(int)
+    out["contradicted"] = (
+        (out[[f"status_{k}" for k in keys]] == "contradicted").sum(axis=1).astype(int)
+    )
+    out.attrs = {"large": large, "alpha": alpha, "min_gap": min_gap, "min_rho": min_rho}
     return out
 
 

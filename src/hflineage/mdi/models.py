@@ -1,125 +1,158 @@
 """Who disrupts: regressions of the MDI on model size, derivation type and in-degree (claims
-P1-size and P1-finetune), with pipeline-tag and creation-year fixed effects.
+P1-size and P1-finetune), with standard errors clustered by lineage family.
 
-:func:`regression_frame` builds one row per (variant, focal model with a defined MDI):
+:func:`regression_frame` joins an :func:`~hflineage.mdi.index.mdi_all` result with the
+covariates of :func:`hflineage.mdi.facts.covariates`, one row per (variant, focal model with a
+defined MDI and a known size):
 
 - ``disruptive`` = 1 if MDI > 0, and ``mdi`` itself;
-- ``log10_params``: log10 of the parameter count (:func:`hflineage.lineage.size.model_size`; rows of
-  unknown size are dropped, and counted);
-- ``derivation``: finetune (reference level), adapter, quantized, merge
-  (:func:`hflineage.mdi.facts.derivation_type`), or ``root`` for every model without a
-  predecessor in the MDI graph (``is_root``: no declared base, or only bases outside the snapshot
-  or younger than the model) — roots score +1 mechanically, so they stay in as their own level
-  and the size effect is estimated *within* derivation type, not from the root trap;
-- ``log_in_degree``: log(1 + number of direct derivatives at the snapshot);
-- ``pipeline``: the ``top_tags`` most frequent pipeline tags of the sample, else ``other``, or
-  ``none``; ``year``: creation year — both as fixed effects;
-- ``family``: the lineage family (earliest root ancestor), the cluster for standard errors:
-  derivatives of one base model share shocks (the base's popularity, its licence, its release
-  date), so errors are correlated within a family.
+- ``log10_params``: log10 of the parameter count (rows of unknown size are dropped, and counted);
+- ``derivation``: finetune (reference level), adapter, quantized, merge, or ``root`` for a model
+  without a predecessor in the MDI graph (only when roots are kept: they score +1 mechanically,
+  so they get their own level); ``finetune`` = 1[derivation is finetune];
+- ``log_in_degree``: log(1 + in-degree) under the covariates' reading (by default children
+  created *after* the window, so the window's own children — the MDI's numerator — do not
+  count), and ``log_in_degree_snapshot`` (every child at the snapshot, the old reading);
+- ``pipeline`` (the ``top_tags`` most frequent pipeline tags, else ``other``, or ``none``) and
+  ``year`` of creation, for the fixed-effects specification;
+- ``family``: the lineage family, the cluster of every standard error.
 
-:func:`fit_all` fits, per variant, a logit and a linear probability model of ``disruptive`` and
-an OLS of ``mdi`` (statsmodels formula API), all with standard errors clustered by family.  A
-logit whose outcome does not vary within a level of a categorical regressor is not identified
-(quasi-separation); as Stata does, those rows are dropped first (and counted), and a variant
-whose outcome then no longer varies is reported as not estimable; so is any fit whose outcome
-does not vary among non-root models (the root dummy would fit it exactly).  Warnings raised while
-fitting are not hidden: they are kept in the ``note`` column.
+The declared primary specification (``book/claims.yml``) is the linear probability model (LPM)
+of ``disruptive`` under the literal index (``cd``, roots out) on :data:`RHS`: P1-size reads the
+``log10_params`` coefficient, P1-finetune the ``finetune`` coefficient of :data:`RHS_FINETUNE`
+(finetune against every other derivation).  :func:`size_evidence` and
+:func:`finetune_evidence` turn the fits into the primary :class:`~hflineage.verdicts.Evidence`
+and the robustness share of every other (variant × estimator) fit, Holm-adjusted, in which
+significant results of the opposite sign count against the claim.
+
+:func:`fit_all` fits a logit, an LPM and an OLS of ``mdi`` (statsmodels formula API) per variant.
+A logit whose outcome does not vary within a level of a categorical regressor is not identified
+(quasi-separation): those rows are dropped first (and counted), as Stata does; a fit whose
+outcome does not vary among non-root models is reported as not estimable.  Warnings raised while
+fitting are kept in the ``note`` column.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 
 from ..errors import HflineageError, check_choice
-from ..lineage.size import model_size
-from .facts import derivation_type, lineage_family
-from .graph import MdiGraph
+from ..verdicts import Evidence, Robustness, robustness_share, sign_rule
+from .facts import PRIMARY_VARIANT
 
 ESTIMATORS = ("logit", "lpm", "ols_mdi")
 
 
-#: Right-hand side of every model (statsmodels formula).
-RHS = "log10_params + C(derivation, Treatment('finetune')) + log_in_degree + C(pipeline) + C(year)"
+#: The primary estimator: a linear probability model, whose coefficient is a change in the
+#: probability of MDI > 0 (the scale of the declared minimum effect).
+PRIMARY_ESTIMATOR = "lpm"
 
 
-#: The same without in-degree: in-degree counts derivatives, and a large model may be more
-#: disruptive *because* it has more of them (a mediator, not a confounder).
-RHS_NO_INDEGREE = RHS.replace(" + log_in_degree", "")
+#: Readable names of the estimators, for labels.
+ESTIMATOR_LABELS = {"logit": "logit", "lpm": "LPM", "ols_mdi": "OLS of the MDI"}
+
+
+#: Right-hand side of the primary specification (statsmodels formula): size, derivation dummies
+#: (finetune the reference) and log(1 + in-degree after the window).
+RHS = "log10_params + C(derivation, Treatment('finetune')) + log_in_degree"
+
+
+#: The same with one dummy for finetune against every other derivation (P1-finetune's term).
+RHS_FINETUNE = "log10_params + finetune + log_in_degree"
+
+
+#: Task and creation-year fixed effects, added in a specification shown beside the primary.
+FIXED_EFFECTS = " + C(pipeline) + C(year)"
+
+
+#: Specifications shown beside the primary (not part of any verdict): what the controls do.
+SIDE_SPECS = {
+    "primary": RHS,
+    "plus task and year fixed effects": RHS + FIXED_EFFECTS,
+    "without in-degree": RHS.replace(" + log_in_degree", ""),
+    "in-degree at the snapshot (old reading)": RHS.replace(
+        "log_in_degree", "log_in_degree_snapshot"
+    ),
+}
+
+
+_DERIV = "C(derivation, Treatment('finetune'))"
 
 
 #: Readable labels of the coefficients the chapter discusses.
 TERM_LABELS = {
     "log10_params": "log10 parameters",
-    "log_in_degree": "log(1 + in-degree)",
-    "C(derivation, Treatment('finetune'))[T.adapter]": "adapter (vs finetune)",
-    "C(derivation, Treatment('finetune'))[T.quantized]": "quantized (vs finetune)",
-    "C(derivation, Treatment('finetune'))[T.merge]": "merge (vs finetune)",
-    "C(derivation, Treatment('finetune'))[T.root]": "root (vs finetune)",
+    "finetune": "finetune (vs all other derivations)",
+    "log_in_degree": "log(1 + in-degree after the window)",
+    "log_in_degree_snapshot": "log(1 + in-degree at the snapshot)",
+    f"{_DERIV}[T.adapter]": "adapter (vs finetune)",
+    f"{_DERIV}[T.quantized]": "quantized (vs finetune)",
+    f"{_DERIV}[T.merge]": "merge (vs finetune)",
+    f"{_DERIV}[T.root]": "root (vs finetune)",
 }
 
 
-OTHER_DERIVATIONS = tuple(
-    k for k in TERM_LABELS if "derivation" in k and not k.endswith("[T.root]")
-)
+#: The derivation contrasts against finetune (a negative coefficient: less often disruptive).
+OTHER_DERIVATIONS = tuple(f"{_DERIV}[T.{r}]" for r in ("adapter", "quantized", "merge"))
 
 
 def regression_frame(
-    models: pd.DataFrame,
-    edges: pd.DataFrame,
-    result: pd.DataFrame,
-    *,
-    in_degree: np.ndarray,
-    graph: MdiGraph | None = None,
-    inherit_size: bool = True,
-    top_tags: int = 12,
+    result: pd.DataFrame, covariates: pd.DataFrame, *, top_tags: int = 12
 ) -> pd.DataFrame:
     """The regression data (columns in the module docstring), one row per (variant, focal model
-    with a defined MDI and a known size).  ``result`` is an :func:`~hflineage.mdi.index.mdi_all`
-    frame; ``in_degree`` is aligned with ``models`` (e.g. ``graph_arrays(...).in_degree``).
-    ``attrs["dropped"]`` counts, per variant, rows without a defined MDI or a known size.
+    with a defined MDI and a known size).
+
+    Args:
+        result: an :func:`~hflineage.mdi.index.mdi_all` frame (with or without roots).
+        covariates: :func:`hflineage.mdi.facts.covariates` of the same models.
+        top_tags: pipeline tags kept as their own fixed-effect level; the rest pooled as "other".
+
+    Returns:
+        The frame; ``attrs["dropped"]`` counts, per variant, rows without a defined MDI or a
+        known size.
     """
-    if len(in_degree) < len(models):
+    need = ("log10_params", "derivation", "log_in_degree", "in_degree_snapshot", "family")
+    missing = [c for c in need if c not in covariates.columns]
+    if missing:
         raise HflineageError(
-            f"in_degree has {len(in_degree)} values, expected one per model ({len(models)})"
+            f"covariates: missing column {missing[0]!r}; expected the frame of "
+            "hflineage.mdi.facts.covariates"
         )
-    if graph is None:
-        graph = MdiGraph.from_frames(models, edges)
-    ids = models["model_id"].astype(str)
-    size = model_size(models, edges, inherit=inherit_size)
-    cov = pd.DataFrame(
-        {
-            "log10_params": size["log10_params"].to_numpy(),
-            "derivation": derivation_type(models, edges).astype(str).to_numpy(),
-            "log_in_degree": np.log1p(np.asarray(in_degree[: len(models)], dtype=float)),
-            "pipeline_tag": models["pipeline_tag"].astype(object).to_numpy()
-            if "pipeline_tag" in models.columns
-            else None,
-            "year": pd.to_datetime(models["created_at"], utc=True).dt.year.to_numpy(),
-        },
-        index=ids,
+    cov = covariates[list(need) + ["pipeline_tag", "year"]].assign(
+        derivation=covariates["derivation"].astype(str),
+        log_in_degree_snapshot=np.log1p(covariates["in_degree_snapshot"].to_numpy(float)),
     )
-    cov["family"] = lineage_family(graph).reindex(ids).to_numpy()
     frame = result[["variant", "model_id", "mdi", "is_root"]].join(cov, on="model_id")
     frame.loc[frame["is_root"].to_numpy(bool), "derivation"] = "root"
-    frame = frame.drop(columns="is_root")
-    dropped = {}
-    for v, d in frame.groupby("variant", observed=True):
-        dropped[str(v)] = {
+    frame = frame.drop(columns=["is_root", "in_degree_snapshot"])
+    grouped = frame.groupby("variant", observed=True)
+    dropped = {
+        str(v): {
             "undefined_mdi": int(d["mdi"].isna().sum()),
             "unknown_size": int((d["mdi"].notna() & d["log10_params"].isna()).sum()),
         }
+        for v, d in grouped
+    }
     frame = frame[frame["mdi"].notna() & frame["log10_params"].notna()].copy()
     tags = frame["pipeline_tag"].fillna("none")
     keep = tags[tags != "none"].value_counts().head(top_tags).index
     frame["pipeline"] = np.where(tags.isin(keep) | (tags == "none"), tags, "other")
     frame["disruptive"] = (frame["mdi"] > 0).astype(int)
+    frame["finetune"] = (frame["derivation"] == "finetune").astype(int)
     frame = frame.drop(columns="pipeline_tag").reset_index(drop=True)
     frame.attrs["dropped"] = dropped
     return frame
+
+
+def _categoricals(rhs: str) -> tuple[str, ...]:
+    """The regressors of ``rhs`` whose levels can separate a logit (categoricals and dummies)."""
+    terms = {t.strip() for t in rhs.split("+")}
+    names = set(re.findall(r"C\((\w+)", rhs)) | ({"finetune"} & terms)
+    return tuple(c for c in ("derivation", "finetune", "pipeline", "year") if c in names)
 
 
 def _drop_separated(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
@@ -136,38 +169,42 @@ def _drop_separated(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.D
 
 
 def fit_one(frame: pd.DataFrame, estimator: str, rhs: str = RHS) -> tuple[pd.DataFrame, dict]:
-    """Fit one estimator on one variant's rows; return the coefficient table and facts about
-    the fit (rows, clusters, rows dropped for separation, note).
+    """Fit one estimator on one variant's rows, errors clustered by ``family``.
+
+    Returns:
+        The coefficient table (``term``, ``coef``, ``se``, ``ci_low``, ``ci_high``, ``p``) and
+        facts about the fit (``n``, ``clusters``, ``dropped_separation``, ``note``).
     """
     import statsmodels.formula.api as smf
 
     check_choice("estimator", estimator, ESTIMATORS)
     info = {"n": len(frame), "clusters": 0, "dropped_separation": 0, "note": ""}
     data = frame
+    uses_derivation = "C(derivation" in rhs
     if estimator == "logit":
-        data, info["dropped_separation"] = _drop_separated(
-            frame, ("derivation", "pipeline", "year")
-        )
+        data, info["dropped_separation"] = _drop_separated(frame, _categoricals(rhs))
         info["n"] = len(data)
         if data.empty or data["disruptive"].nunique() < 2:
             info["note"] = "not estimable: the outcome does not vary once separated levels go"
             return pd.DataFrame(), info
-        if "finetune" not in set(data["derivation"]):
+        if uses_derivation and "finetune" not in set(data["derivation"]):
             info["note"] = "not estimable: no finetune left as reference level"
             return pd.DataFrame(), info
     outcome = "mdi" if estimator == "ols_mdi" else "disruptive"
     if data.loc[data["derivation"] != "root", outcome].nunique() < 2:
-        # e.g. the ancestral variant: MDI > 0 exactly for roots, so the root dummy fits the
-        # outcome perfectly and every other coefficient is numerical noise
+        # e.g. the ancestral variant: MDI > 0 exactly for roots
         info["note"] = "not estimable: the outcome does not vary among non-root models"
         return pd.DataFrame(), info
-    formula = f"{outcome} ~ {rhs}"
     groups = pd.factorize(data["family"])[0]
     info["clusters"] = int(groups.max() + 1) if len(groups) else 0
+    if info["clusters"] < 2:
+        info["note"] = "not estimable: fewer than two lineage families"
+        return pd.DataFrame(), info
     kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
+            formula = f"{outcome} ~ {rhs}"
             if estimator == "logit":
                 fit = smf.logit(formula, data).fit(disp=0, maxiter=200, method="newton", **kw)
             else:
@@ -193,15 +230,19 @@ def fit_one(frame: pd.DataFrame, estimator: str, rhs: str = RHS) -> tuple[pd.Dat
     return table, info
 
 
+COEF_COLUMNS = ["variant", "model", "term", "label", "coef", "se", "ci_low", "ci_high", "p"]
+
+
 def fit_all(
     frame: pd.DataFrame, *, estimators: tuple[str, ...] = ESTIMATORS, rhs: str = RHS
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit every estimator for every variant of a :func:`regression_frame`.
 
-    Returns ``(coefs, fits)``: ``coefs`` has one row per (variant, model, term) with ``coef``,
-    ``se``, ``ci_low``, ``ci_high``, ``p`` (clustered by family) and ``label`` (from
-    :data:`TERM_LABELS`, else the raw term); ``fits`` one row per (variant, model) with ``n``,
-    ``clusters``, ``dropped_separation`` and ``note``.
+    Returns:
+        ``(coefs, fits)``: ``coefs`` has one row per (variant, model, term) with ``coef``,
+        ``se``, ``ci_low``, ``ci_high``, ``p`` (clustered by family), ``label`` (from
+        :data:`TERM_LABELS`, else the raw term), ``n`` and ``clusters``; ``fits`` one row per
+        (variant, model) with ``n``, ``clusters``, ``dropped_separation`` and ``note``.
     """
     coefs, fits = [], []
     for variant, d in frame.groupby("variant", observed=True, sort=False):
@@ -211,45 +252,156 @@ def fit_all(
             if not table.empty:
                 coefs.append(table.assign(variant=str(variant), model=est))
     coefs_frame = (
-        pd.concat(coefs, ignore_index=True)
-        if coefs
-        else pd.DataFrame(
-            columns=["term", "coef", "se", "ci_low", "ci_high", "p", "variant", "model"]
-        )
+        pd.concat(coefs, ignore_index=True) if coefs else pd.DataFrame(columns=COEF_COLUMNS)
     )
     coefs_frame["label"] = coefs_frame["term"].map(TERM_LABELS).fillna(coefs_frame["term"])
-    cols = ["variant", "model", "term", "label", "coef", "se", "ci_low", "ci_high", "p"]
-    return coefs_frame[cols], pd.DataFrame(fits)
+    fits_frame = pd.DataFrame(fits)
+    coefs_frame = coefs_frame[COEF_COLUMNS].merge(
+        fits_frame[["variant", "model", "n", "clusters"]], on=["variant", "model"], how="left"
+    )
+    return coefs_frame, fits_frame
 
 
-def claim_checks(coefs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
-    """Per (variant, model) of a disruption outcome (logit, lpm): does the fit support P1-size
-    (``log10_params`` positive and significant at ``alpha``) and P1-finetune (every other
-    derivation — adapter, quantized, merge — *less* likely disruptive than finetune, each
-    negative and significant)?  ``finetune_beats`` counts the other derivations that are
-    significantly less often disruptive than finetunes (0–3).
+def fit_label(variant: str, model: str, sample: str = "roots out") -> str:
+    """``"cd, roots out, LPM, family-clustered"``: a fit in words."""
+    return f"{variant}, {sample}, {ESTIMATOR_LABELS.get(model, model)}, family-clustered"
+
+
+def _lookup(coefs: pd.DataFrame, variant: str, model: str, term: str) -> pd.Series | None:
+    hit = coefs[(coefs["variant"] == variant) & (coefs["model"] == model) & (coefs["term"] == term)]
+    return hit.iloc[0] if len(hit) else None
+
+
+def term_evidence(
+    coefs: pd.DataFrame,
+    fits: pd.DataFrame,
+    term: str,
+    variant: str,
+    model: str,
+    *,
+    sample: str = "roots out",
+    sign: float = 1.0,
+    contrast: str = "",
+) -> Evidence:
+    """One coefficient of one fit as :class:`~hflineage.verdicts.Evidence` (NaN if the fit was
+    not estimable).  ``sign=-1`` flips it (a contrast read the other way round).
+    """
+    row = _lookup(coefs, variant, model, term)
+    info = fits[(fits["variant"] == variant) & (fits["model"] == model)]
+    label = fit_label(variant, model, sample) + (f", {contrast}" if contrast else "")
+    if row is None:
+        n = int(info["n"].iloc[0]) if len(info) else None
+        return Evidence(label, float("nan"), float("nan"), float("nan"), n, None)
+    return Evidence(
+        label,
+        sign * float(row["coef"]),
+        float(row["se"]),
+        float(row["p"]),
+        int(row["n"]),
+        int(row["clusters"]),
+    )
+
+
+def _robustness(evidence: list[Evidence], expected: str, alpha: float, adjust: str) -> Robustness:
+    return robustness_share(
+        [e.estimate for e in evidence],
+        [e.se for e in evidence],
+        p=[e.p for e in evidence],
+        expected=expected,
+        alpha=alpha,
+        adjust=adjust,
+        labels=[e.label for e in evidence],
+    )
+
+
+def size_evidence(
+    coefs: pd.DataFrame,
+    fits: pd.DataFrame,
+    *,
+    variant: str = PRIMARY_VARIANT,
+    model: str = PRIMARY_ESTIMATOR,
+    alpha: float = 0.05,
+    adjust: str = "holm",
+    sample: str = "roots out",
+) -> tuple[Evidence, Robustness]:
+    """P1-size: the ``log10_params`` coefficient of the primary fit, and the robustness share
+    of the same coefficient in every other (variant × estimator) fit of ``fits``.
+    """
+    primary = term_evidence(coefs, fits, "log10_params", variant, model, sample=sample)
+    others = [
+        term_evidence(coefs, fits, "log10_params", v, m, sample=sample)
+        for v, m in fits[["variant", "model"]].itertuples(index=False)
+        if (v, m) != (variant, model)
+    ]
+    return primary, _robustness(others, "positive", alpha, adjust)
+
+
+def finetune_evidence(
+    coefs_finetune: pd.DataFrame,
+    fits_finetune: pd.DataFrame,
+    coefs: pd.DataFrame,
+    fits: pd.DataFrame,
+    *,
+    variant: str = PRIMARY_VARIANT,
+    model: str = PRIMARY_ESTIMATOR,
+    alpha: float = 0.05,
+    adjust: str = "holm",
+    sample: str = "roots out",
+) -> tuple[Evidence, Robustness]:
+    """P1-finetune: the ``finetune`` coefficient of the primary fit of :data:`RHS_FINETUNE`;
+    robustness = the same coefficient in every other (variant × estimator) fit, and the pairwise
+    contrasts finetune − adapter / quantized / merge of every :data:`RHS` fit (the negative of
+    each derivation's coefficient against finetune).
+    """
+    primary = term_evidence(
+        coefs_finetune, fits_finetune, "finetune", variant, model, sample=sample
+    )
+    others = [
+        term_evidence(coefs_finetune, fits_finetune, "finetune", v, m, sample=sample)
+        for v, m in fits_finetune[["variant", "model"]].itertuples(index=False)
+        if (v, m) != (variant, model)
+    ]
+    for v, m in fits[["variant", "model"]].itertuples(index=False):
+        for term in OTHER_DERIVATIONS:
+            level = term.rsplit("[T.", 1)[1].rstrip("]")
+            ev = term_evidence(
+                coefs, fits, term, v, m, sample=sample, sign=-1.0, contrast=f"finetune vs {level}"
+            )
+            others.append(ev)
+    return primary, _robustness(others, "positive", alpha, adjust)
+
+
+def readings(
+    coefs: pd.DataFrame,
+    fits: pd.DataFrame,
+    term: str,
+    *,
+    expected: str = "positive",
+    alpha: float = 0.05,
+    min_effect: float = 0.0,
+    sample: str = "roots out",
+) -> pd.DataFrame:
+    """Which reading would reproduce the paper: the verdict :func:`hflineage.verdicts.sign_rule`
+    would give if each (variant × estimator) fit were the primary.  ``min_effect`` applies to
+    LPM fits only (it is a probability); logit and OLS-of-MDI fits need significance and sign.
     """
     rows = []
-    sub = coefs[coefs["model"].isin(["logit", "lpm"])]
-    for (variant, model), d in sub.groupby(["variant", "model"], sort=False):
-        t = d.set_index("term")
-        size_ok = bool(
-            "log10_params" in t.index
-            and t.loc["log10_params", "coef"] > 0
-            and t.loc["log10_params", "p"] < alpha
+    for v, m in fits[["variant", "model"]].itertuples(index=False):
+        ev = term_evidence(coefs, fits, term, v, m, sample=sample)
+        floor = min_effect if m == "lpm" else 0.0
+        status = (
+            "not testable"
+            if not np.isfinite(ev.estimate)
+            else sign_rule(ev, expected=expected, alpha=alpha, min_effect=floor).status
         )
-        present = [k for k in OTHER_DERIVATIONS if k in t.index]
-        beaten = [k for k in present if t.loc[k, "coef"] < 0 and t.loc[k, "p"] < alpha]
-        fine_ok = len(beaten) == len(OTHER_DERIVATIONS)
         rows.append(
             {
-                "variant": variant,
-                "model": model,
-                "size_coef": t["coef"].get("log10_params", np.nan),
-                "size_p": t["p"].get("log10_params", np.nan),
-                "P1-size": size_ok,
-                "finetune_beats": len(beaten),
-                "P1-finetune": fine_ok,
+                "variant": v,
+                "model": m,
+                "coef": ev.estimate,
+                "se": ev.se,
+                "p": ev.p,
+                "verdict": status,
             }
         )
     return pd.DataFrame(rows)
