@@ -1,4 +1,6 @@
-"""File helpers: atomic writes (nothing half-written survives an interruption) and checksums."""
+"""File helpers: atomic writes (nothing half-written survives an interruption), checksums, locks
+that make a second command wait for the first, and progress bars for long command-line steps.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,3 +84,48 @@ def source_digest(*folders: Path) -> str:
             digest.update(b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike[str], what: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) for the block.
+
+    Two commands that write the same files (two fetches into one folder, two runs of one
+    profile) take the same lock: the second prints ``waiting: another hflineage command holds
+    <what>`` on stderr and waits until the first is done.  The lock is the operating system's
+    (``flock``), so it is released even when the holder is killed.  Not on POSIX: no lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting: another hflineage command holds {what}", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def in_notebook() -> bool:
+    """Whether the code runs inside a Jupyter kernel (a chapter), where no bar is wanted."""
+    return "ipykernel" in sys.modules
+
+
+def progress(
+    total: int | None = None, desc: str = "", *, unit: str = "step", enable: bool | None = None
+) -> Any:
+    """A tqdm bar on stderr for a long command-line step; silent inside a notebook (the rendered
+    pages show no bars) or when ``enable`` is False.  Use ``bar.update(k)`` / ``bar.close()``.
+    """
+    from tqdm import tqdm
+
+    disable = in_notebook() if enable is None else not enable
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, leave=False)

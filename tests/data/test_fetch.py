@@ -378,7 +378,8 @@ def test_fetch_hub_stats_pins_revision_and_loads(tmp_path: Path, fake_hub) -> No
     assert sidecar["rows"] == 5 and sidecar["size"] == path.stat().st_size
     assert pd.Timestamp(sidecar["revision_date"]) == pd.Timestamp(REVISION_DATE)
     assert pd.Timestamp(sidecar["fetched_at"]).tzinfo is not None
-    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no temp files
+    hidden = [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert hidden == [fetch.LOCK_NAME]  # no temporary files, only the lock
 
     models = load_snapshot(path)
     assert models.attrs["shape"] == "hub-stats" and models.attrs["revision"] == SHA
@@ -454,14 +455,14 @@ def test_fetch_hub_stats_rejects_changed_upstream_schema(tmp_path: Path, fake_hu
     out = tmp_path / "out"
     with pytest.raises(SnapshotError, match=r"has no column 'baseModels'"):
         fetch.fetch_hub_stats(out)
-    assert not out.exists() or list(out.iterdir()) == []
+    assert [p.name for p in out.iterdir()] == [fetch.LOCK_NAME]
 
     bad = hub_stats_table()
     bad = bad.set_column(bad.column_names.index("baseModels"), "baseModels", pa.array(["x"] * 5))
     pq.write_table(bad, fake_hub.cache)
     with pytest.raises(SnapshotError, match=r"column 'baseModels' is string"):
         fetch.fetch_hub_stats(out)
-    assert not out.exists() or list(out.iterdir()) == []
+    assert [p.name for p in out.iterdir()] == [fetch.LOCK_NAME]  # only the (released) lock
 
 
 def test_fetch_hub_stats_local_disk_error_is_not_a_network_error(
@@ -489,3 +490,117 @@ def test_relative_next_link_and_restart(tmp_path: Path) -> None:
     again = FakeSession(hub_routes())
     crawl(tmp_path, again, restart=True)  # a finished crawl is crawled again from page 1
     assert again.calls == PAGE_URLS and crawled_ids(folder) == ALL_IDS
+
+
+# ------------------------------------------------------------------ interrupted and concurrent
+
+
+def test_fetch_hub_stats_interrupted_download_then_a_clean_second_run(
+    tmp_path: Path, fake_hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection drops during the download: one line, nothing in the folder but the lock;
+    the next run (huggingface_hub resumes its .incomplete file) places the complete file."""
+    good_download = fetch.hf_hub_download
+    calls = []
+
+    def dropped(repo_id: str, filename: str, **kwargs) -> str:
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+        return good_download(repo_id, filename, **kwargs)
+
+    monkeypatch.setattr(fetch, "hf_hub_download", dropped)
+    out = tmp_path / "snapshots"
+    with pytest.raises(NetworkError, match="ChunkedEncodingError") as err:
+        fetch.fetch_hub_stats(out)
+    assert "\n" not in str(err.value)
+    assert [p.name for p in out.iterdir()] == [fetch.LOCK_NAME]
+    path = fetch.fetch_hub_stats(out)
+    assert sha256_file(path) == sha256_file(fake_hub.cache)
+    assert len(calls) == 2 and "force_download" not in calls[1]
+
+
+def test_fetch_hub_stats_damaged_cache_is_downloaded_again_once(
+    tmp_path: Path, fake_hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = fake_hub.cache.read_bytes()
+    damaged = tmp_path / "hf-cache" / "damaged.parquet"
+    damaged.write_bytes(good[: len(good) // 2])  # a truncated file, as a broken transfer leaves
+    calls = []
+
+    def download(repo_id: str, filename: str, **kwargs) -> str:
+        calls.append(kwargs)
+        return str(fake_hub.cache if kwargs.get("force_download") else damaged)
+
+    monkeypatch.setattr(fetch, "hf_hub_download", download)
+    path = fetch.fetch_hub_stats(tmp_path / "out")
+    assert [c.get("force_download", False) for c in calls] == [False, True]
+    assert load_snapshot(path)["model_id"].tolist()[:2] == ["org/base", "alice/ft"]
+
+    # damaged again after the forced download: a one-line error, no snapshot file
+    monkeypatch.setattr(fetch, "hf_hub_download", lambda *a, **k: str(damaged))
+    with pytest.raises(SnapshotError, match="not readable Parquet .* also after downloading"):
+        fetch.fetch_hub_stats(tmp_path / "out2")
+    assert [p.name for p in (tmp_path / "out2").iterdir()] == [fetch.LOCK_NAME]
+
+
+def test_fetch_hub_stats_removes_what_a_killed_copy_left(tmp_path: Path, fake_hub) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / f".hub-stats-models-{SHA[:12]}.parquet.k1ll3d.tmp"
+    stale.write_bytes(b"PAR1 half a file")
+    other = out / ".unrelated.tmp"  # not ours: left alone
+    other.write_text("x")
+    path = fetch.fetch_hub_stats(out)
+    assert not stale.exists() and other.exists()
+    assert sha256_file(path) == sha256_file(fake_hub.cache)
+
+
+def test_two_fetches_into_one_folder_do_not_interleave(
+    tmp_path: Path, fake_hub, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import threading
+    import time
+
+    out = tmp_path / "out"
+    order: list[str] = []
+    real = fetch.hf_hub_download
+
+    def slow(repo_id: str, filename: str, **kwargs) -> str:
+        order.append("download")
+        return real(repo_id, filename, **kwargs)
+
+    monkeypatch.setattr(fetch, "hf_hub_download", slow)
+    results: list[Path] = []
+    with fetch.fetch_lock(out):  # a first fetch is writing into `out`
+        worker = threading.Thread(target=lambda: results.append(fetch.fetch_hub_stats(out)))
+        worker.start()
+        time.sleep(0.5)
+        order.append("first done")
+    worker.join(10)
+    # the second fetch waited, then did its whole work after the first released the folder
+    assert order == ["first done", "download"]
+    assert f"waiting: another hflineage command holds {out / fetch.LOCK_NAME}" in (
+        capsys.readouterr().err
+    )
+    assert results == [out / f"hub-stats-models-{SHA[:12]}.parquet"]
+
+
+def test_crawl_holds_the_fetch_lock_of_its_folder(tmp_path: Path, capsys) -> None:
+    import threading
+    import time
+
+    order: list[str] = []
+
+    def crawl_now() -> None:
+        crawl(tmp_path, FakeSession(hub_routes()), chunk_size=5)
+        order.append("crawl done")
+
+    with fetch.fetch_lock(tmp_path):
+        worker = threading.Thread(target=crawl_now)
+        worker.start()
+        time.sleep(0.5)
+        order.append("first done")
+    worker.join(10)
+    assert order == ["first done", "crawl done"]
+    assert crawled_ids(tmp_path / fetch_api.CRAWL_DIRNAME) == ALL_IDS

@@ -167,3 +167,26 @@ def test_latest_fetched_snapshot_is_resolved_or_explained(tmp_path, monkeypatch)
     assert data.resolve_snapshot("hub-stats:latest") == new
     assert data.resolve_snapshot(None) == config.EMBEDDED_SNAPSHOT
     assert data.resolve_snapshot("some/file.parquet") == Path("some/file.parquet")
+
+
+def test_typed_tag_after_the_untyped_one_keeps_its_relation():
+    # the Hub writes both tags for one base, untyped first (hub-stats and /api/models)
+    models = make_models(
+        [
+            {"id": "org/base"},
+            {"id": "a/ft", "tags": ["base_model:org/base", "base_model:finetune:org/base"]},
+            {"id": "b/q", "tags": ["base_model:quantized:org/base", "base_model:org/base"]},
+            {
+                "id": "c/m",
+                "tags": ["base_model:org/base", "base_model:x/y", "base_model:merge:x/y"],
+            },
+        ]
+    )
+    assert [list(p) for p in models["tag_parents"]] == [
+        [],
+        ["org/base"],
+        ["org/base"],
+        ["org/base", "x/y"],
+    ]
+    assert models["tag_relation"].tolist()[1:] == ["finetune", "quantized", "merge"]
+    assert pd.isna(models["tag_relation"].iloc[0])

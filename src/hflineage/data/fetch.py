@@ -12,6 +12,13 @@ Two routes to the same models table (see :mod:`hflineage.data.hub_stats`):
   re-run continues where the last one stopped.
 
 Every failure to reach the Hub becomes one :class:`~hflineage.errors.NetworkError` line.
+
+Two fetches into one folder never interleave: both hold ``<folder>/.fetch.lock``
+(:func:`hflineage.files.file_lock`); the second waits for the first and says so.  An interrupted
+hub-stats download resumes: ``huggingface_hub`` keeps the bytes already received (an
+``.incomplete`` file in its cache) and continues from them on the next run; a cached file that is
+damaged (not readable Parquet) is downloaded again from scratch once; the copy into the folder is
+atomic, and temporary files a killed copy left behind are removed by the next fetch.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,7 +37,7 @@ from huggingface_hub import HfApi, hf_hub_download
 
 from ..config import DATA_DIR
 from ..errors import HflineageError, NetworkError, SnapshotError
-from ..files import atomic_path, utc_now, write_json
+from ..files import atomic_path, file_lock, progress, utc_now, write_json
 from .hub_stats import models_from_hub_stats
 from .schema import LISTING_REQUIRED
 
@@ -47,6 +55,16 @@ DEFAULT_OUT = DATA_DIR / "snapshots"
 
 #: Rows of a downloaded hub-stats file mapped to the models table as a schema check.
 VALIDATE_ROWS = 5000
+
+
+#: The lock file two fetches into one folder share.
+LOCK_NAME = ".fetch.lock"
+
+
+def fetch_lock(out_dir: str | Path):  # noqa: ANN201 - a context manager
+    """The lock every fetch into ``out_dir`` holds while it writes there."""
+    out_dir = Path(out_dir)
+    return file_lock(out_dir / LOCK_NAME, f"{out_dir / LOCK_NAME} (a fetch into this folder)")
 
 
 OFFLINE_HINT = "the embedded 2024-07-11 snapshot works offline: run without --snapshot"
@@ -120,12 +138,13 @@ def fetch_hub_stats(
 
     ``revision`` (a branch, tag or commit sha; default: the latest commit of ``main``) is resolved
     to a commit sha first, and that sha is what is downloaded, so the file and its provenance
-    cannot disagree.  The file is copied atomically to
-    ``out_dir/hub-stats-models-<sha[:12]>.parquet`` with a sidecar ``<file>.json`` holding the
+    cannot disagree.  The file is placed atomically (a hard link to the ``huggingface_hub`` cache
+    where possible, else a copy) at ``out_dir/hub-stats-models-<sha[:12]>.parquet`` with a sidecar ``<file>.json`` holding the
     repo, the commit sha and its date, the file name, its sha256 and size, and the fetch time.
     Before the copy, the first 5,000 rows are mapped to the models table, so a changed upstream
     schema fails here with a :class:`~hflineage.errors.SnapshotError` rather than in a notebook.
-    Re-fetching a revision already present returns the existing file.
+    Re-fetching a revision already present returns the existing file.  The whole fetch holds
+    ``out_dir/.fetch.lock``; interrupted or damaged downloads: see the module docstring.
 
     Raises :class:`~hflineage.errors.NetworkError` (one line) when the Hub cannot be reached.
     """
@@ -133,6 +152,11 @@ def fetch_hub_stats(
     env = _offline_env()
     if env:
         raise offline_error(f"{env} is set")
+    with fetch_lock(out_dir):
+        return _fetch_hub_stats(out_dir, revision, repo_id, filename)
+
+
+def _fetch_hub_stats(out_dir: Path, revision: str | None, repo_id: str, filename: str) -> Path:
     what = f"{repo_id}@{revision or 'main'}"
     if revision and re.fullmatch(r"[0-9a-f]{40}", revision):
         existing = _existing(out_dir, revision, filename)
@@ -151,18 +175,10 @@ def fetch_hub_stats(
         return existing
     target = _target(out_dir, sha, filename)
     sidecar = target.with_name(target.name + ".json")
-    try:
-        cached = hf_hub_download(repo_id, filename, repo_type="dataset", revision=sha)
-    except _transport_errors() as exc:
-        raise _hub_error(exc, f"{repo_id}/{filename}@{sha[:12]}") from None
-    _validate_hub_stats(Path(cached), what)
-    digest = hashlib.sha256()
-    size = 0
-    with atomic_path(target) as tmp, open(cached, "rb") as src, open(tmp, "wb") as dst:
-        for block in iter(lambda: src.read(1 << 22), b""):
-            digest.update(block)
-            dst.write(block)
-            size += len(block)
+    _remove_stale_temporaries(target)
+    cached = _download(repo_id, filename, sha, what)
+    with atomic_path(target) as tmp:
+        digest, size = _place(cached, tmp)
     write_json(
         sidecar,
         {
@@ -172,7 +188,7 @@ def fetch_hub_stats(
             "requested_revision": revision,
             "revision": sha,
             "revision_date": modified.isoformat() if modified else None,
-            "sha256": digest.hexdigest(),
+            "sha256": digest,
             "size": size,
             "rows": pq.ParquetFile(target).metadata.num_rows,
             "fetched_at": utc_now(),
@@ -180,6 +196,74 @@ def fetch_hub_stats(
         },
     )
     return target
+
+
+def _place(cached: Path, tmp: Path) -> tuple[str, int]:
+    """Put the cached file at ``tmp``: a hard link to the cache's copy where the file system
+    allows it (no second copy on disk), else a copy; return its sha256 and size.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    total = cached.stat().st_size
+    bar = progress(total, f"checksum {cached.name}", unit="B")
+    try:
+        tmp.unlink(missing_ok=True)
+        os.link(os.path.realpath(cached), tmp)
+        with open(tmp, "rb") as src:
+            for block in iter(lambda: src.read(1 << 22), b""):
+                digest.update(block)
+                size += len(block)
+                bar.update(len(block))
+    except OSError:  # another file system (or no hard links): copy
+        digest, size = hashlib.sha256(), 0
+        with open(cached, "rb") as src, open(tmp, "wb") as dst:
+            for block in iter(lambda: src.read(1 << 22), b""):
+                digest.update(block)
+                dst.write(block)
+                size += len(block)
+                bar.update(len(block))
+    bar.close()
+    return digest.hexdigest(), size
+
+
+class _Unreadable(Exception):
+    """The downloaded file is not readable Parquet (a damaged download)."""
+
+
+def _download(repo_id: str, filename: str, sha: str, what: str) -> Path:
+    """The file in the ``huggingface_hub`` cache, validated; a damaged cached copy is downloaded
+    again once with ``force_download=True`` (an interrupted download is resumed by
+    ``huggingface_hub`` itself).
+    """
+    for attempt in range(2):
+        kwargs = {"repo_type": "dataset", "revision": sha}
+        if attempt:
+            kwargs["force_download"] = True
+        try:
+            cached = Path(hf_hub_download(repo_id, filename, **kwargs))
+        except _transport_errors() as exc:
+            raise _hub_error(exc, f"{repo_id}/{filename}@{sha[:12]}") from None
+        try:
+            _validate_hub_stats(cached, what)
+            return cached
+        except _Unreadable as exc:
+            if attempt:
+                raise SnapshotError(
+                    f"{what}: downloaded file is not readable Parquet ({exc}), also after "
+                    "downloading it again; try later or pass --revision"
+                ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Delete the temporary files a killed copy onto ``target`` left (``.<name>.*.tmp``); only
+    called under the fetch lock, so no running fetch owns them.
+    """
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 def _target(out_dir: Path, sha: str, filename: str) -> Path:
@@ -210,9 +294,7 @@ def _validate_hub_stats(path: Path, what: str) -> None:
         batch = next(handle.iter_batches(batch_size=VALIDATE_ROWS), None)
         first = pa.Table.from_batches([batch]) if batch is not None else None
     except (pa.ArrowInvalid, OSError) as exc:
-        raise SnapshotError(
-            f"{what}: downloaded file is not readable Parquet ({_one_line(exc, 120)})"
-        ) from None
+        raise _Unreadable(_one_line(exc, 120)) from None
     missing = [c for c in (*LISTING_REQUIRED, "baseModels") if c not in names]
     if missing:
         raise SnapshotError(

@@ -22,7 +22,7 @@ from requests.utils import parse_header_links
 from ..errors import HflineageError, NetworkError
 from ..files import atomic_open, utc_now, write_json
 from .crawl import CHUNK_TEMPLATE, CRAWL_STATE, read_crawl_state
-from .fetch import DEFAULT_OUT, HUB, _offline_env, _one_line, offline_error
+from .fetch import DEFAULT_OUT, HUB, _offline_env, _one_line, fetch_lock, offline_error
 
 #: Sub-folder of ``out_dir`` that holds an API crawl (chunks + ``state.json``).
 CRAWL_DIRNAME = "hub-api-crawl"
@@ -366,7 +366,8 @@ def crawl_api(
     buffered when a fetch fails are committed before the error is raised.
 
     ``limit`` stops after that many models (a later run with a larger or no limit continues).
-    A completed crawl is returned as is; ``restart=True`` deletes it and starts over.
+    A completed crawl is returned as is; ``restart=True`` deletes it and starts over.  The crawl
+    holds ``out_dir/.fetch.lock``, so a second fetch into the same folder waits for it.
     HTTP 429 and 5xx are retried up to ``max_retries`` times, waiting ``Retry-After`` when the
     Hub sends it and otherwise ``backoff``, doubling up to ``max_backoff`` seconds.  ``session``
     (anything with ``get(url, headers=, timeout=)`` like :class:`requests.Session`) and ``sleep``
@@ -377,23 +378,31 @@ def crawl_api(
     if limit is not None and limit < 1:
         raise HflineageError(f"limit must be at least 1 (or None for everything), got {limit}")
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
-    folder = Path(out_dir) / CRAWL_DIRNAME
+    with fetch_lock(out_dir):  # two fetches into one folder never interleave
+        return _crawl(
+            Path(out_dir) / CRAWL_DIRNAME,
+            restart=restart,
+            progress=progress,
+            chunk_size=chunk_size,
+            limit=limit,
+            max_retries=max_retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            session=session,
+            sleep=sleep,
+            timeout=timeout,
+            token=token,
+            page_size=page_size,
+            endpoint=endpoint,
+        )
+
+
+def _crawl(
+    folder: Path, *, restart: bool, progress: bool, limit: int | None, **options: Any
+) -> Path:
     if restart and folder.exists():
         shutil.rmtree(folder)
-    crawler = _Crawler(
-        folder,
-        chunk_size=chunk_size,
-        limit=limit,
-        max_retries=max_retries,
-        backoff=backoff,
-        max_backoff=max_backoff,
-        session=session,
-        sleep=sleep,
-        timeout=timeout,
-        token=token,
-        page_size=page_size,
-        endpoint=endpoint,
-    )
+    crawler = _Crawler(folder, limit=limit, **options)
     done = crawler.pending_done or (limit is not None and crawler.state["rows"] >= limit)
     if not done:
         env = _offline_env()

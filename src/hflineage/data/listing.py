@@ -58,9 +58,12 @@ def parse_base_model_tags(tags: pa.ChunkedArray | pa.Array) -> tuple[pd.Series, 
             "relation": np.where(typed, parts[0], None).astype(object),
         }
     )
-    frame = frame[frame["parent"].str.len() > 0].drop_duplicates(["row", "parent"])
-    parents = group_lists(frame["parent"].to_numpy(object), frame["row"].to_numpy(), n)
+    frame = frame[frame["parent"].str.len() > 0]
+    # the relation before de-duplicating parents: the Hub writes ``base_model:<id>`` *and*
+    # ``base_model:<relation>:<id>`` for one base, untyped first
     first_rel = frame.dropna(subset=["relation"]).drop_duplicates("row")
+    frame = frame.drop_duplicates(["row", "parent"])
+    parents = group_lists(frame["parent"].to_numpy(object), frame["row"].to_numpy(), n)
     rel = pd.Series(pd.NA, index=range(n), dtype="string")
     rel.iloc[first_rel["row"].to_numpy()] = first_rel["relation"].to_numpy()
     return parents, rel
