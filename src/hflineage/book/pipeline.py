@@ -26,7 +26,6 @@ import contextlib
 import json
 import platform
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +33,7 @@ from typing import Any
 
 from ..config import REPO_ROOT, build_dir, executed_dir, results_dir
 from ..errors import HflineageError
-from ..files import display_path, sha256_file, utc_now, write_json
+from ..files import display_path, file_lock, sha256_file, utc_now, write_json
 from .execute import NotebookError, execute_notebook, lint_notebook
 from .fingerprint import chapter_fingerprint, package_digest, reusable
 from .profiles import find_notebooks, load_profile, plan_parameters
@@ -129,28 +128,12 @@ def package_versions() -> dict[str, str | None]:
 def profile_lock(root: Path, name: str) -> Iterator[None]:
     """Hold ``_build/.lock-<name>`` (a profile, or ``html`` for the rendered book) so that two
     commands in one working tree (two terminals, or a test beside a build) do not write the same
-    executed notebooks, results or HTML at once; the second waits and says so.
+    executed notebooks, results or HTML at once; the second waits and says so
+    (:func:`hflineage.files.file_lock`).
     """
-    try:
-        import fcntl
-    except ImportError:  # not on POSIX: no lock
-        yield
-        return
     path = build_dir(root) / f".lock-{name}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(
-                f"waiting: another hflineage command holds _build/.lock-{name} in this tree",
-                file=sys.stderr,
-            )
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(path, f"_build/.lock-{name} in this tree"):
+        yield
 
 
 def run(
