@@ -112,15 +112,104 @@ def test_panel_rows_ranks_lags_by_hand(panel):
 
 
 def test_panel_congestion_by_hand(panel):
-    # Entries of the same base in [t - 30 days, t), strictly before (a tie is not congestion):
-    # d1: none; d2: d1; d3: d1 (d2 is simultaneous); d4 (02-10): window starts 01-11 -> merge
-    # (01-20) only; d5 (03-20): window starts 02-19 -> none (d4 is 39 days earlier).
-    assert panel["congestion"].tolist() == [0, 1, 1, 1, 0]
-    assert panel["log_congestion"].tolist() == pytest.approx(np.log1p([0, 1, 1, 1, 0]))
-    wide = race.build_panel(_models(), _edges(), min_derivatives=3, congestion_days=60)
+    # Default: rivals of the same base within 15 days either side (ties count, itself not).
+    # d1 (01-02): d2, d3 -> 2; d2 (01-05): d1, d3 and the merge (01-20 00:00, exactly 15 days
+    # later: the window's last instant) -> 3; d3 likewise -> 3; d4 (02-10, window 01-26..02-25)
+    # and d5 (03-20) -> 0.
+    assert panel["congestion"].tolist() == [2, 3, 3, 0, 0]
+    assert panel["log_congestion"].tolist() == pytest.approx(np.log1p([2, 3, 3, 0, 0]))
+    # Trailing window, [t - 30 days, t), strictly before (a tie is not congestion): d1: none;
+    # d2: d1; d3: d1 (d2 is simultaneous); d4 (02-10): window starts 01-11 -> merge (01-20)
+    # only; d5 (03-20): window starts 02-19 -> none (d4 is 39 days earlier).
+    assert panel["congestion_trailing"].tolist() == [0, 1, 1, 1, 0]
+    before = race.build_panel(
+        _models(), _edges(), min_derivatives=3, congestion_days=30, congestion_window="before"
+    )
+    assert before["congestion"].tolist() == [0, 1, 1, 1, 0]
+    wide = race.build_panel(
+        _models(), _edges(), min_derivatives=3, congestion_days=60, congestion_window="before"
+    )
     # 60 days: d4 sees d1, d2, d3, merge (all after 2023-12-12); d5 (window from 01-20) sees
     # merge (01-20 00:00, the window's first instant) and d4.
     assert wide["congestion"].tolist() == [0, 1, 1, 4, 2]
+
+
+def test_around_window_drops_rows_whose_window_passes_the_snapshot():
+    # The snapshot is 2024-06-30 23:59:59 (q/late).  A derivative of org/base created on
+    # 2024-06-20 is 10.5 days old: with a 30-day window (15 days after entry) its rivals after
+    # entry cannot all be seen yet, so it is not a row -- but it still competes (it is counted
+    # in the entrants of the base).  With a 20-day window (10 days after) it is a row.
+    models = _models()
+    extra = make_models([{"id": "z/recent", "createdAt": "2024-06-20T00:00:00Z", "likes": 3}])
+    models = pd.concat([models, extra], ignore_index=True)
+    edges = pd.concat([_edges(), pd.DataFrame([_edge("z/recent", "org/base")])])
+    out = race.build_panel(models, edges, min_derivatives=3, congestion_days=30)
+    assert "z/recent" not in set(out["model_id"])
+    assert out["base_n_derivatives"].iloc[0] == 7
+    assert race.funnel_table(out)["dropped"].iloc[-1] == 1
+    short = race.build_panel(models, edges, min_derivatives=3, congestion_days=20)
+    assert "z/recent" in set(short["model_id"])
+    trailing = race.build_panel(
+        models, edges, min_derivatives=3, congestion_days=30, congestion_window="before"
+    )
+    assert "z/recent" in set(trailing["model_id"])
+
+
+def test_lag_bins_and_spline_by_hand(panel):
+    # lags 1, 4, 4, 40, 79 days: bins [1, 3), [3, 7), [3, 7), [30, 60), [60, 90)
+    assert panel["lag_bin"].tolist() == ["1-3d", "3-7d", "3-7d", "30-60d", "60-90d"]
+    assert panel["lag_bin1"].tolist() == [True, False, False, False, False]
+    assert panel["lag_bin5"].tolist() == [False, False, False, True, False]
+    assert race.panel.lag_bins([0, 0.5, 730, 5000]).tolist() == ["0-1d", "0-1d", "730d+", "730d+"]
+    # restricted cubic spline: zero below the first knot (log 2), and for x between the first
+    # two knots only the first column is non-zero: (x - t1)^3 / (t5 - t1)^2
+    t = np.log1p([1, 7, 30, 90, 365])
+    x = np.log1p(4.0)
+    assert panel["lag_rcs1"].iloc[1] == pytest.approx((x - t[0]) ** 3 / (t[4] - t[0]) ** 2)
+    assert panel["lag_rcs2"].iloc[1] == 0 and panel["lag_rcs3"].iloc[1] == 0
+    assert race.panel.lag_spline([0.5]).tolist() == [[0.0, 0.0, 0.0]]
+    # beyond the last knot the spline is linear in x: equal steps in x give equal steps
+    far = race.panel.lag_spline(np.expm1([7.0, 8.0, 9.0]))
+    np.testing.assert_allclose(far[2] - far[1], far[1] - far[0], rtol=1e-9)
+    with pytest.raises(ParameterError, match="lag spline knots"):
+        race.panel.lag_spline([1.0], knots=(7, 1, 30))
+
+
+def test_llm_sample_weights_and_older_than(panel):
+    frame = pd.DataFrame(
+        {
+            "base_id": ["a", "a", "b", "c", "c", "c"],
+            "base_pipeline_tag": ["text-generation"] * 2 + ["text-to-image"] + [None] * 3,
+            "age_days": [10, 200, 300, 179.9, 180, 181],
+        }
+    )
+    assert race.llm_sample(frame)["base_id"].tolist() == ["a", "a"]
+    assert len(race.llm_sample(frame, None)) == 6
+    assert race.llm_sample(frame, ["text-to-image"])["base_id"].tolist() == ["b"]
+    with pytest.raises(ParameterError, match="pipeline_tags is empty"):
+        race.llm_sample(frame, [])
+    assert race.with_base_weights(frame)["base_weight"].tolist() == pytest.approx(
+        [0.5, 0.5, 1, 1 / 3, 1 / 3, 1 / 3]
+    )
+    assert race.older_than(frame, 180)["age_days"].tolist() == [200, 300, 180, 181]
+    assert panel["base_pipeline_tag"].isna().all()  # the fixture's base has no task
+
+
+def test_clock_correlations_by_hand():
+    # base a: x = 0, 1, 2; y = 0, 2, 1 -> centred (-1, 0, 1), (-1, 1, 0): r = 1 / 2
+    # base b: x = 5, 6, 7; y = 3, 2, 1 -> r = -1.  Pooled (sums over both): (1 - 2) / sqrt(4*4)
+    frame = pd.DataFrame(
+        {"base_id": list("aaabbb"), "x": [0, 1, 2, 5, 6, 7], "y": [0, 2, 1, 3, 2, 1]}
+    )
+    out = race.clock_correlations(frame, ["x", "y"]).iloc[0]
+    assert out["pair"] == "x ~ y"
+    assert out["pooled"] == pytest.approx(-0.25)
+    assert out["median_base"] == pytest.approx((0.5 - 1) / 2)
+    assert out["bases"] == 2
+    # within a base, lag + age is constant: in levels the two clocks correlate at exactly -1
+    frame["lag"] = [1.0, 5, 9, 2, 3, 30]
+    frame["age"] = np.where(frame["base_id"] == "a", 100, 50) - frame["lag"]
+    assert race.clock_correlations(frame, ["lag", "age"])["pooled"].iloc[0] == pytest.approx(-1)
 
 
 def test_panel_age_controls_outcomes_by_hand(panel):
@@ -152,8 +241,9 @@ def test_funnel_counts_each_rule(panel):
     # 14 edges; - unresolved (x/u) = 13; - parent younger (y/young) = 12; no cycle; no back-filled
     # derivative; - the legacy base's 3 = 9; - org/small (2) and org/other (1) below 3 entrants
     # = 6 (org/base); - the merge's edge to org/base (two declared parents) = 5 rows.
-    assert funnel["edges"].tolist() == [14, 13, 12, 12, 12, 9, 6, 5]
-    assert funnel["dropped"].tolist() == [0, 1, 1, 0, 0, 3, 3, 1]
+    # Then every row is at least 15 days older than the snapshot: none dropped.
+    assert funnel["edges"].tolist() == [14, 13, 12, 12, 12, 9, 6, 5, 5]
+    assert funnel["dropped"].tolist() == [0, 1, 1, 0, 0, 3, 3, 1, 0]
     assert funnel["bases"].tolist()[-1] == 1
 
 
@@ -162,7 +252,8 @@ def test_relations_restrict_the_competitor_set():
     # Only finetunes compete: d1, d2, d3, d5 (the adapter d4 and the merge are out).
     assert out["model_id"].tolist() == ["a/d1", "b/d2", "c/d3", "org/d5"]
     assert out["entry_rank"].tolist() == [1, 2, 2, 4]
-    assert out["congestion"].tolist() == [0, 1, 1, 0]
+    assert out["congestion"].tolist() == [2, 2, 2, 0]  # d1, d2, d3 within 15 days of each other
+    assert out["congestion_trailing"].tolist() == [0, 1, 1, 0]
     # with min_derivatives=5 no base is left
     assert race.build_panel(_models(), _edges(), min_derivatives=5, relations="finetune").empty
 
@@ -172,6 +263,10 @@ def test_bad_input_is_named():
         race.build_panel(_models(), _edges(), relations=["finetuned"])
     with pytest.raises(ParameterError, match="min_derivatives"):
         race.build_panel(_models(), _edges(), min_derivatives=1)
+    with pytest.raises(ParameterError, match="congestion_window.*around"):
+        race.build_panel(_models(), _edges(), congestion_window="after")
+    with pytest.raises(ParameterError, match="lag_bin_edges"):
+        race.build_panel(_models(), _edges(), lag_bin_edges=(0, 7, 30))
     with pytest.raises(HflineageError, match="missing column 'in_cycle'"):
         race.build_panel(_models(), _edges().drop(columns="in_cycle"))
     with pytest.raises(ParameterError, match="spec.*priority_exposure"):
@@ -194,18 +289,6 @@ def test_binscatter_within_base_by_hand():
     assert out["x"].tolist() == pytest.approx([5.0, 6.0, 7.0, 8.0])
     assert out["y"].tolist() == pytest.approx([15.0, 17.0, 19.0, 21.0])
     assert out["n"].tolist() == [2, 2, 2, 2]
-
-
-def test_permuted_ranks_shuffle_within_base_only():
-    frame = pd.DataFrame({"base_id": list("aaaabbb"), "entry_rank": [1, 2, 2, 4, 1, 2, 3]})
-    ranks = race.permuted_ranks(frame, draws=50, seed=1)
-    assert ranks.shape == (7, 50)
-    for d in range(50):
-        assert sorted(ranks[:4, d]) == [1, 2, 2, 4]
-        assert sorted(ranks[4:, d]) == [1, 2, 3]
-    assert (ranks[:4] != frame["entry_rank"].to_numpy()[:4, None]).any()
-    # seeded
-    assert (race.permuted_ranks(frame, draws=50, seed=1) == ranks).all()
 
 
 # --------------------------------------------------------------------------------------------
@@ -288,30 +371,6 @@ def test_ols_agrees_with_statsmodels_dummies():
         )
 
 
-def test_placebo_matrix_route_matches_pyfixest():
-    frame = _simulated(n_bases=40, per_base=15, seed=11)
-    # identity "permutation": the placebo machinery must reproduce the real estimate
-    real = rm.estimate(frame, "priority_exposure", "log_likes").set_index("term")
-    same = rm.placebo(frame, ranks=frame[["entry_rank"]].to_numpy())
-    assert same["estimate"].iloc[0] == pytest.approx(real.loc["log_entry_rank", "estimate"])
-    assert same["std_error"].iloc[0] == pytest.approx(real.loc["log_entry_rank", "std_error"])
-    # one shuffled draw, re-estimated by pyfixest on the shuffled data
-    ranks = race.permuted_ranks(frame, draws=3, seed=5)
-    draws = rm.placebo(frame, ranks=ranks)
-    shuffled = frame.assign(entry_rank=ranks[:, 2], log_entry_rank=np.log(ranks[:, 2]))
-    ref = rm.estimate(shuffled, "priority_exposure", "log_likes").set_index("term")
-    assert draws["estimate"].iloc[2] == pytest.approx(ref.loc["log_entry_rank", "estimate"])
-    assert draws["std_error"].iloc[2] == pytest.approx(ref.loc["log_entry_rank", "std_error"])
-
-
-def test_placebo_collapses_toward_zero():
-    frame = _simulated(n_bases=60, per_base=20, seed=2)
-    draws = rm.placebo(frame, draws=100, seed=0)
-    # true effect -0.3; shuffled order carries none (mean within a few sampling sds of 0)
-    assert abs(draws["estimate"].mean()) < 3 * draws["estimate"].std() / np.sqrt(100) + 0.01
-    assert draws["estimate"].abs().max() < 0.15
-
-
 def test_regression_table_layout():
     frame = _simulated(n_bases=30, per_base=10, seed=4)
     tidy = pd.concat(
@@ -349,16 +408,6 @@ def test_base_entry_and_concentration_by_hand():
     # Spearman among the 4: like ranks (4, 2, 2, 2), derivative ranks (4, 1, 2, 3):
     # centred (1.5, -.5, -.5, -.5) and (1.5, -1.5, -.5, .5): cov 3, var 3 and 5 -> 3/sqrt(15)
     assert facts["spearman_likes_derivatives"] == pytest.approx(3 / np.sqrt(15))
-
-
-def test_sign_verdict():
-    rows = pd.DataFrame({"estimate": [-0.1, -0.2], "p_value": [0.01, 0.001]})
-    assert rm.sign_verdict(rows) == "reproduced"
-    rows.loc[1, "estimate"] = 0.2
-    assert rm.sign_verdict(rows) == "partly reproduced"
-    rows.loc[0, "p_value"] = 0.2
-    assert rm.sign_verdict(rows) == "not reproduced"
-    assert rm.sign_verdict(rows.iloc[:0]) == "not reproduced"
 
 
 def test_ols_many_matches_pyfixest_fits():

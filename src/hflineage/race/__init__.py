@@ -1,7 +1,9 @@
 """The race to release: Hill & Stein's framework on derivatives of the same base model.
 
-:mod:`~hflineage.race.panel` builds the derivative-race panel (ranks, congestion, exposure,
-controls); :mod:`~hflineage.race.models` holds the declared specifications and their fits;
+:mod:`~hflineage.race.panel` builds the derivative-race panel (ranks, congestion, the three
+clocks, controls); :mod:`~hflineage.race.specs` declares the specifications and the primary one;
+:mod:`~hflineage.race.models` fits them; :mod:`~hflineage.race.simulate` tests them on the
+panel's real timing; :mod:`~hflineage.race.placebo` is the timing-preserving placebo;
 :mod:`~hflineage.race.speccurve` runs every reasonable specification; :mod:`~hflineage.race.plots`
 draws the chapter figures.
 """
@@ -12,10 +14,13 @@ from .panel import (
     base_entry,
     binscatter,
     build_panel,
+    clock_correlations,
     entry_concentration,
-    fixed_horizon,
     funnel_table,
-    permuted_ranks,
+    llm_sample,
+    older_than,
+    with_base_weights,
+    with_recognition,
 )
 
 __all__ = [
@@ -24,8 +29,11 @@ __all__ = [
     "base_entry",
     "binscatter",
     "build_panel",
+    "clock_correlations",
     "entry_concentration",
-    "fixed_horizon",
     "funnel_table",
-    "permuted_ranks",
+    "llm_sample",
+    "older_than",
+    "with_base_weights",
+    "with_recognition",
 ]

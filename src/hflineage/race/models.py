@@ -1,18 +1,19 @@
 r"""Regressions of community recognition on priority and congestion (Liu, Kang & Yang 2026).
 
-Every model has base-model and creation-month fixed effects and standard errors clustered by
-base (CRV1, pyfixest's default small-sample correction), estimated with pyfixest:
+Every model has the base fixed effect and standard errors clustered by base (CRV1, pyfixest's
+default small-sample correction), estimated with pyfixest:
 
 .. math::
 
    y_{ib} = \beta_1 \log(\text{rank}_{ib}) + \beta_2 \log(1 + \text{congestion}_{ib})
-            + \gamma' w_{ib} + \alpha_b + \tau_{m(i)} + \varepsilon_{ib}
+            + \gamma' w_{ib} + \delta \log(1 + \text{age}_{ib})
+            + \lambda(\text{lag}_{ib}) + \alpha_b + \tau_{m(i)} + \varepsilon_{ib}
 
-with ``y`` one of the outcomes in :data:`OUTCOMES` (OLS on ``log1p`` likes/downloads, a linear
-probability model on ``any_like``, Poisson pseudo-maximum likelihood on raw counts) and ``w`` the
-controls of the specification in :data:`SPECS`.  The *exposure control* is ``log_age`` (log of
-1 + days on the Hub at the snapshot): cumulative likes grow with age, and a late entrant is
-younger, so without it "later gets fewer likes" is partly "younger has had less time".
+with ``y`` one of the outcomes in :data:`~hflineage.race.specs.OUTCOMES` (OLS on ``log1p``
+likes/downloads, a linear probability model on ``any_like``, Poisson pseudo-maximum likelihood on
+raw counts), ``w`` the controls, :math:`\tau` creation-month fixed effects and
+:math:`\lambda(\text{lag})` a flexible function of the lag since the base's release (a spline or
+bin indicators), as the specification of :data:`~hflineage.race.specs.SPECS` says.
 
 Before fitting, singleton fixed-effect groups are dropped (iteratively), and for PPML also groups
 whose outcome is zero throughout (they carry no information and would make the estimator drop them
@@ -23,170 +24,63 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
-from .panel import permuted_ranks
+from .specs import (
+    BASE_FE,
+    CLUSTER,
+    CONGESTION,
+    CONTROLS,
+    ESTIMATORS,
+    EXPOSURE,
+    KIND,
+    LABELS,
+    LAG,
+    LAG_BINS,
+    LAG_SPLINE,
+    OUTCOMES,
+    PRIMARY_SPEC,
+    PRIORITY,
+    PROMINENCE,
+    QUALITY,
+    SPECS,
+    Spec,
+    spec_table,
+)
 
-PRIORITY = "log_entry_rank"
-
-
-CONGESTION = "log_congestion"
-
-
-EXPOSURE = "log_age"
-
-
-QUALITY = ("has_datasets", "has_license", "has_eval", "has_paper", "has_library")
-
-
-KIND = ("is_adapter", "is_quantized", "is_merge")
-
-
-PROMINENCE = ("log_author_prior", "same_author_as_base")
-
-
-CONTROLS = (*QUALITY, *KIND, *PROMINENCE)
-
-
-BASE_FE = ("base_id", "created_month")
-
-
-CLUSTER = "base_id"
-
+__all__ = [
+    "BASE_FE",
+    "CLUSTER",
+    "CONGESTION",
+    "CONTROLS",
+    "ESTIMATORS",
+    "EXPOSURE",
+    "KIND",
+    "LABELS",
+    "LAG",
+    "LAG_BINS",
+    "LAG_SPLINE",
+    "OUTCOMES",
+    "PRIMARY_SPEC",
+    "PRIORITY",
+    "PROMINENCE",
+    "QUALITY",
+    "SPECS",
+    "Spec",
+    "comparison_table",
+    "estimate",
+    "estimate_many",
+    "fit",
+    "ols_many",
+    "regression_table",
+    "spec_table",
+]
 
 _PANDAS_INPLACE = "The inplace keyword"
-
-
-#: Outcome → (estimator, description).
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "log_likes": ("ols", "log(1 + likes at the snapshot), OLS"),
-    "likes": ("ppml", "likes at the snapshot, Poisson pseudo-maximum likelihood"),
-    "any_like": ("lpm", "1 if the model has at least one like, linear probability model"),
-    "log_downloads": ("ols", "log(1 + downloads in the last ~30 days), OLS"),
-    "downloads": ("ppml", "downloads in the last ~30 days, Poisson pseudo-maximum likelihood"),
-}
-
-
-ESTIMATORS = ("ols", "lpm", "ppml")
-
-
-#: Labels for publication tables and figures.
-LABELS = {
-    PRIORITY: "log entry rank (priority)",
-    CONGESTION: "log(1 + congestion)",
-    "log_lag": "log(1 + days since base release)",
-    "early_entrant_30d": "entered within 30 days of base",
-    EXPOSURE: "log(1 + age at snapshot, days)",
-    "has_datasets": "declares training datasets",
-    "has_license": "declares a licence",
-    "has_eval": "reports evaluation results",
-    "has_paper": "links an arXiv paper",
-    "has_library": "declares a library",
-    "is_adapter": "adapter (vs finetune)",
-    "is_quantized": "quantized copy (vs finetune)",
-    "is_merge": "merge (vs finetune)",
-    "log_author_prior": "log(1 + author's earlier models)",
-    "same_author_as_base": "same author as the base",
-}
-
-
-@dataclass(frozen=True)
-class Spec:
-    """A named regression specification: regressors, extra fixed effects, and what it tests."""
-
-    name: str
-    description: str
-    terms: tuple[str, ...]
-    fixed_effects: tuple[str, ...] = BASE_FE
-    exposure: bool = False
-    controls: bool = False
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def regressors(self) -> tuple[str, ...]:
-        """The terms, plus ``log_age`` when the specification has the exposure control."""
-        return self.terms + ((EXPOSURE,) if self.exposure else ())
-
-
-def _specs() -> dict[str, Spec]:
-    core = {
-        "priority": ((PRIORITY,), "priority alone: log entry rank among the base's derivatives"),
-        "congestion": (
-            (CONGESTION,),
-            "congestion alone: log(1 + same-base entries in the window before entry)",
-        ),
-        "both": ((PRIORITY, CONGESTION), "priority and congestion together"),
-        "baseline": (
-            (PRIORITY, CONGESTION, *CONTROLS),
-            "priority and congestion with quality proxies (datasets, licence, evaluation results,"
-            " paper, library declared), the kind of entry (adapter, quantized, merge) and the"
-            " author's prominence (earlier models, same author as the base): the paper's"
-            " 'after accounting for model and ecosystem prominence' (base prominence is absorbed"
-            " by the base fixed effect)",
-        ),
-        "lag": (
-            ("log_lag",),
-            "maturation: log(1 + days since the base's release); no exposure variant: within a"
-            " base, lag + age at the snapshot is constant, so the two cannot be separated",
-        ),
-        "early": (
-            ("early_entrant_30d",),
-            "priority as a flag: entered within 30 days of the base's release",
-        ),
-    }
-    out: dict[str, Spec] = {}
-    for name, (terms, text) in core.items():
-        controls = name == "baseline"
-        out[name] = Spec(name, text, terms, BASE_FE, exposure=False, controls=controls)
-        if name != "lag":
-            out[f"{name}_exposure"] = Spec(
-                f"{name}_exposure",
-                text + "; plus the exposure control log(1 + age at the snapshot)",
-                terms,
-                BASE_FE,
-                exposure=True,
-                controls=controls,
-            )
-        if name in ("priority", "congestion", "both"):
-            out[f"{name}_naive"] = Spec(
-                f"{name}_naive",
-                text + "; base fixed effect only: no creation-month fixed effect and no age"
-                " control, so exposure is not controlled at all (for comparison)",
-                terms,
-                ("base_id",),
-            )
-    return out
-
-
-#: Registry of specifications (name → :class:`Spec`); every one has base and month fixed effects.
-SPECS: dict[str, Spec] = _specs()
-
-
-def spec_table() -> pd.DataFrame:
-    """The specification registry as a compact table: the regressors of interest, and whether the
-    quality/kind/prominence controls, the exposure control and the creation-month fixed effect
-    are in (every specification has the base fixed effect and clusters by base).  The full
-    descriptions are in :data:`SPECS`.
-    """
-    return pd.DataFrame(
-        [
-            {
-                "spec": s.name,
-                "regressors of interest": ", ".join(
-                    LABELS.get(t, t) for t in s.terms[:2] if t not in CONTROLS
-                ),
-                "controls": "yes" if s.controls else "",
-                "log age": "yes" if s.exposure else "",
-                "creation-month FE": "yes" if "created_month" in s.fixed_effects else "",
-            }
-            for s in SPECS.values()
-        ]
-    )
 
 
 def estimation_sample(
@@ -195,12 +89,14 @@ def estimation_sample(
     regressors: Sequence[str],
     fixed_effects: Sequence[str],
     estimator: str,
+    extra: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The rows a fixed-effects model can use: complete cases, no singleton fixed-effect groups,
     and (PPML) no fixed-effect group whose outcome is zero throughout — dropped iteratively until
-    stable, as pyfixest/ppmlhdfe would.
+    stable, as pyfixest/ppmlhdfe would.  ``extra`` columns (cluster variables, weights) are
+    carried along.
     """
-    cols = [outcome, *regressors, *fixed_effects, CLUSTER]
+    cols = [outcome, *regressors, *fixed_effects, CLUSTER, *extra]
     data = panel.loc[:, list(dict.fromkeys(cols))].dropna()
     while True:
         keep = np.ones(len(data), dtype=bool)
@@ -243,24 +139,33 @@ def _check(spec: str, outcome: str, estimator: str | None) -> tuple[Spec, str]:
     return SPECS[spec], estimator
 
 
+#: Clusterings of the standard errors: by base (the default), or two-way by base and author.
+CLUSTERINGS = (CLUSTER, f"{CLUSTER}+author")
+
+
 def fit(
     panel: pd.DataFrame,
     spec: str = "baseline",
     outcome: str = "log_likes",
     *,
     estimator: str | None = None,
+    cluster: str = CLUSTER,
+    weights: str | None = None,
 ) -> Any:
-    """The fitted pyfixest model of ``spec`` for ``outcome`` (see :func:`estimate`)."""
+    """The fitted pyfixest model of ``spec`` for ``outcome`` and its data (see :func:`estimate`)."""
     import pyfixest as pf
 
     s, estimator = _check(spec, outcome, estimator)
-    missing = [c for c in (outcome, *s.regressors, *s.fixed_effects) if c not in panel.columns]
+    check_choice("cluster", cluster, CLUSTERINGS)
+    extra = [c for c in cluster.split("+") if c != CLUSTER] + ([weights] if weights else [])
+    needed = (outcome, *s.regressors, *s.fixed_effects, *extra)
+    missing = [c for c in needed if c not in panel.columns]
     if missing:
         raise ParameterError(
             f"panel has no column {missing[0]!r} needed by spec {spec!r}; build it with "
             "hflineage.race.panel.build_panel"
         )
-    data = estimation_sample(panel, outcome, s.regressors, s.fixed_effects, estimator)
+    data = estimation_sample(panel, outcome, s.regressors, s.fixed_effects, estimator, extra)
     if data[CLUSTER].nunique() < 2:
         raise ParameterError(
             f"spec {spec!r} on {outcome!r}: fewer than 2 bases left after dropping singletons; "
@@ -272,13 +177,14 @@ def fit(
             f"spec {spec!r} on {outcome!r}: no regressor varies within the fixed effects"
         )
     fml = f"{outcome} ~ {' + '.join(regressors)} | {' + '.join(s.fixed_effects)}"
-    vcov = {"CRV1": CLUSTER}
     fitter = pf.fepois if estimator == "ppml" else pf.feols
+    kwargs = {"weights": weights} if weights else {}
     with warnings.catch_warnings():
         # pyfixest 0.60 calls DataFrame.reset_index(inplace=True), deprecated in pandas 3.1: a
         # third-party deprecation notice, not a problem with the estimate.
         warnings.filterwarnings("ignore", message=_PANDAS_INPLACE, category=DeprecationWarning)
-        return fitter(fml, data=data, vcov=vcov, copy_data=False), data
+        model = fitter(fml, data=data, vcov={"CRV1": cluster}, copy_data=False, **kwargs)
+    return model, data
 
 
 def estimate(
@@ -287,20 +193,26 @@ def estimate(
     outcome: str = "log_likes",
     *,
     estimator: str | None = None,
+    cluster: str = CLUSTER,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """Estimate one specification of the race regression; return a tidy frame.
 
-    ``spec`` names an entry of :data:`SPECS` (priority alone, congestion alone, both, both with
-    quality and prominence controls — ``baseline`` — each also with the exposure control:
-    ``<name>_exposure``); ``outcome`` an entry of :data:`OUTCOMES`, which also fixes the estimator
-    (OLS, LPM or PPML) unless ``estimator`` overrides it.  Base and creation-month fixed effects;
-    standard errors clustered by base.
+    Args:
+        panel: the race panel (:func:`hflineage.race.panel.build_panel`).
+        spec: an entry of :data:`SPECS`.
+        outcome: an entry of :data:`OUTCOMES`, which also fixes the estimator (OLS, LPM or PPML).
+        estimator: overrides the outcome's estimator.
+        cluster: ``"base_id"`` (default) or ``"base_id+author"`` (two-way clustered).
+        weights: a column of observation weights (e.g. one over the base's rows, so that every
+            base weighs the same), or ``None``.
 
-    Columns: ``term``, ``estimate``, ``std_error``, ``p_value``, ``conf_low``, ``conf_high``
-    (95%, t with G − 1 degrees of freedom), ``n_obs``, ``n_clusters``, ``r2_within`` (NaN for
-    PPML), ``spec``, ``outcome``, ``estimator``.
+    Returns:
+        Columns ``term``, ``estimate``, ``std_error``, ``p_value``, ``conf_low``, ``conf_high``
+        (95%, t with G − 1 degrees of freedom), ``n_obs``, ``n_clusters`` (bases),
+        ``r2_within`` (NaN for PPML), ``spec``, ``outcome``, ``estimator``.
     """
-    model, data = fit(panel, spec, outcome, estimator=estimator)
+    model, data = fit(panel, spec, outcome, estimator=estimator, cluster=cluster, weights=weights)
     est = SPECS[spec]
     estimator = OUTCOMES[outcome][0] if estimator is None else estimator
     tidy = model.tidy().reset_index()
@@ -385,6 +297,7 @@ def regression_table(
             "Creation-month FE",
             "Quality, kind and prominence controls",
             "Exposure control",
+            "Lag since base release",
             "Observations",
             "Clusters (bases)",
             "Within R²",
@@ -414,10 +327,12 @@ def regression_table(
         footer["Outcome"].append(outcome)
         footer["Estimator"].append(str(first["estimator"]).upper())
         footer["Base FE"].append("Yes")
-        footer["Creation-month FE"].append("")
-        footer["Creation-month FE"][-1] = "Yes" if "created_month" in s.fixed_effects else "No"
+        footer["Creation-month FE"].append("Yes" if "created_month" in s.fixed_effects else "No")
         footer["Quality, kind and prominence controls"].append("Yes" if s.controls else "No")
         footer["Exposure control"].append("Yes" if s.exposure else "No")
+        footer["Lag since base release"].append(
+            {"bins": "Bins", "spline": "Spline", "log": "Log"}.get(s.lag_control, "No")
+        )
         footer["Observations"].append(f"{int(first['n_obs']):,}")
         footer["Clusters (bases)"].append(f"{int(first['n_clusters']):,}")
         r2 = first["r2_within"]
@@ -428,78 +343,6 @@ def regression_table(
     out = pd.DataFrame(list(body.values()), columns=headers)
     out.insert(0, "", labels)
     return out
-
-
-def placebo(
-    panel: pd.DataFrame,
-    *,
-    draws: int = 200,
-    seed: int = 0,
-    spec: str = "priority_exposure",
-    outcome: str = "log_likes",
-    ranks: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """Placebo: the priority coefficient when entry order is shuffled within each base.
-
-    Each draw reassigns a base's observed ranks to its entrants at random
-    (:func:`hflineage.race.panel.permuted_ranks`) and re-estimates ``spec`` (OLS/LPM only) by
-    Frisch–Waugh–Lovell: the outcome and all regressors are demeaned once for the fixed effects
-    (pyfixest's alternating-projections demeaner), the permuted log ranks of all draws at once,
-    and the priority coefficient and its CRV1 standard error (pyfixest's small-sample factor) are
-    computed for every draw in matrix form.  Returns ``draw``, ``estimate``, ``std_error``.
-    """
-    from pyfixest.estimation import demean
-
-    s, estimator = _check(spec, outcome, None)
-    if estimator == "ppml":
-        raise ParameterError("placebo: PPML is not supported; expected an OLS or LPM outcome")
-    if PRIORITY not in s.terms:
-        raise ParameterError(f"placebo: spec {spec!r} has no priority term {PRIORITY!r}")
-    data = estimation_sample(panel, outcome, s.regressors, s.fixed_effects, estimator)
-    rows = panel.index.get_indexer(data.index)
-    if ranks is None:
-        ranks = permuted_ranks(panel, draws=draws, seed=seed)
-    x = np.log(ranks[rows].astype(float))
-    controls = [c for c in s.regressors if c != PRIORITY]
-    fe = np.column_stack([pd.factorize(data[f])[0] for f in s.fixed_effects]).astype(np.uint64)
-    mat = np.column_stack(
-        [data[outcome].to_numpy(float), data[controls].to_numpy(float).reshape(len(data), -1), x]
-    )
-    dm, ok = demean(mat, fe, np.ones(len(data)), tol=1e-10)
-    y, w, xd = dm[:, 0], dm[:, 1 : 1 + len(controls)], dm[:, 1 + len(controls) :]
-    if w.shape[1]:
-        proj = np.linalg.lstsq(w, np.column_stack([y, xd]), rcond=None)[0]
-        resid = np.column_stack([y, xd]) - w @ proj
-        y, xd = resid[:, 0], resid[:, 1:]
-    sxx = (xd**2).sum(axis=0)
-    beta = xd.T @ y / sxx
-    e = y[:, None] - xd * beta
-    g, _ = pd.factorize(data[CLUSTER])
-    n_g = g.max() + 1
-    scores = np.zeros((n_g, xd.shape[1]))
-    np.add.at(scores, g, xd * e)
-    n = len(data)
-    k = len(s.regressors)
-    levels = {f: data[f].nunique() for f in s.fixed_effects}
-    # pyfixest CRV1 with k_fixef="nonnested": the base FE is nested in the base cluster.
-    df_k = k + sum(levels.values()) - (len(levels) - 1) - levels[CLUSTER] + 1
-    ssc = (n_g / (n_g - 1)) * ((n - 1) / (n - df_k))
-    se = np.sqrt(ssc * (scores**2).sum(axis=0)) / sxx
-    return pd.DataFrame({"draw": np.arange(xd.shape[1]), "estimate": beta, "std_error": se})
-
-
-def sign_verdict(rows: pd.DataFrame, alpha: float = 0.05) -> str:
-    """Verdict on "X is associated with *weaker* recognition" from tidy rows of one term across
-    several (spec, outcome) models: ``reproduced`` when every estimate is negative with
-    p < ``alpha``, ``partly reproduced`` when at least one is, ``not reproduced`` otherwise (also
-    when there are no rows).
-    """
-    hit = (rows["estimate"] < 0) & (rows["p_value"] < alpha)
-    if len(rows) and hit.all():
-        return "reproduced"
-    if hit.any():
-        return "partly reproduced"
-    return "not reproduced"
 
 
 def coefficient(tidy: pd.DataFrame, spec: str, outcome: str, term: str = PRIORITY) -> pd.Series:
@@ -560,24 +403,39 @@ def ols_many(panel: pd.DataFrame, specs: Sequence[str], outcomes: Sequence[str])
     spec is then a small least-squares problem on the demeaned columns, with CRV1 standard errors
     by base and pyfixest's small-sample factor, p-values and 95% intervals from t with G − 1
     degrees of freedom.  Same sample rules, same left-out unidentified regressors, same tidy
-    columns as :func:`estimate` (tests check they agree).
+    columns as :func:`estimate` (tests check they agree).  All outcomes share one sample (rows
+    complete in every outcome).  Besides the outcomes of :data:`OUTCOMES`, any numeric column
+    of the panel can be an outcome (OLS), e.g. the simulated outcomes of
+    :mod:`hflineage.race.simulate`.
     """
     from pyfixest.estimation import demean
-    from scipy import stats
+    from scipy import sparse, stats
 
+    outcomes = list(outcomes)
+    labels = {}
     for o in outcomes:
-        _, est = _check(next(iter(specs)), o, None)
-        if est == "ppml":
-            raise ParameterError(f"ols_many: outcome {o!r} is estimated by PPML; use estimate()")
+        if o in OUTCOMES:
+            labels[o] = OUTCOMES[o][0]
+            if labels[o] == "ppml":
+                raise ParameterError(
+                    f"ols_many: outcome {o!r} is estimated by PPML; use estimate()"
+                )
+        elif o in panel.columns and pd.api.types.is_numeric_dtype(panel[o]):
+            labels[o] = "ols"  # e.g. a simulated outcome (hflineage.race.simulate)
+        else:
+            raise ParameterError(
+                f"ols_many: outcome {o!r} is neither one of {', '.join(OUTCOMES)} nor a numeric "
+                "column of the panel"
+            )
     by_fe: dict[tuple[str, ...], list[Spec]] = {}
     for name in specs:
-        s, _ = _check(name, outcomes[0], None)
+        check_choice("spec", name, tuple(SPECS))
+        s = SPECS[name]
         by_fe.setdefault(s.fixed_effects, []).append(s)
     frames = []
     for fes, group in by_fe.items():
         regs = list(dict.fromkeys(r for s in group for r in s.regressors))
-        data = estimation_sample(panel, outcomes[0], regs, fes, "ols")
-        data = data.join(panel.loc[data.index, [o for o in outcomes if o not in data.columns]])
+        data = estimation_sample(panel, outcomes[0], regs, fes, "ols", extra=outcomes[1:])
         cols = [*outcomes, *regs]
         raw = data[cols].to_numpy(float)
         fe = np.column_stack([pd.factorize(data[f])[0] for f in fes]).astype(np.uint64)
@@ -585,42 +443,44 @@ def ols_many(panel: pd.DataFrame, specs: Sequence[str], outcomes: Sequence[str])
         col = {c: i for i, c in enumerate(cols)}
         g, _ = pd.factorize(data[CLUSTER])
         n_g = int(g.max()) + 1
-        levels = {f: int(data[f].nunique()) for f in fes}
         n = len(data)
+        by_cluster = sparse.csr_matrix((np.ones(n), (g, np.arange(n))), shape=(n_g, n))
+        levels = {f: int(data[f].nunique()) for f in fes}
         ss_raw = np.maximum((raw**2).sum(axis=0), 1e-300)
         ok = (dm**2).sum(axis=0) > 1e-9 * ss_raw
+        y = dm[:, : len(outcomes)]
+        tq = stats.t.ppf(0.975, n_g - 1)
         for s in group:
             keep = [r for r in s.regressors if ok[col[r]]]
+            k, n_y = len(keep), len(outcomes)
             x = dm[:, [col[r] for r in keep]]
-            y = dm[:, [col[o] for o in outcomes]]
             xtx_inv = np.linalg.inv(x.T @ x)
-            beta = xtx_inv @ (x.T @ y)
+            beta = xtx_inv @ (x.T @ y)  # k x outcomes
             resid = y - x @ beta
-            factor = _crv1_factor(n, len(keep), levels, n_g)
-            tq = stats.t.ppf(0.975, n_g - 1)
-            for j, outcome in enumerate(outcomes):
-                scores = np.zeros((n_g, len(keep)))
-                np.add.at(scores, g, x * resid[:, [j]])
-                vcov = factor * xtx_inv @ (scores.T @ scores) @ xtx_inv
-                se = np.sqrt(np.diag(vcov))
-                b = beta[:, j]
-                tstat = b / se
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "term": keep,
-                            "estimate": b,
-                            "std_error": se,
-                            "p_value": 2 * stats.t.sf(np.abs(tstat), n_g - 1),
-                            "conf_low": b - tq * se,
-                            "conf_high": b + tq * se,
-                            "n_obs": n,
-                            "n_clusters": n_g,
-                            "r2_within": 1 - (resid[:, j] ** 2).sum() / (y[:, j] ** 2).sum(),
-                            "spec": s.name,
-                            "outcome": outcome,
-                            "estimator": OUTCOMES[outcome][0],
-                        }
-                    )
+            # cluster scores of every outcome at once: (G, k, outcomes)
+            scores = (by_cluster @ (x[:, :, None] * resid[:, None, :]).reshape(n, -1)).reshape(
+                n_g, k, n_y
+            )
+            meat = np.einsum("gkj,glj->jkl", scores, scores)
+            vcov = _crv1_factor(n, k, levels, n_g) * (xtx_inv @ meat @ xtx_inv)
+            se = np.sqrt(np.diagonal(vcov, axis1=1, axis2=2)).T  # k x outcomes
+            r2 = 1 - (resid**2).sum(axis=0) / (y**2).sum(axis=0)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "term": np.tile(keep, n_y),
+                        "estimate": beta.T.ravel(),
+                        "std_error": se.T.ravel(),
+                        "p_value": 2 * stats.t.sf(np.abs(beta / se).T.ravel(), n_g - 1),
+                        "conf_low": (beta - tq * se).T.ravel(),
+                        "conf_high": (beta + tq * se).T.ravel(),
+                        "n_obs": n,
+                        "n_clusters": n_g,
+                        "r2_within": np.repeat(r2, k),
+                        "spec": s.name,
+                        "outcome": np.repeat(outcomes, k),
+                        "estimator": np.repeat([labels[o] for o in outcomes], k),
+                    }
                 )
+            )
     return pd.concat(frames, ignore_index=True)

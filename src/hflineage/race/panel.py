@@ -1,7 +1,7 @@
 """The race to release: a panel of derivative models competing for recognition on one base.
 
 Liu, Kang & Yang (2026) carry Hill & Stein's race-to-the-bottom framework (QJE 2025) from
-scientific projects to Hugging Face.  The mapping used here (the book's design page, "Race to release"):
+scientific projects to Hugging Face.  The mapping used here:
 
 =====================  ===================================  ======================================
 Hill & Stein           on the Hub                           panel column(s)
@@ -12,7 +12,7 @@ project potential      base prominence (absorbed by the     ``base_likes``, ``ba
                        base fixed effect)                   ``base_n_derivatives``
 priority               entry order and timing               ``entry_rank``, ``entry_pct``,
                                                             ``lag_days``, ``early_entrant_*``
-competition            same-base entries just before        ``congestion``
+competition            same-base entries around entry       ``congestion``
 maturation             time taken before release            ``lag_days``
 quality                what the metadata shows              ``has_datasets``, ``has_license``,
                                                             ``has_eval``, ``has_paper``,
@@ -25,7 +25,13 @@ recognition            likes (cumulative) and downloads     ``likes``, ``log_lik
                        (last ~30 days)                      ``downloads``, ``log_downloads``
 exposure (confound)    age at the snapshot                  ``age_days``, ``log_age``,
                                                             ``created_month``
+attention (confound)   the base's attention decays with     ``lag_days``, ``lag_bin``
+                       the lag since its release
 =====================  ===================================  ======================================
+
+The three clocks of a race — entry rank, lag since the base's release, age at the snapshot — move
+together within a base (lag + age is the base's own age); :func:`clock_correlations` measures how
+much.
 
 Sample rules of :func:`build_panel` (each one is counted in the sample funnel,
 :func:`funnel_table`):
@@ -46,9 +52,17 @@ Sample rules of :func:`build_panel` (each one is counted in the sample funnel,
 * **rows**: only derivatives that declare exactly **one** parent (counted over all their declared
   parents, resolved or not) become panel rows.  A multi-parent model's likes cannot be attributed
   to one race, and repeating it in several bases would duplicate its outcome across clusters.
+* **congestion** counts the rivals of the same base created within ``congestion_days / 2``
+  before or after entry (``congestion_window="around"``, the default): the crowd a release
+  meets.  The trailing count of the ``congestion_days`` strictly *before* entry
+  (``congestion_window="before"``; always kept as ``congestion_trailing``) equals ``rank - 1``
+  for every entrant whose base's earlier entrants all fall in the window — the whole opening
+  rush — so there it is entry rank by another name.  With the window around entry, derivatives
+  created less than ``congestion_days / 2`` before the snapshot are not rows (their rivals after
+  entry cannot be seen yet); they still compete.
 * **ties in time**: derivatives created at the same millisecond share the lower rank
-  (``rank(method="min")``: two entrants tied for first both get rank 1), and are not counted in
-  each other's congestion (congestion counts entries *strictly before*).
+  (``rank(method="min")``: two entrants tied for first both get rank 1); they are rivals in a
+  window around entry, not in the trailing window (which counts entries *strictly before*).
 """
 
 from __future__ import annotations
@@ -60,6 +74,7 @@ import pandas as pd
 
 from ..data.schema import RELATIONS, explode_lists, snapshot_date
 from ..errors import HflineageError, ParameterError, check_choice
+from .specs import LAG_BIN_EDGES, LAG_BINS, LAG_SPLINE, LAG_SPLINE_KNOTS
 
 #: Hill & Stein's constructs, their reading on the Hub, and the panel columns that carry them.
 MAPPING = (
@@ -71,7 +86,7 @@ MAPPING = (
         "base_likes, base_downloads, base_n_derivatives",
     ),
     ("priority", "entry order and timing", "entry_rank, entry_pct, early_entrant_7d/30d"),
-    ("competition", "same-base entries just before", "congestion"),
+    ("competition", "same-base entries around entry", "congestion"),
     ("maturation", "time between the base's release and entry", "lag_days"),
     (
         "quality",
@@ -86,6 +101,7 @@ MAPPING = (
         "likes, log_likes, any_like, downloads, log_downloads",
     ),
     ("(confound) exposure", "age at the snapshot", "age_days, log_age, created_month"),
+    ("(confound) attention", "the base's attention decays after its release", "lag_days, lag_bin"),
 )
 
 
@@ -116,11 +132,16 @@ PANEL_COLUMNS = (
     "entry_rank",
     "entry_pct",
     "lag_days",
+    "lag_bin",
+    *LAG_BINS,
     "early_entrant_7d",
     "early_entrant_30d",
     "congestion",
+    "congestion_trailing",
     "age_days",
     "base_created_at",
+    "base_pipeline_tag",
+    "base_library",
     "base_likes",
     "base_downloads",
     "base_n_derivatives",
@@ -143,7 +164,9 @@ PANEL_COLUMNS = (
     "log_downloads",
     "log_entry_rank",
     "log_congestion",
+    "log_congestion_trailing",
     "log_lag",
+    *LAG_SPLINE,
     "log_age",
     "log_author_prior",
 )
@@ -217,25 +240,109 @@ def race_keys(base_code: np.ndarray, t_ms: np.ndarray, pad_ms: int) -> tuple[np.
     return base_code.astype(np.int64) * span + t_rel, span
 
 
+#: Where the congestion window sits: ``around`` entry (the default) or strictly ``before`` it.
+CONGESTION_WINDOWS = ("around", "before")
+
+
 def entry_counts(
-    base_code: np.ndarray, t_ms: np.ndarray, window_days: float
+    base_code: np.ndarray, t_ms: np.ndarray, window_days: float, window: str = "around"
 ) -> dict[str, np.ndarray]:
-    """Per entrant: ``rank`` (1 = first; ties share the lower rank), ``n`` (entrants of its base)
-    and ``congestion`` (entrants of the same base created in ``[t - window, t)``).
+    """Per entrant: ``rank`` (1 = first; ties share the lower rank), ``n`` (entrants of its base),
+    ``congestion`` and ``congestion_trailing``.
+
+    ``congestion_trailing`` counts the entrants of the same base created in
+    ``[t - window, t)``; ``congestion`` is that count for ``window="before"``, and for
+    ``window="around"`` the other entrants of the same base created in
+    ``[t - window / 2, t + window / 2]`` (ties included: simultaneous releases are rivals).
     """
+    check_choice("congestion_window", window, CONGESTION_WINDOWS)
     window_ms = int(round(window_days * _DAY_MS))
+    half_ms = window_ms // 2
     key, span = race_keys(base_code, t_ms, window_ms)
     sorted_key = np.sort(key)
     start_key = base_code.astype(np.int64) * span
     first = np.searchsorted(sorted_key, start_key, side="left")
     end = np.searchsorted(sorted_key, start_key + span, side="left")
     before = np.searchsorted(sorted_key, key, side="left")
-    window_lo = np.searchsorted(sorted_key, key - window_ms, side="left")
+    trailing = before - np.searchsorted(sorted_key, key - window_ms, side="left")
+    if window == "before":
+        congestion = trailing
+    else:
+        congestion = (
+            np.searchsorted(sorted_key, key + half_ms, side="right")
+            - np.searchsorted(sorted_key, key - half_ms, side="left")
+            - 1
+        )
     return {
         "rank": before - first + 1,
         "n": end - first,
-        "congestion": before - window_lo,
+        "congestion": congestion,
+        "congestion_trailing": trailing,
     }
+
+
+def lag_bin_names(edges: Sequence[float] = LAG_BIN_EDGES) -> list[str]:
+    """Names of the lag bins of ``edges``: ``"0-1d"``, ``"1-3d"``, ..., ``"730d+"``."""
+    edges = [float(e) for e in edges]
+    return [f"{a:g}-{b:g}d" for a, b in zip(edges[:-1], edges[1:], strict=True)] + [
+        f"{edges[-1]:g}d+"
+    ]
+
+
+def lag_bins(
+    lag_days: np.ndarray | pd.Series, edges: Sequence[float] = LAG_BIN_EDGES
+) -> np.ndarray:
+    """The lag bin of each lag (days since the base's release): ``"0-1d"``, ``"1-3d"``, ...,
+    ``"730d+"`` for the default :data:`~hflineage.race.specs.LAG_BIN_EDGES` (each bin includes
+    its lower edge; the last is open).
+    """
+    edges = [float(e) for e in edges]
+    if (
+        len(edges) < 2
+        or edges[0] != 0
+        or any(b <= a for a, b in zip(edges[:-1], edges[1:], strict=True))
+    ):
+        raise ParameterError(
+            f"lag_bins={edges!r}; expected increasing edges in days starting at 0, e.g. "
+            f"{LAG_BIN_EDGES}"
+        )
+    names = lag_bin_names(edges)
+    idx = np.searchsorted(np.asarray(edges), np.asarray(lag_days, float), side="right") - 1
+    return np.asarray(names, dtype=object)[np.clip(idx, 0, len(names) - 1)]
+
+
+def lag_spline(
+    lag_days: np.ndarray | pd.Series, knots: Sequence[float] = LAG_SPLINE_KNOTS
+) -> np.ndarray:
+    """The non-linear columns of a restricted cubic spline in ``x = log(1 + lag)``.
+
+    Harrell (2015, *Regression Modeling Strategies*, section 2.4.5): with knots
+    ``t_1 < ... < t_k`` (``log1p`` of ``knots``, in days), column ``j = 1 .. k-2`` is
+
+    ``[(x - t_j)+^3 - (x - t_{k-1})+^3 (t_k - t_j)/(t_k - t_{k-1})
+    + (x - t_k)+^3 (t_{k-1} - t_j)/(t_k - t_{k-1})] / (t_k - t_1)^2``;
+
+    with ``x`` itself they span every cubic spline with these knots that is linear beyond the
+    outer ones.
+    """
+    k = np.log1p(np.asarray([float(v) for v in knots]))
+    if k.size < 3 or np.any(np.diff(k) <= 0):
+        raise ParameterError(
+            f"lag spline knots={list(knots)!r}; expected at least 3 increasing days, e.g. "
+            f"{LAG_SPLINE_KNOTS}"
+        )
+    x = np.log1p(np.asarray(lag_days, float))[:, None]
+    tj, tk1, tk = k[None, :-2], k[-2], k[-1]
+
+    def cube(v: np.ndarray) -> np.ndarray:
+        return np.clip(v, 0, None) ** 3
+
+    out = (
+        cube(x - tj)
+        - cube(x - tk1) * (tk - tj) / (tk - tk1)
+        + cube(x - tk) * (tk1 - tj) / (tk - tk1)
+    )
+    return out / (tk - k[0]) ** 2
 
 
 def _tag_flags(tags: pd.Series) -> pd.DataFrame:
@@ -281,19 +388,25 @@ def build_panel(
     min_derivatives: int = 10,
     congestion_days: float = 30,
     relations: Sequence[str] | str | None = None,
+    congestion_window: str = "around",
+    lag_bin_edges: Sequence[float] = LAG_BIN_EDGES,
+    lag_spline_knots: Sequence[float] = LAG_SPLINE_KNOTS,
 ) -> pd.DataFrame:
     """The race panel: one row per direct, single-parent derivative of a base model that has at
     least ``min_derivatives`` entrants (sample rules in the module docstring).
 
     Priority is the derivative's ``entry_rank`` among its base's entrants (1 = first) and its
     within-base percentile ``entry_pct`` (0 = first, 1 = last), ``lag_days`` since the base was
-    created and ``early_entrant_7d``/``_30d``; competition is ``congestion``, the entrants of the
-    same base created in the ``congestion_days`` before it; exposure is ``age_days`` at the
-    snapshot (:func:`hflineage.data.schema.snapshot_date`).  Quality proxies, the author's prominence,
-    the base's prominence and the recognition outcomes follow; ``log_*`` columns are the
-    regressors used by :func:`hflineage.race.models.estimate` (``log_entry_rank = log(rank)``,
-    the others ``log1p``).  The sample funnel is in ``panel.attrs["funnel"]`` (see
-    :func:`funnel_table`).
+    created (its bin ``lag_bin``, edges ``lag_bin_edges``, and the restricted cubic spline
+    columns ``lag_rcs*`` of :func:`lag_spline`, knots ``lag_spline_knots``) and ``early_entrant_7d``/``_30d``;
+    competition is ``congestion``, the rivals of the same base created within
+    ``congestion_days / 2`` of it (``congestion_window="around"``) or in the ``congestion_days``
+    before it (``"before"``; see the module docstring for why the default is "around"); exposure
+    is ``age_days`` at the snapshot (:func:`hflineage.data.schema.snapshot_date`).  Quality
+    proxies, the author's prominence, the base's prominence and task (``base_pipeline_tag``) and
+    the recognition outcomes follow; ``log_*`` columns are the regressors used by
+    :func:`hflineage.race.models.estimate` (``log_entry_rank = log(rank)``, the others
+    ``log1p``).  The sample funnel is in ``panel.attrs["funnel"]`` (see :func:`funnel_table`).
     """
     _check_edges(edges)
     if int(min_derivatives) != min_derivatives or min_derivatives < 2:
@@ -303,6 +416,18 @@ def build_panel(
         )
     if not congestion_days > 0:
         raise ParameterError(f"congestion_days={congestion_days!r}; expected a positive number")
+    check_choice("congestion_window", congestion_window, CONGESTION_WINDOWS)
+    lag_bins(np.zeros(0), lag_bin_edges)  # checks the edges
+    if len(lag_bin_edges) != len(LAG_BIN_EDGES):
+        raise ParameterError(
+            f"lag_bin_edges={list(lag_bin_edges)!r}; expected {len(LAG_BIN_EDGES)} edges (the "
+            "specifications name the bins' indicator columns)"
+        )
+    if len(lag_spline_knots) != len(LAG_SPLINE_KNOTS):
+        raise ParameterError(
+            f"lag_spline_knots={list(lag_spline_knots)!r}; expected {len(LAG_SPLINE_KNOTS)} "
+            "knots (the specifications name the spline's columns)"
+        )
     relations = check_relations(relations)
     snap = snapshot_date(models)
 
@@ -343,7 +468,7 @@ def build_panel(
 
     t_ms = _epoch_ms(models["created_at"])
     base_code, _ = pd.factorize(e["parent"].astype(str))
-    counts = entry_counts(base_code, t_ms[crow], congestion_days)
+    counts = entry_counts(base_code, t_ms[crow], congestion_days, congestion_window)
     keep = counts["n"] >= min_derivatives
     e, crow, prow = e[keep], crow[keep], prow[keep]
     counts = {k: v[keep] for k, v in counts.items()}
@@ -353,16 +478,30 @@ def build_panel(
     e, crow, prow = e[single], crow[single], prow[single]
     counts = {k: v[single] for k, v in counts.items()}
     funnel.add("derivative declares a single parent (panel rows)", e)
+    if congestion_window == "around":
+        half = pd.Timedelta(days=congestion_days / 2)
+        keep = (models["created_at"].iloc[crow] <= snap - half).to_numpy(bool)
+        e, crow, prow = e[keep], crow[keep], prow[keep]
+        counts = {k: v[keep] for k, v in counts.items()}
+        funnel.add(
+            f"created at least {congestion_days / 2:g} days before the snapshot (congestion "
+            "window complete)",
+            e,
+        )
 
     created = models["created_at"].iloc[crow].reset_index(drop=True)
     base_created = models["created_at"].iloc[prow].reset_index(drop=True)
     lag_days = (t_ms[crow] - t_ms[prow]) / _DAY_MS
+    lag_bin = lag_bins(lag_days, lag_bin_edges)
+    bin_names = lag_bin_names(lag_bin_edges)
     age_days = (snap - created).dt.total_seconds().to_numpy() / 86_400
     rank = counts["rank"].astype(np.int64)
     n = counts["n"].astype(np.int64)
     likes = models["likes"].to_numpy()[crow]
     downloads = models["downloads"].to_numpy()[crow]
-    author = models["author"].iloc[crow].reset_index(drop=True)
+    child_ids = e["child"].astype(str).reset_index(drop=True)
+    author = models["author"].iloc[crow].reset_index(drop=True).astype("object")
+    author = author.where(author.notna(), child_ids)  # no owner prefix: its own author
     base_author = models["author"].iloc[prow].reset_index(drop=True)
     prior = author_prior_models(models).to_numpy()[crow]
     flags = _tag_flags(models["tags"].iloc[crow].reset_index(drop=True))
@@ -383,11 +522,16 @@ def build_panel(
             "entry_rank": rank,
             "entry_pct": (rank - 1) / (n - 1),
             "lag_days": lag_days,
+            "lag_bin": lag_bin,
+            **{c: lag_bin == name for c, name in zip(LAG_BINS, bin_names[1:], strict=True)},
             "early_entrant_7d": lag_days <= 7,
             "early_entrant_30d": lag_days <= 30,
             "congestion": counts["congestion"].astype(np.int64),
+            "congestion_trailing": counts["congestion_trailing"].astype(np.int64),
             "age_days": age_days,
             "base_created_at": base_created,
+            "base_pipeline_tag": models["pipeline_tag"].iloc[prow].astype("object").to_numpy(),
+            "base_library": models["library_name"].iloc[prow].astype("object").to_numpy(),
             "base_likes": models["likes"].to_numpy()[prow],
             "base_downloads": models["downloads"].to_numpy()[prow],
             "base_n_derivatives": n,
@@ -397,9 +541,11 @@ def build_panel(
             "is_adapter": (e["relation"] == "adapter").to_numpy(bool),
             "is_quantized": (e["relation"] == "quantized").to_numpy(bool),
             "is_merge": (e["relation"] == "merge").to_numpy(bool),
-            "author": author.astype("object").to_numpy(),
+            "author": author.to_numpy(),
             "author_prior_models": prior,
-            "same_author_as_base": (author == base_author).fillna(False).to_numpy(bool),
+            "same_author_as_base": (author == base_author.astype("object"))
+            .fillna(False)
+            .to_numpy(bool),
             "likes": likes,
             "log_likes": np.log1p(likes),
             "any_like": (likes > 0).astype(np.int64),
@@ -407,7 +553,9 @@ def build_panel(
             "log_downloads": np.log1p(downloads),
             "log_entry_rank": np.log(rank),
             "log_congestion": np.log1p(counts["congestion"]),
+            "log_congestion_trailing": np.log1p(counts["congestion_trailing"]),
             "log_lag": np.log1p(lag_days),
+            **dict(zip(LAG_SPLINE, lag_spline(lag_days, lag_spline_knots).T, strict=True)),
             "log_age": np.log1p(age_days),
             "log_author_prior": np.log1p(prior),
         }
@@ -417,6 +565,9 @@ def build_panel(
         "snapshot_date": snap.isoformat(),
         "min_derivatives": int(min_derivatives),
         "congestion_days": float(congestion_days),
+        "congestion_window": congestion_window,
+        "lag_bin_edges": [float(x) for x in lag_bin_edges],
+        "lag_spline_knots": [float(x) for x in lag_spline_knots],
         "relations": list(relations) if relations else None,
         "funnel": funnel.rows,
     }
@@ -433,18 +584,106 @@ def funnel_table(panel: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def fixed_horizon(panel: pd.DataFrame, min_age_days: float = 180) -> pd.DataFrame:
+def older_than(panel: pd.DataFrame, min_age_days: float = 180) -> pd.DataFrame:
     """The derivatives at least ``min_age_days`` old at the snapshot.
 
-    Cumulative likes grow with time on the Hub; restricting to models that have all had at least
-    this long equalises exposure to a first order (likes of a model half a year old are mostly
-    collected).  Ranks and congestion keep their values from the full race.
+    Not a fixed horizon: the derivatives kept still differ in age (from ``min_age_days`` to the
+    Hub's oldest), so exposure is only narrowed, not equalised.  Ranks and congestion keep their
+    values from the full race.
     """
     if not min_age_days >= 0:
         raise ParameterError(f"min_age_days={min_age_days!r}; expected a number >= 0")
     out = panel[panel["age_days"] >= min_age_days].reset_index(drop=True)
     out.attrs = {**panel.attrs, "min_age_days": float(min_age_days)}
     return out
+
+
+#: The race's primary sample: derivatives of bases whose Hub task is text generation (causal
+#: language models), the LLM ecosystems paper 2 studies.
+LLM_PIPELINE_TAGS = ("text-generation",)
+
+
+def llm_sample(
+    panel: pd.DataFrame, pipeline_tags: Sequence[str] | None = LLM_PIPELINE_TAGS
+) -> pd.DataFrame:
+    """The derivatives of LLM bases: whole races whose base's ``pipeline_tag`` is one of
+    ``pipeline_tags`` (``None`` keeps every base: the whole Hub).  Ranks and congestion keep
+    their values from the full race.
+    """
+    if pipeline_tags is None:
+        return panel
+    tags = [pipeline_tags] if isinstance(pipeline_tags, str) else list(pipeline_tags)
+    if not tags:
+        raise ParameterError(
+            "pipeline_tags is empty; expected None (whole Hub) or tasks such as text-generation"
+        )
+    out = panel[panel["base_pipeline_tag"].isin(tags)].reset_index(drop=True)
+    out.attrs = {**panel.attrs, "pipeline_tags": tags}
+    return out
+
+
+def with_base_weights(panel: pd.DataFrame) -> pd.DataFrame:
+    """The panel with ``base_weight`` = 1 / (the base's rows): every base weighs the same in a
+    weighted fit, however many derivatives it has.
+    """
+    n = panel.groupby("base_id")["base_id"].transform("size").to_numpy(float)
+    return panel.assign(base_weight=1.0 / n)
+
+
+#: The three clocks of a race (and the trailing and around-entry congestion counts beside them).
+CLOCKS = ("log_entry_rank", "log_lag", "log_age")
+
+
+def clock_correlations(
+    panel: pd.DataFrame,
+    columns: Sequence[str] = CLOCKS,
+    min_rows: int = 3,
+) -> pd.DataFrame:
+    """How the race's clocks move together within a base.
+
+    Args:
+        panel: the race panel.
+        columns: the variables to correlate pairwise (default: log entry rank, log lag since the
+            base's release, log age at the snapshot).
+        min_rows: bases with fewer rows are left out of the per-base median.
+
+    Returns:
+        One row per pair: ``pooled`` (the correlation of the two after removing each base's mean:
+        the variation a base fixed effect leaves), ``median_base`` (the median over bases of the
+        correlation within each base, bases where both vary), ``bases`` (how many entered the
+        median).
+    """
+    missing = [c for c in (*columns, "base_id") if c not in panel.columns]
+    if missing:
+        raise ParameterError(
+            f"clock_correlations: no column {missing[0]!r} in the panel; expected panel columns"
+        )
+    g, _ = pd.factorize(panel["base_id"])
+    n_g = int(g.max()) + 1 if g.size else 0
+    size = np.bincount(g, minlength=n_g).astype(float)
+    dm = {}
+    for c in columns:
+        x = panel[c].to_numpy(float)
+        dm[c] = x - (np.bincount(g, x, n_g) / np.maximum(size, 1))[g]
+    rows = []
+    for i, a in enumerate(columns):
+        for b in columns[i + 1 :]:
+            xa, xb = dm[a], dm[b]
+            pooled = (xa * xb).sum() / np.sqrt((xa**2).sum() * (xb**2).sum())
+            sab = np.bincount(g, xa * xb, n_g)
+            saa = np.bincount(g, xa**2, n_g)
+            sbb = np.bincount(g, xb**2, n_g)
+            ok = (size >= min_rows) & (saa > 0) & (sbb > 0)
+            per_base = sab[ok] / np.sqrt(saa[ok] * sbb[ok])
+            rows.append(
+                {
+                    "pair": f"{a} ~ {b}",
+                    "pooled": float(pooled),
+                    "median_base": float(np.median(per_base)) if per_base.size else np.nan,
+                    "bases": int(ok.sum()),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def base_entry(models: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
@@ -538,18 +777,34 @@ def binscatter(
     )
 
 
-def permuted_ranks(panel: pd.DataFrame, draws: int = 100, seed: int = 0) -> np.ndarray:
-    """``draws`` placebo entry ranks (n × draws): each base's observed ranks reassigned to its
-    entrants in a random order (seeded).  Ties and the number of entrants per base are kept; only
-    *who* came first is scrambled, so any real priority effect is destroyed.
+def with_recognition(panel: pd.DataFrame, gained: pd.DataFrame) -> pd.DataFrame:
+    """The panel with the recognition a later snapshot shows (two-snapshot design).
+
+    Args:
+        panel: the race panel.
+        gained: :attr:`hflineage.data.recognition.Recognition.table` (``model_id``,
+            ``likes_gained``, ``downloads_later``).
+
+    Returns:
+        The panel with ``in_later`` (the model still exists), ``likes_gained``,
+        ``log_likes_gained`` (``log(1 + max(gain, 0))``: a withdrawn like counts as no gain)
+        and ``downloads_later``; missing for deleted models, so fits on these outcomes use the
+        survivors only.
     """
-    rng = np.random.default_rng(seed)
-    base, _ = pd.factorize(panel["base_id"])
-    rank = panel["entry_rank"].to_numpy()
-    order_true = np.lexsort((rank, base))
-    sorted_rank = rank[order_true]
-    out = np.empty((len(panel), draws), dtype=np.int64)
-    for d in range(draws):  # loop over draws, not models: each draw is one vectorised sort
-        order = np.lexsort((rng.random(len(panel)), base))
-        out[order, d] = sorted_rank
-    return out
+    for col in ("model_id", "likes_gained", "downloads_later"):
+        if col not in gained.columns:
+            raise ParameterError(
+                f"with_recognition: no column {col!r}; expected the table of "
+                "hflineage.data.recognition.recognition_between"
+            )
+    g = gained.set_index(gained["model_id"].astype(str))
+    at = g.index.get_indexer(panel["model_id"].astype(str))
+    found = at >= 0
+    likes = np.where(found, g["likes_gained"].to_numpy(float)[np.maximum(at, 0)], np.nan)
+    downloads = np.where(found, g["downloads_later"].to_numpy(float)[np.maximum(at, 0)], np.nan)
+    return panel.assign(
+        in_later=found,
+        likes_gained=likes,
+        log_likes_gained=np.log1p(np.clip(likes, 0, None)),
+        downloads_later=downloads,
+    )
