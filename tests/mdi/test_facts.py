@@ -145,17 +145,17 @@ def test_scorecard_on_a_hand_built_result():
     assert x["spearman_rho"] == pytest.approx(rho)
     ref = I.clustered_spearman(mdi, cov["in_degree"].to_numpy(), cov["family"].to_numpy())
     assert x["se_3"] == pytest.approx(ref.se) and x["status_3"] == "reproduced"
-    assert x["reproduced"] == 3 and x["contradicted"] == 1
+    assert x["n_reproduced"] == 3 and x["n_contradicted"] == 1
     assert x["families"] == 22
     # flip: every sign reversed -> 2a, 2b and 3 contradicted; 110 of 210 negative (52%) is more
     # than half -> pattern 1 reproduced
     assert flip["status_1"] == "reproduced"
     assert (flip["status_2a"], flip["status_2b"], flip["status_3"]) == ("contradicted",) * 3
-    assert flip["reproduced"] == 1 and flip["contradicted"] == 3
+    assert flip["n_reproduced"] == 1 and flip["n_contradicted"] == 3
     # y: all negative -> pattern 1 only; nothing varies, so nothing else can be tested
     assert y["share_negative"] == 1.0 and y["status_1"] == "reproduced"
     assert (y["status_2a"], y["status_2b"], y["status_3"]) == ("not testable",) * 3
-    assert y["reproduced"] == 1 and y["contradicted"] == 0
+    assert y["n_reproduced"] == 1 and y["n_contradicted"] == 0
 
 
 def test_scorecard_minimum_effect_and_graph_roots():

@@ -27,6 +27,7 @@ from .facts import (
     mass_category,
     mass_points,
     scorecard,
+    spearman_evidence,
 )
 from .graph import PREDECESSORS, RESULT_COLUMNS, VARIANTS, MdiGraph
 from .index import exclusion_table, index_from_components, mdi, mdi_all
@@ -56,4 +57,5 @@ __all__ = [
     "mdi",
     "mdi_all",
     "scorecard",
+    "spearman_evidence",
 ]

@@ -260,20 +260,38 @@ PATTERNS = {
 
 
 def consolidative_verdict(
-    share_negative: float, share_positive: float, *, label: str = ""
+    share_negative: float,
+    share_positive: float,
+    *,
+    label: str = "",
+    threshold: float = 0.5,
+    above: bool = True,
+    inclusive: bool = False,
+    contrary: float = 0.5,
 ) -> Verdict:
-    """Pattern 1 (P1-most-consolidative) by the declared threshold rule: reproduced if more than
-    half of the defined values are negative, contradicted if more than half are positive.
+    """Pattern 1 (P1-most-consolidative) by the declared threshold rule
+    (:func:`hflineage.verdicts.threshold_rule`): with the defaults, reproduced if more than half of
+    the defined values are negative, contradicted if more than half are positive.
+
+    Args:
+        share_negative: share of defined MDI values below 0.
+        share_positive: share of defined MDI values above 0 (the opposite pattern).
+        label: the reading, e.g. ``"cd, roots out"``, for the sentence.
+        threshold: share of negative values the claim needs.
+        above: the claim is that the share is high.
+        inclusive: whether a share equal to ``threshold`` passes.
+        contrary: share of positive values beyond which the data say the opposite.
     """
+    tail = f" ({label})" if label else ""
     return threshold_rule(
         share_negative,
-        threshold=0.5,
-        above=True,
-        inclusive=False,
-        contrary=0.5,
+        threshold=threshold,
+        above=above,
+        inclusive=inclusive,
+        contrary=contrary,
         opposite=share_positive,
-        opposite_label="share of values above 0" + (f" ({label})" if label else ""),
-        label="share of MDI values below 0" + (f" ({label})" if label else ""),
+        opposite_label="share of MDI values above 0" + tail,
+        label="share of MDI values below 0" + tail,
         subject=PATTERNS["1"][1],
         fmt=".1%",
     )
@@ -313,8 +331,8 @@ def scorecard(
 
     Patterns 2a, 2b and 3 go through :func:`hflineage.verdicts.sign_rule` (expected positive,
     two-sided at ``alpha``, at least ``min_gap`` / ``min_rho``); ``status_*`` is the verdict each
-    reading would get, ``pattern_*`` is True where it is "reproduced".  ``reproduced`` counts
-    the patterns reproduced, ``contradicted`` those significantly the other way.
+    reading would get, ``pattern_*`` is True where it is "reproduced".  ``n_reproduced``
+    counts the patterns reproduced, ``n_contradicted`` those significantly the other way.
     """
     _require(covariates, ("params", "derivation", "in_degree", "family"), "covariates")
     frame = result if "variant" in result.columns else result.assign(variant="mdi")
@@ -372,6 +390,8 @@ def scorecard(
                 "spearman_rho": rho.estimate,
                 "se_3": rho.se,
                 "p_3": rho.p,
+                "n_3": rho.n,
+                "clusters_3": rho.clusters,
                 "status_3": _status(rho, "Spearman rho", alpha, min_rho),
             }
         )
@@ -380,12 +400,32 @@ def scorecard(
     keys = list(PATTERNS)
     for k in keys:
         out[f"pattern_{k}"] = out[f"status_{k}"] == "reproduced"
-    out["reproduced"] = out[[f"pattern_{k}" for k in keys]].sum(axis=1).astype(int)
-    out["contradicted"] = (
+    out["n_reproduced"] = out[[f"pattern_{k}" for k in keys]].sum(axis=1).astype(int)
+    out["n_contradicted"] = (
         (out[[f"status_{k}" for k in keys]] == "contradicted").sum(axis=1).astype(int)
     )
     out.attrs = {"large": large, "alpha": alpha, "min_gap": min_gap, "min_rho": min_rho}
     return out
+
+
+def spearman_evidence(
+    card: pd.DataFrame, variant: str = PRIMARY_VARIANT, *, label: str
+) -> Evidence:
+    """Pattern 3 of a :func:`scorecard` row as :class:`~hflineage.verdicts.Evidence`: Spearman's
+    rho of ``variant`` with its family-clustered SE, p-value, rows and families.
+    """
+    rows = card[card["variant"].astype(str) == variant]
+    if rows.empty:
+        raise HflineageError(f"scorecard has no variant {variant!r}; expected one of its rows")
+    r = rows.iloc[0]
+    return Evidence(
+        label,
+        float(r["spearman_rho"]),
+        float(r["se_3"]),
+        float(r["p_3"]),
+        int(r["n_3"]),
+        int(r["clusters_3"]),
+    )
 
 
 def component_summary(result: pd.DataFrame) -> pd.DataFrame:

@@ -405,3 +405,47 @@ def readings(
             }
         )
     return pd.DataFrame(rows)
+
+
+def side_fits(
+    frame: pd.DataFrame,
+    *,
+    specs: dict[str, str] | None = None,
+    estimator: str = PRIMARY_ESTIMATOR,
+) -> pd.DataFrame:
+    """The primary's two claim terms under the specifications of :data:`SIDE_SPECS` (shown
+    beside the verdict, never part of it): the ``log10_params`` coefficient of each right-hand
+    side, and the ``finetune`` coefficient of the same right-hand side with the derivation
+    dummies replaced by the finetune dummy.
+
+    Args:
+        frame: one variant's rows of :func:`regression_frame`.
+        specs: name -> right-hand side (default :data:`SIDE_SPECS`).
+        estimator: one of :data:`ESTIMATORS`.
+
+    Returns:
+        One row per (specification, term): ``coef``, ``se``, ``p``, ``n``, ``clusters``, ``note``.
+    """
+    specs = SIDE_SPECS if specs is None else specs
+    rows = []
+    for name, rhs in specs.items():
+        for term, formula in (
+            ("log10_params", rhs),
+            ("finetune", rhs.replace(f"{_DERIV}", "finetune")),
+        ):
+            table, info = fit_one(frame, estimator, formula)
+            t = table.set_index("term") if len(table) else pd.DataFrame()
+            hit = term in t.index
+            rows.append(
+                {
+                    "specification": name,
+                    "term": TERM_LABELS[term],
+                    "coef": float(t.loc[term, "coef"]) if hit else np.nan,
+                    "se": float(t.loc[term, "se"]) if hit else np.nan,
+                    "p": float(t.loc[term, "p"]) if hit else np.nan,
+                    "n": info["n"],
+                    "clusters": info["clusters"],
+                    "note": info["note"],
+                }
+            )
+    return pd.DataFrame(rows)

@@ -105,7 +105,7 @@ def draw_toy(focal: str = "F", window_days: float = 90) -> Figure:
     graph = nx.DiGraph(list(zip(edges["child"], edges["parent"], strict=True)))
     pos = {m: (d, lane) for m, (d, lane) in TOY_MODELS.items()}
     roles = toy_roles(focal, window_days)
-    fig, ax = plt.subplots(figsize=(8.5, 3.8))
+    fig, ax = plt.subplots(figsize=(7.8, 3.6))
     t0 = TOY_MODELS[focal][0]
     ax.axvspan(t0, t0 + window_days, color="#0173b2", alpha=0.07, lw=0)
     ax.text(t0 + window_days / 2, 2.95, f"window ({t0}, {t0 + window_days}] days", ha="center")
@@ -122,7 +122,7 @@ def draw_toy(focal: str = "F", window_days: float = 90) -> Figure:
     nx.draw_networkx_nodes(
         graph, pos, ax=ax, node_size=650, node_color=[ROLE_COLOURS[roles[m]] for m in graph]
     )
-    nx.draw_networkx_labels(graph, pos, ax=ax, font_color="white", font_size=9, font_weight="bold")
+    nx.draw_networkx_labels(graph, pos, ax=ax, font_color="white", font_size=10, font_weight="bold")
     for role, colour in ROLE_COLOURS.items():
         ax.scatter([], [], color=colour, s=80, label=role)
     ax.legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
@@ -171,7 +171,7 @@ def plot_mass_points(with_roots: pd.DataFrame, without_roots: pd.DataFrame) -> F
     grid.set_titles("{col_name}")
     for ax in grid.axes.flat:
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-        ax.tick_params(axis="x", labelrotation=0, labelsize=8)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=10)
     # the cd_nok panel (second) has its mass at the right: room for the legend on the left
     sns.move_legend(
         grid.axes.flat[0], "upper left", bbox_to_anchor=(1.08, 1.0), title="", frameon=False
@@ -193,14 +193,14 @@ def plot_components(summary: pd.DataFrame) -> Figure:
         ys = y + (k - 1) * height
         ax.barh(ys, frame[col], height=height, color=colour, label=label)
         for yy, v in zip(ys, frame[col], strict=True):
-            ax.text(v + 0.01, yy, f"{v:.1%}", va="center", fontsize=8)
+            ax.text(v + 0.01, yy, f"{v:.1%}", va="center", fontsize=10)
     ax.set_yticks(y, frame.index.astype(str))
     ax.set_xlim(0, 1.12)
     ax.set_xlabel("share of focal models with a successor")
     ax.set_ylabel("variant")
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.invert_yaxis()
-    ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8)
+    ax.legend(frameon=False, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=10)
     return fig
 
 
@@ -216,18 +216,27 @@ def plot_window(sensitivity: pd.DataFrame) -> Figure:
         "undefined": "undefined (of rows)",
     }
     variants = list(dict.fromkeys(sensitivity["variant"].astype(str)))
-    fig, axes = plt.subplots(1, len(variants), figsize=(3.0 * len(variants), 3.2), sharey=True)
-    axes = np.atleast_1d(axes)
-    for ax, v in zip(axes, variants, strict=True):
+    ncols = min(2, len(variants))
+    nrows = -(-len(variants) // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(3.9 * ncols, 2.9 * nrows + 0.6), sharey=True, squeeze=False
+    )
+    for ax in axes.flat[len(variants) :]:
+        ax.set_visible(False)
+    for ax, v in zip(axes.flat, variants, strict=False):
         d = sensitivity[sensitivity["variant"].astype(str) == v].sort_values("window_days")
         for col, label in measures.items():
             ax.plot(d["window_days"], d[col], marker="o", label=label)
         ax.set_title(v)
         ax.set_xlabel("window (days)")
         ax.set_xticks(sorted(d["window_days"].unique()))
-    axes[0].set_ylabel("share of focal models")
-    axes[0].yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    axes[-1].legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    for ax in axes[:, 0]:
+        ax.set_ylabel("share of focal models")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(
+        handles, labels, frameon=False, ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0)
+    )
     return fig
 
 
@@ -242,9 +251,9 @@ def plot_coefficients(coefs: pd.DataFrame, terms: dict[str, str]) -> Figure:
     variants = list(dict.fromkeys(frame["variant"].astype(str)))
     labels = list(terms.values())
     fig, axes = plt.subplots(
-        1, len(models), figsize=(3.6 * len(models) + 2.5, 0.6 * len(labels) + 1.8), sharey=True
+        len(models), 1, figsize=(7.4, (0.45 * len(labels) + 1.0) * len(models) + 0.6), squeeze=False
     )
-    axes = np.atleast_1d(axes)
+    axes = axes[:, 0]
     offsets = np.linspace(-0.27, 0.27, len(variants)) if len(variants) > 1 else np.zeros(1)
     for ax, model in zip(axes, models, strict=True):
         d = frame[frame["model"] == model]
@@ -258,13 +267,19 @@ def plot_coefficients(coefs: pd.DataFrame, terms: dict[str, str]) -> Figure:
         for sep in np.arange(len(labels) - 1) + 0.5:
             ax.axhline(sep, color="0.85", lw=0.6)
         ax.set_title(model)
-        ax.set_xlabel("coefficient")
-    axes[0].set_yticks(np.arange(len(labels)), labels)
-    axes[0].set_ylim(len(labels) - 0.5, -0.5)
-    fig.supxlabel(
-        "estimate with 95% interval (standard errors clustered by lineage family)", y=0.06
+        ax.set_yticks(np.arange(len(labels)), labels)
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+    axes[-1].set_xlabel("coefficient: estimate with 95% interval (clustered by lineage family)")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        names,
+        frameon=False,
+        ncols=len(variants),
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1.04),
+        title="MDI reading",
     )
-    axes[-1].legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5), title="variant")
     return fig
 
 
@@ -274,7 +289,7 @@ def mdi_curve_plot(curve: pd.DataFrame) -> Figure:
     """
     grid = curve.assign(
         row=curve["variant"] + np.where(curve["include_roots"], " · with roots", " · no roots")
-    ).pivot_table(index="row", columns="window_days", values="reproduced", aggfunc="first")
+    ).pivot_table(index="row", columns="window_days", values="n_reproduced", aggfunc="first")
     fig, ax = plt.subplots(figsize=(6.5, 0.5 + 0.42 * len(grid)))
     im = ax.imshow(grid.to_numpy(float), cmap="Greens", vmin=0, vmax=4, aspect="auto")
     for (r, c), v in np.ndenumerate(grid.to_numpy(float)):
@@ -287,4 +302,48 @@ def mdi_curve_plot(curve: pd.DataFrame) -> Figure:
     ax.set_xlabel("MDI window (days)")
     ax.grid(False)
     fig.colorbar(im, ax=ax, label="stylised facts reproduced (of 4)", ticks=range(5))
+    return fig
+
+
+def plot_indegree_readings(table: pd.DataFrame) -> Figure:
+    """Spearman's rho of the MDI with log(1 + in-degree) and its 95% interval (clustered by
+    family), per variant, for in-degree counted after the window and at the snapshot
+    (``table``: ``variant``, ``reading``, ``rho``, ``se``).
+    """
+    readings = list(dict.fromkeys(table["reading"]))
+    variants = list(dict.fromkeys(table["variant"].astype(str)))
+    fig, ax = plt.subplots(figsize=(7.0, 0.55 * len(variants) + 1.6))
+    offsets = np.linspace(-0.15, 0.15, len(readings)) if len(readings) > 1 else np.zeros(1)
+    for k, reading in enumerate(readings):
+        d = table[table["reading"] == reading].set_index("variant").reindex(variants)
+        y = np.arange(len(variants)) + offsets[k]
+        ax.errorbar(
+            d["rho"], y, xerr=1.96 * d["se"], fmt="o", ms=5, capsize=3, color=f"C{k}", label=reading
+        )
+    ax.axvline(0, color="0.4", lw=0.8)
+    ax.set_yticks(np.arange(len(variants)), variants)
+    ax.set_ylim(len(variants) - 0.5, -0.5)
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_xlabel("Spearman's rho of MDI with in-degree (95% interval, family-clustered)")
+    ax.set_ylabel("variant")
+    ax.legend(frameon=False, title="in-degree counted", loc="upper left", bbox_to_anchor=(1, 1))
+    return fig
+
+
+def plot_simulation(sims: pd.DataFrame) -> Figure:
+    """Estimates of the planted effect over simulated draws, one panel per truth: a histogram
+    of the estimates, the truth (solid) and the mean estimate (dashed).
+    """
+    truths = sorted(sims["truth"].unique())
+    fig, axes = plt.subplots(1, len(truths), figsize=(3.7 * len(truths), 3.4), sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, truth in zip(axes, truths, strict=True):
+        est = sims.loc[sims["truth"] == truth, "estimate"]
+        ax.hist(est, bins=20, color="C0", alpha=0.7)
+        ax.axvline(truth, color="black", lw=1.5, label="planted effect")
+        ax.axvline(est.mean(), color="C1", lw=1.5, ls="--", label="mean estimate")
+        ax.set_title(f"planted effect {truth:g}")
+        ax.set_xlabel("estimated coefficient")
+    axes[0].set_ylabel("simulated draws")
+    axes[0].legend(frameon=False, loc="upper left", fontsize=10)
     return fig
