@@ -439,3 +439,17 @@ def test_estimate_many_fast_path_matches():
     assert len(merged) == len(slow) == len(fast) == 2 * 2 * 2 + 2  # log_age in *_exposure
     np.testing.assert_allclose(merged["estimate"], merged["estimate_f"], rtol=1e-6)
     np.testing.assert_allclose(merged["std_error"], merged["std_error_f"], rtol=1e-5)
+
+
+def test_independent_drops_collinear_and_tiny_columns():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=50), rng.normal(size=50)
+    dm = np.column_stack([x, 2 * x, y, 1e-7 * rng.normal(size=50)])
+    # 2x is x again; the last column's sum of squares (~5e-13) is below pyfixest's 1e-10
+    keep = rm.independent(dm, (dm**2).sum(axis=0))
+    assert keep.tolist() == [True, False, True, False]
+    # a column with no variation left after the fixed effects (demeaned to ~0) is dropped too
+    assert rm.independent(np.column_stack([x, 1e-9 * x]), np.array([50.0, 50.0])).tolist() == [
+        True,
+        False,
+    ]

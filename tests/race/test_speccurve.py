@@ -59,9 +59,14 @@ def test_race_curve_rows_match_single_estimates():
         min_derivatives=(6, 10),
         relations=(None,),
         outcomes=("log_likes", "any_like"),
+        specs=("both", "both_exposure", "baseline", "baseline_exposure"),
+        pipeline_tags=None,
     )
     # 2 thresholds x 2 outcomes x 4 (exposure, controls) specs x 2 terms
     assert len(curve) == 2 * 2 * 4 * 2
+    assert set(curve["lag"]) == {"none"}
+    # the default sample is the LLM bases: the fixture's bases have no task, so nothing is left
+    assert speccurve.race_curve(models, edges, windows=(30,), relations=(None,)).empty
     for m in (6, 10):
         panel = race.build_panel(models, edges, min_derivatives=m, congestion_days=30)
         ref = rm.estimate(panel, "baseline_exposure", "any_like").set_index("term")

@@ -35,6 +35,7 @@ from .specs import (
     CLUSTER,
     CONGESTION,
     CONTROLS,
+    CONTROLS_SPEC,
     ESTIMATORS,
     EXPOSURE,
     KIND,
@@ -57,6 +58,7 @@ __all__ = [
     "CLUSTER",
     "CONGESTION",
     "CONTROLS",
+    "CONTROLS_SPEC",
     "ESTIMATORS",
     "EXPOSURE",
     "KIND",
@@ -122,9 +124,31 @@ def identified(
     x = data[list(regressors)].to_numpy(float)
     fe = np.column_stack([pd.factorize(data[f])[0] for f in fixed_effects]).astype(np.uint64)
     dm, _ = demean(x, fe, np.ones(len(data)), tol=1e-10)
-    scale = np.maximum((x**2).sum(axis=0), 1e-300)
-    keep = (dm**2).sum(axis=0) > 1e-9 * scale
+    keep = independent(dm, (x**2).sum(axis=0))
     return [r for r, k in zip(regressors, keep, strict=True) if k]
+
+
+#: pyfixest's (and fixest's) collinearity tolerance: a demeaned regressor whose residual sum of
+#: squares, after the regressors before it, is below this (in absolute terms) is dropped.
+COLLIN_TOL = 1e-10
+
+
+def independent(dm: np.ndarray, scale: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Which demeaned columns to keep, in order: a column is left out when what remains of it
+    after the fixed effects and the columns kept before it is below ``tol`` of its raw sum of
+    squares ``scale`` (no variation within the fixed effects) or below :data:`COLLIN_TOL` in
+    absolute terms (collinear with earlier regressors, pyfixest's own rule — e.g. a spline
+    column that never bends in a small subsample).
+    """
+    keep = np.zeros(dm.shape[1], dtype=bool)
+    for j in range(dm.shape[1]):  # a loop over a handful of regressors, not over models
+        col = dm[:, j]
+        kept = dm[:, keep]
+        if kept.shape[1]:
+            col = col - kept @ np.linalg.lstsq(kept, col, rcond=None)[0]
+        ss = float((col**2).sum())
+        keep[j] = ss > tol * max(float(scale[j]), 1e-300) and ss >= COLLIN_TOL
+    return keep
 
 
 def _check(spec: str, outcome: str, estimator: str | None) -> tuple[Spec, str]:
@@ -446,12 +470,13 @@ def ols_many(panel: pd.DataFrame, specs: Sequence[str], outcomes: Sequence[str])
         n = len(data)
         by_cluster = sparse.csr_matrix((np.ones(n), (g, np.arange(n))), shape=(n_g, n))
         levels = {f: int(data[f].nunique()) for f in fes}
-        ss_raw = np.maximum((raw**2).sum(axis=0), 1e-300)
-        ok = (dm**2).sum(axis=0) > 1e-9 * ss_raw
+        ss_raw = (raw**2).sum(axis=0)
         y = dm[:, : len(outcomes)]
         tq = stats.t.ppf(0.975, n_g - 1)
         for s in group:
-            keep = [r for r in s.regressors if ok[col[r]]]
+            idx = [col[r] for r in s.regressors]
+            ok = independent(dm[:, idx], ss_raw[idx])
+            keep = [r for r, k in zip(s.regressors, ok, strict=True) if k]
             k, n_y = len(keep), len(outcomes)
             x = dm[:, [col[r] for r in keep]]
             xtx_inv = np.linalg.inv(x.T @ x)

@@ -34,7 +34,7 @@ def binscatter_grid(
     per (y, x); each point is the mean of one quantile bin of the within-base ``x``.
     """
     fig, axes = plt.subplots(
-        len(ys), len(xs), figsize=(4.4 * len(xs), 3.3 * len(ys)), squeeze=False
+        len(ys), len(xs), figsize=(3.9 * len(xs), 3.1 * len(ys)), squeeze=False
     )
     for i, y in enumerate(ys):
         for j, x in enumerate(xs):
@@ -71,6 +71,14 @@ LADDER = (
         "+ controls + log age",
         {"log_entry_rank": "baseline_exposure", "log_congestion": "baseline_exposure"},
     ),
+    (
+        "together · + lag spline (primary)",
+        {"log_entry_rank": "both_lagspline", "log_congestion": "both_lagspline"},
+    ),
+    (
+        "+ controls + lag spline",
+        {"log_entry_rank": "baseline_lagspline", "log_congestion": "baseline_lagspline"},
+    ),
 )
 
 
@@ -87,7 +95,7 @@ def coefficient_plot(
     fig, axes = plt.subplots(
         1,
         len(terms),
-        figsize=(5.0 * len(terms), 0.8 + 0.42 * len(ladder)),
+        figsize=(3.9 * len(terms), 0.9 + 0.42 * len(ladder)),
         sharey=True,
         squeeze=False,
     )
@@ -106,7 +114,7 @@ def coefficient_plot(
                 i,
                 xerr=[[r["estimate"] - r["conf_low"]], [r["conf_high"] - r["estimate"]]],
                 fmt="o",
-                color="C0" if i < 3 else "C1" if i < 6 else "C2",
+                color="C0" if i < 3 else "C1" if i < 6 else "C2" if i < 8 else "C3",
                 capsize=3,
             )
         ax.axvline(0, color="0.3", lw=0.8)
@@ -119,16 +127,17 @@ def coefficient_plot(
 
 
 def placebo_plot(draws: pd.DataFrame, actual: float, actual_se: float) -> Figure:
-    """Placebo priority coefficients (entry order shuffled within base). Left: their histogram,
-    zoomed in; right: the same draws beside the actual estimate and its 95% interval.
+    """Timing-placebo priority coefficients (ranks from pseudo-bases released at a similar
+    date). Left: their histogram, zoomed in; right: the same draws beside the actual estimate
+    and its 95% interval.
     """
-    fig, (zoom, full) = plt.subplots(1, 2, figsize=(10, 3.6), width_ratios=(1, 1.4))
+    fig, (zoom, full) = plt.subplots(1, 2, figsize=(7.8, 3.6), width_ratios=(1, 1.4))
     est = draws["estimate"].to_numpy()
     zoom.hist(est, bins=25, color="C0", edgecolor="white")
     zoom.axvline(0, color="0.3", lw=0.8)
     zoom.set_xlabel("placebo coefficient (zoomed in)")
     zoom.set_ylabel("placebo draws")
-    full.hist(est, bins=25, color="C0", label="shuffled entry order")
+    full.hist(est, bins=25, color="C0", label="pseudo-base ranks (timing kept)")
     full.axvline(actual, color="C3", lw=2, label="actual order (95% CI shaded)")
     full.axvspan(actual - 1.96 * actual_se, actual + 1.96 * actual_se, color="C3", alpha=0.15)
     full.axvline(0, color="0.3", lw=0.8)
@@ -143,7 +152,7 @@ def entry_plot(bases: pd.DataFrame, panel: pd.DataFrame, max_weeks: int = 52) ->
     derivative; log scales, hexagonal bins). Right: when entrants arrive, in weeks since their
     base's release (panel derivatives), as a share of all entrants.
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.9))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.8, 3.7))
     sub = bases[bases["n_derivatives"] > 0]
     hb = left.hexbin(
         np.log10(sub["n_derivatives"]),
@@ -165,49 +174,134 @@ def entry_plot(bases: pd.DataFrame, panel: pd.DataFrame, max_weeks: int = 52) ->
 
 
 def curve_plot(curve: pd.DataFrame, alpha: float = 0.05) -> Figure:
-    """Specification curves: for each term (rows) and outcome (columns), every specification's
-    estimate sorted from lowest to highest with its 95% interval, coloured by sign and
-    significance; the title gives the share negative and significant.
+    """Specification curves: for each term and outcome (panels, two per row), every
+    specification's estimate sorted from lowest to highest with its 95% interval, coloured by
+    sign and significance; the title gives the share negative and significant.
     """
     terms = list(dict.fromkeys(curve["term"]))
     outcomes = list(dict.fromkeys(curve["outcome"]))
-    fig, axes = plt.subplots(
-        len(terms), len(outcomes), figsize=(3.3 * len(outcomes), 2.9 * len(terms)), squeeze=False
-    )
+    cells = [(t, o) for t in terms for o in outcomes]
+    ncol = min(2, len(cells))
+    nrow = int(np.ceil(len(cells) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(7.8, 2.7 * nrow + 0.4), squeeze=False)
     colours = {"negative, p<α": "C3", "not significant": "0.6", "positive, p<α": "C0"}
-    for i, term in enumerate(terms):
-        for j, outcome in enumerate(outcomes):
-            ax = axes[i, j]
-            sub = curve[(curve["term"] == term) & (curve["outcome"] == outcome)]
-            sub = sub.sort_values("estimate", kind="stable")
-            x = np.arange(len(sub))
-            sig = sub["p_value"].to_numpy() < alpha
-            neg = sub["estimate"].to_numpy() < 0
-            kind = np.where(
-                sig & neg, "negative, p<α", np.where(sig, "positive, p<α", "not significant")
-            )
-            for label, colour in colours.items():
-                m = kind == label
-                if m.any():
-                    ax.errorbar(
-                        x[m],
-                        sub["estimate"].to_numpy()[m],
-                        yerr=1.96 * sub["std_error"].to_numpy()[m],
-                        fmt="o",
-                        ms=2.5,
-                        lw=0.6,
-                        color=colour,
-                    )
-            ax.axhline(0, color="0.2", lw=0.8)
-            share = float((sig & neg).mean()) if len(sub) else np.nan
-            ax.set_title(f"{outcome}: {share:.0%} negative, p<{alpha:g}", fontsize=9)
-            ax.set_xlabel("specifications, sorted")
-            if j == 0:
-                ax.set_ylabel(f"{LABELS.get(term, term)}\ncoefficient (95% CI)")
+    for ax, (term, outcome) in zip(axes.ravel(), cells, strict=False):
+        sub = curve[(curve["term"] == term) & (curve["outcome"] == outcome)]
+        sub = sub.sort_values("estimate", kind="stable")
+        x = np.arange(len(sub))
+        sig = sub["p_value"].to_numpy() < alpha
+        neg = sub["estimate"].to_numpy() < 0
+        kind = np.where(
+            sig & neg, "negative, p<α", np.where(sig, "positive, p<α", "not significant")
+        )
+        for label, colour in colours.items():
+            m = kind == label
+            if m.any():
+                ax.errorbar(
+                    x[m],
+                    sub["estimate"].to_numpy()[m],
+                    yerr=1.96 * sub["std_error"].to_numpy()[m],
+                    fmt="o",
+                    ms=2.5,
+                    lw=0.6,
+                    color=colour,
+                )
+        ax.axhline(0, color="0.2", lw=0.8)
+        share = float((sig & neg).mean()) if len(sub) else np.nan
+        name = {"log_entry_rank": "rank", "log_congestion": "congestion"}.get(term, term)
+        ax.set_title(f"{name}, {outcome}: {share:.0%} neg., p<{alpha:g}", fontsize=11)
+        ax.set_xlabel("specifications, sorted")
+        ax.set_ylabel("coefficient (95% CI)")
+    for ax in axes.ravel()[len(cells) :]:
+        ax.set_visible(False)
     handles = [
         plt.Line2D([], [], marker="o", ls="", color=c, label=label) for label, c in colours.items()
     ]
     fig.legend(
-        handles=handles, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.04)
+        handles=handles, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.03)
     )
+    return fig
+
+
+#: Short labels of the three clocks and the two congestion counts, for the clocks figure.
+CLOCK_LABELS = {
+    "log_entry_rank": "rank",
+    "log_lag": "lag",
+    "log_age": "age",
+    "log_congestion": "cong. (around)",
+    "log_congestion_trailing": "cong. (trailing)",
+}
+
+
+def clocks_plot(panel: pd.DataFrame, correlations: pd.DataFrame) -> Figure:
+    """The three clocks of a race.
+
+    Left: log entry rank against log(1 + days since the base's release), every derivative
+    (hexagonal bins): within a base the two rise together, but at the same lag the rank differs
+    from base to base — the variation that separates priority from the base's life cycle.
+    Right: the within-base (pooled, base means removed) correlations of
+    :func:`hflineage.race.panel.clock_correlations` among the clocks, and of each congestion
+    count with the rank.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.8, 3.6), width_ratios=(1.15, 1))
+    hb = left.hexbin(
+        panel["log_lag"], panel["log_entry_rank"], gridsize=35, bins="log", cmap="Blues", mincnt=1
+    )
+    fig.colorbar(hb, ax=left, label="derivatives per cell")
+    left.set_xlabel("log(1 + days since the base's release)")
+    left.set_ylabel("log entry rank")
+    clocks = {"log_entry_rank", "log_lag", "log_age"}
+    split = correlations["pair"].str.split(" ~ ")
+    shown = [
+        (a in clocks and b in clocks) or (a == "log_entry_rank" and b.startswith("log_congestion"))
+        for a, b in split.tolist()
+    ]
+    pairs = correlations[shown].copy()  # the clocks, and how each congestion count tracks rank
+    names = pairs["pair"].str.split(" ~ ")
+    pairs["label"] = [
+        f"{CLOCK_LABELS.get(a, a)} ~ {CLOCK_LABELS.get(b, b)}" for a, b in names.tolist()
+    ]
+    y = np.arange(len(pairs))
+    right.barh(y, pairs["pooled"], color=np.where(pairs["pooled"] < 0, "C3", "C0"))
+    right.set_yticks(y, pairs["label"], fontsize=10)
+    right.invert_yaxis()
+    right.axvline(0, color="0.3", lw=0.8)
+    right.set_xlim(-1, 1)
+    right.set_xlabel("correlation within base")
+    return fig
+
+
+def simulation_plot(study: pd.DataFrame, term: str = "log_entry_rank") -> Figure:
+    """The simulation study: per process (panels), each candidate specification's mean estimate
+    of ``term`` over the draws (dot) with ± 1.96 mean standard errors, against the truth (red
+    line). A specification that lacks the term has no dot.
+    """
+    sub = study[study["term"] == term]
+    processes = list(dict.fromkeys(sub["process"]))
+    ncol = 2
+    nrow = int(np.ceil(len(processes) / ncol))
+    labels = list(dict.fromkeys(sub["label"]))
+    fig, axes = plt.subplots(
+        nrow,
+        ncol,
+        figsize=(7.8, 0.6 + nrow * (0.3 * len(labels) + 0.9)),
+        sharey=True,
+        squeeze=False,
+    )
+    y = np.arange(len(labels))
+    for ax, process in zip(axes.ravel(), processes, strict=False):
+        rows = sub[sub["process"] == process].set_index("label").reindex(labels)
+        ax.errorbar(
+            rows["mean"], y, xerr=1.96 * rows["mean_se"], fmt="o", color="C0", capsize=2, ms=4
+        )
+        ax.axvline(float(rows["truth"].dropna().iloc[0]), color="C3", lw=1.5)
+        ax.axvline(0, color="0.5", lw=0.6, ls=":")
+        ax.set_title(str(rows["process_label"].dropna().iloc[0]), fontsize=10)
+        ax.set_xlabel(f"estimated {LABELS.get(term, term)}")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+    for ax in axes.ravel()[len(processes) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_yticks(y, labels, fontsize=9)
+    axes[0, 0].invert_yaxis()
     return fig

@@ -7,7 +7,8 @@ them is robust to the choices the paper does not state; a claim that holds in a 
 
 Race choices (:func:`race_curve`): the congestion window, the minimum race size, which derivative
 kinds count as entrants, the outcome (which fixes the estimator: OLS on log likes or downloads,
-PPML on likes, LPM on any like), the exposure control, and the quality/prominence controls.
+PPML on likes, LPM on any like) and the specification (exposure control, quality/prominence
+controls, lag control); the sample is the LLM bases unless the caller asks for the whole Hub.
 MDI choices (:func:`mdi_curve`): the window, the variant, and whether root models are kept; each
 combination is scored on the paper's stylised facts by :func:`hflineage.mdi.facts.scorecard`.
 """
@@ -20,9 +21,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ..errors import ParameterError
+from ..errors import ParameterError, check_choice
 from . import models as rm
 from . import panel as race
+from .panel import LLM_PIPELINE_TAGS
 
 #: Default race choices: congestion window (days), minimum entrants per base, entrant kinds.
 RACE_WINDOWS = (7, 30, 90)
@@ -41,19 +43,17 @@ RACE_RELATIONS: tuple[tuple[str, ...] | None, ...] = (
 RACE_OUTCOMES = ("log_likes", "likes", "any_like", "log_downloads")
 
 
-#: (exposure control, controls) → specification of :data:`hflineage.race.models.SPECS`.
-RACE_SPECS = {
-    (False, False): "both",
-    (True, False): "both_exposure",
-    (False, True): "baseline",
-    (True, True): "baseline_exposure",
-}
-
-
-SPEC_EXPOSURE = {spec: flags[0] for flags, spec in RACE_SPECS.items()}
-
-
-SPEC_CONTROLS = {spec: flags[1] for flags, spec in RACE_SPECS.items()}
+#: Default specifications of the race curve: with and without the exposure control and the
+#: quality/prominence controls, and the lag-controlled ones (the primary and its controls
+#: version).
+RACE_SPECS = (
+    "both",
+    "both_exposure",
+    "baseline",
+    "baseline_exposure",
+    rm.PRIMARY_SPEC,
+    rm.CONTROLS_SPEC,
+)
 
 
 def relations_label(relations: Sequence[str] | None) -> str:
@@ -69,66 +69,75 @@ def race_curve(
     min_derivatives: Sequence[int] = RACE_MIN_DERIVATIVES,
     relations: Sequence[Sequence[str] | None] = RACE_RELATIONS,
     outcomes: Sequence[str] = RACE_OUTCOMES,
-    exposure: Sequence[bool] = (False, True),
-    controls: Sequence[bool] = (False, True),
+    specs: Sequence[str] = RACE_SPECS,
     terms: Sequence[str] = (rm.PRIORITY, rm.CONGESTION),
     ppml_specs: Sequence[str] | None = None,
+    pipeline_tags: Sequence[str] | None = LLM_PIPELINE_TAGS,
+    congestion_window: str = "around",
     progress: bool = False,
 ) -> pd.DataFrame:
     """The priority and congestion coefficients under every combination of choices.
 
     One panel is built per (entrant kinds, window) at the smallest ``min_derivatives``; larger
     thresholds are subsets of it (ranks and congestion do not depend on the threshold, which only
-    drops whole bases).  OLS and LPM models go through :func:`hflineage.race.models.ols_many`
-    (one demeaning per panel, checked against pyfixest in the tests), PPML through pyfixest.
-    Every combination with at least two bases is estimated; one with fewer is skipped.
-    ``ppml_specs`` restricts the PPML fits (about 2 s each on the embedded snapshot, against
-    milliseconds for the OLS path) to some of the exposure/controls specifications, e.g.
-    ``("both_exposure", "baseline_exposure")``; None = all of them.  Returns one row per (combination, term): ``relations``, ``congestion_days``,
-    ``min_derivatives``, ``outcome``, ``estimator``, ``exposure``, ``controls``, ``spec``,
-    ``term``, ``estimate``, ``std_error``, ``p_value``, ``n_obs``, ``n_clusters``;
-    ``attrs["seconds"]`` is the run time.
+    drops whole bases).  The sample is the derivatives of bases whose task is one of
+    ``pipeline_tags`` (default: LLM bases; ``None``: the whole Hub).  OLS and LPM models go
+    through :func:`hflineage.race.models.ols_many` (one demeaning per panel, checked against
+    pyfixest in the tests), PPML through pyfixest.  Every combination with at least two bases is
+    estimated; one with fewer is skipped.  ``ppml_specs`` restricts the PPML fits (seconds each
+    on the embedded snapshot, against milliseconds for the OLS path) to some of ``specs``;
+    ``None`` = all of them.
+
+    Returns:
+        One row per (combination, term): ``relations``, ``congestion_days``,
+        ``min_derivatives``, ``outcome``, ``estimator``, ``exposure``, ``controls``, ``lag``
+        (``spline``, ``bins``, ``log`` or ``none``), ``spec``, ``term``, ``estimate``,
+        ``std_error``, ``p_value``, ``n_obs``, ``n_clusters``; ``attrs["seconds"]`` is the run
+        time.
     """
-    if not windows or not min_derivatives or not relations or not outcomes:
+    if not windows or not min_derivatives or not relations or not outcomes or not specs:
         raise ParameterError("race_curve: every choice needs at least one value")
     for o in outcomes:
         rm._check("both", o, None)
+    for name in specs:
+        check_choice("spec", name, tuple(rm.SPECS))
     start = time.perf_counter()
     floor = min(min_derivatives)
     jobs = list(itertools.product(relations, windows))
-    n_specs = len(exposure) * len(controls)
-    n_ppml = n_specs if ppml_specs is None else len(set(ppml_specs) & set(RACE_SPECS.values()))
-    n_ppml *= sum(rm.OUTCOMES[o][0] == "ppml" for o in outcomes)
-    n_ols = n_specs * sum(rm.OUTCOMES[o][0] != "ppml" for o in outcomes)
-    n_fits = len(min_derivatives) * (n_ols + n_ppml)
+    ols_outcomes = [o for o in outcomes if rm.OUTCOMES[o][0] != "ppml"]
+    ppml_outcomes = [o for o in outcomes if rm.OUTCOMES[o][0] == "ppml"]
+    p_specs = list(specs) if ppml_specs is None else [s for s in specs if s in set(ppml_specs)]
+    per_panel = len(specs) * len(ols_outcomes) + len(p_specs) * len(ppml_outcomes)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(jobs) * n_fits, desc="specifications")
-    ols_outcomes = [o for o in outcomes if rm.OUTCOMES[o][0] != "ppml"]
-    ppml_outcomes = [o for o in outcomes if rm.OUTCOMES[o][0] == "ppml"]
-    specs = [RACE_SPECS[(bool(e), bool(c))] for e, c in itertools.product(exposure, controls)]
-    p_specs = specs if ppml_specs is None else [s for s in specs if s in set(ppml_specs)]
+        bar = tqdm(total=len(jobs) * len(min_derivatives) * per_panel, desc="specifications")
     rows = []
     for rel, window in jobs:
         full = race.build_panel(
-            models, edges, min_derivatives=floor, congestion_days=window, relations=rel
+            models,
+            edges,
+            min_derivatives=floor,
+            congestion_days=window,
+            relations=rel,
+            congestion_window=congestion_window,
         )
+        full = race.llm_sample(full, pipeline_tags)
         for m in min_derivatives:
             panel = full[full["base_n_derivatives"] >= m]
             if panel["base_id"].nunique() < 2:
                 continue
             fits = []
             if ols_outcomes:  # one demeaning for every OLS/LPM spec and outcome
-                fits.append(rm.ols_many(panel, specs, ols_outcomes))
+                fits.append(rm.ols_many(panel, list(specs), ols_outcomes))
             for outcome, spec in itertools.product(ppml_outcomes, p_specs):
                 try:
                     fits.append(rm.estimate(panel, spec, outcome))
                 except ParameterError:
                     continue  # e.g. too few bases with any like
             if bar is not None:
-                bar.update(len(specs) * len(ols_outcomes) + len(p_specs) * len(ppml_outcomes))
+                bar.update(per_panel)
             tidy = pd.concat(fits, ignore_index=True)
             tidy = tidy[tidy["term"].isin(terms)]
             rows.append(
@@ -136,8 +145,9 @@ def race_curve(
                     relations=relations_label(rel),
                     congestion_days=window,
                     min_derivatives=m,
-                    exposure=tidy["spec"].map(SPEC_EXPOSURE),
-                    controls=tidy["spec"].map(SPEC_CONTROLS),
+                    exposure=tidy["spec"].map(lambda n: rm.SPECS[n].exposure),
+                    controls=tidy["spec"].map(lambda n: rm.SPECS[n].controls),
+                    lag=tidy["spec"].map(lambda n: rm.SPECS[n].lag_control or "none"),
                 )
             )
     if bar is not None:
@@ -150,6 +160,7 @@ def race_curve(
         "estimator",
         "exposure",
         "controls",
+        "lag",
         "spec",
         "term",
         "estimate",
@@ -160,6 +171,7 @@ def race_curve(
     ]
     out = pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
     out.attrs["seconds"] = time.perf_counter() - start
+    out.attrs["pipeline_tags"] = None if pipeline_tags is None else list(pipeline_tags)
     return out
 
 
@@ -193,7 +205,8 @@ def choice_effects(
     """
     sub = curve[(curve["term"] == term) & (curve["outcome"] == outcome)]
     rows = []
-    for dim in ("relations", "congestion_days", "min_derivatives", "exposure", "controls"):
+    dims = ("relations", "congestion_days", "min_derivatives", "exposure", "controls", "lag")
+    for dim in (d for d in dims if d in sub.columns):
         for level, g in sub.groupby(dim, sort=True):
             rows.append(
                 {
@@ -207,3 +220,62 @@ def choice_effects(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def robustness_rows(
+    panel: pd.DataFrame,
+    *,
+    pipeline_tags: Sequence[str] | None = LLM_PIPELINE_TAGS,
+    spec: str = rm.PRIMARY_SPEC,
+    min_age_days: float = 180,
+    ppml: bool = True,
+) -> pd.DataFrame:
+    """The race chapter's robustness rows: the primary specification with one choice changed.
+
+    Rows (``row``): ``primary`` (for reference; not a robustness fit); ``bases weighted
+    equally`` (each base's derivatives weigh 1 / its rows); ``SE two-way: base and author``;
+    ``whole Hub`` (every base, not only ``pipeline_tags``); ``downloads (last 30 days)``
+    (a flow, less exposed to age than cumulative likes); ``any like (LPM)``; ``likes (PPML)``
+    (if ``ppml``); ``derivatives >= N days old`` (their ages still differ: not a fixed
+    horizon); ``lag as bins`` (indicators instead of the spline).
+
+    Args:
+        panel: the whole-Hub race panel (:func:`hflineage.race.panel.build_panel`).
+        pipeline_tags: the primary sample's base tasks (:func:`hflineage.race.panel.llm_sample`).
+        spec: the primary specification.
+        min_age_days: the age floor of the older-derivatives row.
+        ppml: whether to fit the Poisson row (seconds on the embedded snapshot).
+
+    Returns:
+        The tidy rows of the priority and congestion terms with a ``row`` label, in the order
+        above.
+    """
+    llm = race.with_base_weights(race.llm_sample(panel, pipeline_tags))
+    whole = "whole Hub (every base)" if pipeline_tags is not None else "whole Hub (same)"
+    fits = [
+        ("primary", llm, spec, "log_likes", {}),
+        ("bases weighted equally", llm, spec, "log_likes", {"weights": "base_weight"}),
+        ("SE two-way: base and author", llm, spec, "log_likes", {"cluster": "base_id+author"}),
+        (whole, panel, spec, "log_likes", {}),
+        ("downloads (last 30 days)", llm, spec, "log_downloads", {}),
+        ("any like (LPM)", llm, spec, "any_like", {}),
+        *([("likes (PPML)", llm, spec, "likes", {})] if ppml else []),
+        (
+            f"derivatives >= {min_age_days:g} days old (ages still differ)",
+            race.older_than(llm, min_age_days),
+            spec,
+            "log_likes",
+            {},
+        ),
+        ("lag as bins (not a spline)", llm, "both_lagbins", "log_likes", {}),
+    ]
+    out = []
+    for label, data, name, outcome, kwargs in fits:
+        try:
+            tidy = rm.estimate(data, name, outcome, **kwargs)
+        except ParameterError:
+            continue  # e.g. too few bases in a small sample
+        out.append(tidy[tidy["term"].isin([rm.PRIORITY, rm.CONGESTION])].assign(row=label))
+    cols = ["row", "spec", "outcome", "estimator", "term", "estimate", "std_error", "p_value"]
+    cols += ["n_obs", "n_clusters"]
+    return pd.concat(out, ignore_index=True)[cols]
