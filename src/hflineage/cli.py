@@ -6,6 +6,7 @@ Every user-fixable problem ends with one line ``error: ...`` on stderr and exit 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -24,16 +25,31 @@ examples:
   hflineage fetch --source hub-stats             download today's cfahlgren1/hub-stats models.parquet
   hflineage info --snapshot hub-stats:latest     summarise the newest fetched hub-stats file
   hflineage fetch --source api --limit 5000      crawl /api/models (resumable: re-run to continue)
+  hflineage synth --models 3000000 --out data/synthetic
+                                                 a synthetic hub-stats file, for benchmarks only
+  hflineage run --profile full --benchmark -p snapshot=data/synthetic/synthetic-hub-stats-3000000.parquet
   hflineage run --profile sample                 execute every chapter with papermill
   hflineage book                                 run + render the book to _build/html
 """
 
 
+def _benchmark(args: argparse.Namespace) -> None:
+    """``--benchmark``: synthetic snapshots may be read, here and in the chapters' kernels."""
+    if getattr(args, "benchmark", False):
+        from .data.synthetic import ALLOW_ENV
+
+        os.environ[ALLOW_ENV] = "1"
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     from .data.load import load_snapshot
     from .data.schema import snapshot_date
+    from .files import progress
 
+    _benchmark(args)
+    bar = progress(None, "load snapshot", unit="step")
     models = load_snapshot(args.snapshot)
+    bar.close()
     n_parents = models["declared_parents"].list.len()
     reliable = models["created_at_reliable"]
     rows = [
@@ -70,6 +86,24 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from .data import synthetic
+    from .files import progress
+
+    bar = progress(2, f"synthetic hub-stats ({args.models:,} models)", unit="step")
+    table = synthetic.synthetic_hub_stats(args.models, seed=args.seed)
+    bar.update(1)
+    path = synthetic.write_synthetic(table, args.out)
+    bar.update(1)
+    bar.close()
+    print(f"wrote {path} (SYNTHETIC, for benchmarks only: {table.num_rows:,} models)")
+    print(f"next: hflineage run --profile full --benchmark -p snapshot={path}")
+    return 0
+
+
+BENCHMARK_HELP = "allow a synthetic benchmark snapshot (hflineage synth); never for results"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hflineage`` command."""
     parser = argparse.ArgumentParser(
@@ -88,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="Parquet/JSONL path, or hub-stats:latest / api:latest (newest fetched)",
     )
+    info.add_argument("--benchmark", action="store_true", help=BENCHMARK_HELP)
     info.set_defaults(func=_cmd_info)
 
     fetch = sub.add_parser("fetch", help="download today's Hub metadata (needs internet)")
@@ -104,6 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--limit", type=int, default=None, help="api: stop after this many models")
     fetch.add_argument("--chunk-size", type=int, default=10_000, help="api: models per JSONL chunk")
     fetch.set_defaults(func=_cmd_fetch)
+
+    synth = sub.add_parser(
+        "synth",
+        help="write a SYNTHETIC hub-stats file (synthetic-hub-stats-<N>.parquet) for benchmarks",
+    )
+    synth.add_argument("--models", type=int, default=3_000_000, help="number of models")
+    synth.add_argument(
+        "--out", type=Path, default=Path("data/synthetic"), help="folder or synthetic-*.parquet"
+    )
+    synth.add_argument("--seed", type=int, default=0, help="random seed (same seed, same file)")
+    synth.set_defaults(func=_cmd_synth)
 
     try:
         pass  # (was a local import)
@@ -133,6 +179,7 @@ if __name__ == "__main__":
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    _benchmark(args)
     t0 = time.perf_counter()
     out = run(
         args.profile,
@@ -148,6 +195,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_book(args: argparse.Namespace) -> int:
+    _benchmark(args)
     t0 = time.perf_counter()
     if not args.no_run:
         run(args.profile, overrides=parse_overrides(args.param), force=args.force)
@@ -193,6 +241,7 @@ def add_subcommands(sub: Any) -> None:
         help="re-run every chapter, even those whose fingerprint (source, parameters, snapshot, "
         "package code) matches their last successful run",
     )
+    run_p.add_argument("--benchmark", action="store_true", help=BENCHMARK_HELP)
     run_p.set_defaults(func=_cmd_run)
 
     book_p = sub.add_parser(
@@ -216,4 +265,5 @@ def add_subcommands(sub: Any) -> None:
         help="re-run every chapter, even those whose fingerprint (source, parameters, snapshot, "
         "package code) matches their last successful run",
     )
+    book_p.add_argument("--benchmark", action="store_true", help=BENCHMARK_HELP)
     book_p.set_defaults(func=_cmd_book)

@@ -123,9 +123,12 @@ def progress(
     total: int | None = None, desc: str = "", *, unit: str = "step", enable: bool | None = None
 ) -> Any:
     """A tqdm bar on stderr for a long command-line step; silent inside a notebook (the rendered
-    pages show no bars) or when ``enable`` is False.  Use ``bar.update(k)`` / ``bar.close()``.
+    pages show no bars) and when stderr is not a terminal (logs, tests), unless ``enable`` says
+    otherwise.  Use ``bar.update(k)`` / ``bar.close()``.
     """
     from tqdm import tqdm
 
-    disable = in_notebook() if enable is None else not enable
+    if enable is None:
+        enable = not in_notebook() and sys.stderr.isatty()
+    disable = not enable
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, leave=False)

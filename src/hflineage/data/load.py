@@ -15,17 +15,40 @@ from ..config import EMBEDDED_SNAPSHOT, MANIFEST, SNAPSHOT_DIR
 from ..errors import SnapshotError
 from ..files import sha256_file
 from .crawl import models_from_crawl
-from .hub_stats import models_from_hub_stats
+from .hub_stats import ALIASES, models_from_hub_stats
 from .listing import normalise_listing
 from .schema import end_of_day
+from .synthetic import check_synthetic
+
+#: The columns the models table is made from (a hub-stats file has more: they are not read).
+READ_COLUMNS = (
+    "id",
+    "createdAt",
+    "likes",
+    "downloads",
+    "downloadsAllTime",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "baseModels",
+    "safetensors",
+    "cardData",
+    *ALIASES,
+)
 
 
-def load_snapshot(path: str | Path | None = None, *, verify: bool = True) -> pd.DataFrame:
+def load_snapshot(
+    path: str | Path | None = None, *, verify: bool = True, allow_synthetic: bool | None = None
+) -> pd.DataFrame:
     """Return the models table (schema in the module docstring) from a snapshot file.
 
     ``path=None`` reads the embedded 2024-07-11 listing and, with ``verify=True``, checks its
-    sha256 against ``data/manifest.json``.  Any problem raises :class:`SnapshotError` with a
-    one-line message naming the file and what was expected.
+    sha256 against ``data/manifest.json``.  A synthetic benchmark file
+    (:mod:`hflineage.data.synthetic`) is refused unless ``allow_synthetic=True`` or, when
+    ``allow_synthetic`` is None, the environment variable ``HFLINEAGE_ALLOW_SYNTHETIC=1`` says it is
+    a benchmark; its table then has ``attrs["synthetic"] = True``.  Only the columns the models
+    table needs are read.  Any problem raises :class:`SnapshotError` with a one-line message
+    naming the file and what was expected.
     """
     path = resolve_snapshot(path)
     if not path.exists():
@@ -33,11 +56,13 @@ def load_snapshot(path: str | Path | None = None, *, verify: bool = True) -> pd.
             f"{path}: no such file or folder (expected a snapshot Parquet or JSONL)"
         )
     if path.is_dir() or path.suffix in {".jsonl", ".json", ".gz"}:
+        check_synthetic(path, allow=allow_synthetic)
         return models_from_crawl(path)
     sha = None
     if verify and path.resolve().parent == SNAPSHOT_DIR.resolve():
         sha = verify_checksum(path)
-    table = read_parquet(path)
+    check_synthetic(path, _schema(path), allow=allow_synthetic)
+    table = read_parquet(path, columns=READ_COLUMNS)
     names = set(table.column_names)
     if "baseModels" in names or "downloadsAllTime" in names:
         models = models_from_hub_stats(table, source=path)
@@ -48,6 +73,8 @@ def load_snapshot(path: str | Path | None = None, *, verify: bool = True) -> pd.
         models.attrs["snapshot_date"] = pd.Timestamp(meta[b"hflineage.snapshot_date"].decode())
     if b"hflineage.subset" in meta:
         models.attrs["subset"] = meta[b"hflineage.subset"].decode()
+    if meta.get(b"hflineage.synthetic") == b"true":
+        models.attrs["synthetic"] = True
     if sha:
         models.attrs["sha256"] = sha
         date = _manifest().get(path.name, {}).get("snapshot_date")
@@ -81,13 +108,26 @@ def resolve_snapshot(spec: str | Path | None) -> Path:
     return Path(spec)
 
 
-def read_parquet(path: Path) -> pa.Table:
-    """Read a Parquet file, turning a non-Parquet file into a one-line :class:`SnapshotError`."""
+def read_parquet(path: Path, columns: tuple[str, ...] | None = None) -> pa.Table:
+    """Read a Parquet file (only ``columns`` that it has, if given), turning a non-Parquet file
+    into a one-line :class:`SnapshotError`.
+    """
     try:
-        return pq.read_table(path)
+        if columns is not None:
+            names = set(pq.read_schema(path).names)
+            columns = [c for c in columns if c in names]
+        return pq.read_table(path, columns=columns)
     except (pa.ArrowInvalid, OSError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SnapshotError(f"{path}: not a readable Parquet file ({first})") from None
+
+
+def _schema(path: Path) -> pa.Schema | None:
+    """The Parquet schema of ``path`` (None when it is not Parquet: read_parquet says so)."""
+    try:
+        return pq.read_schema(path)
+    except (pa.ArrowInvalid, OSError):
+        return None
 
 
 def _manifest() -> dict:

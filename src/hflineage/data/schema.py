@@ -193,6 +193,22 @@ def union_lists(*columns: pd.Series) -> pd.Series:
     return group_lists(both["value"].to_numpy(object), both["row"].to_numpy(), n)
 
 
+def unique_sorted(values: np.ndarray) -> np.ndarray:
+    """Sorted unique values of an integer array, by one sort and a mask.
+
+    Same result as ``np.unique(values)``, which numpy >= 2.3 computes with a hash table that is
+    pathologically slow on large int64 keys (10 million (row * n + col) keys: 31 s, against 0.2 s
+    here); the ``return_index``/``return_inverse`` forms still sort and are fine.
+    """
+    values = np.sort(np.asarray(values), kind="quicksort")
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
 def snapshot_date(models: pd.DataFrame) -> pd.Timestamp:
     """The time the snapshot was taken (UTC): ``attrs['snapshot_date']``, else the end of the day
     of the last creation time.  Windowed measures censor focal models whose window passes it.
