@@ -54,7 +54,7 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ..data.schema import RELATIONS, explode_lists
+from ..data.schema import RELATIONS, explode_lists, unique_sorted
 from ..errors import HflineageError, check_choice
 from .ids import _arrow_str, _lookup, _name_part, _np, _owner
 from .rules import INFERENCE_RULES, RULE_SETS, InferenceRule, infer_relations
@@ -426,9 +426,9 @@ def build_edges(
     younger = np.zeros(len(frame), dtype=bool)
     younger[in_snap] = created[parent_pos[in_snap]] > created[child_pos[in_snap]]
     scc = cycle_components(child_pos, parent_pos, len(models))
-    counts["cycles"] = int(len(np.unique(scc[scc >= 0])))
+    counts["cycles"] = int(len(unique_sorted(scc[scc >= 0])))
     counts["cycle_models"] = int(
-        len(np.unique(np.concatenate([child_pos[scc >= 0], parent_pos[scc >= 0]])))
+        len(unique_sorted(np.concatenate([child_pos[scc >= 0], parent_pos[scc >= 0]])))
     )
 
     edges = pd.DataFrame(

@@ -28,7 +28,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..data.describe import ccdf
 from ..data.describe import concentration as top_share_of_total
-from ..data.schema import RELATIONS
+from ..data.schema import RELATIONS, unique_sorted
 from ..errors import HflineageError
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def graph_arrays(
         )
     parents = e["parent"].astype(str).to_numpy(object)
     parent = index.get_indexer(parents)
-    external = np.unique(parents[parent < 0])
+    external = unique_sorted(parents[parent < 0])
     parent[parent < 0] = n_models + np.searchsorted(external, parents[parent < 0])
     node_ids = np.concatenate([ids, external]).astype(object)
     n = len(node_ids)
@@ -209,7 +209,7 @@ def depth(graph: LineageGraph) -> pd.DataFrame:
     level = 0
     while frontier.size:
         _, nxt = _neighbours(graph.to_children, frontier)
-        nxt = np.unique(nxt[shortest[nxt] < 0])
+        nxt = unique_sorted(nxt[shortest[nxt] < 0])
         level += 1
         shortest[nxt] = level
         frontier = nxt
@@ -222,7 +222,7 @@ def depth(graph: LineageGraph) -> pd.DataFrame:
     while frontier.size:
         _, nxt = _neighbours(graph.to_children, frontier)
         remaining -= np.bincount(nxt, minlength=n)
-        nxt = np.unique(nxt)
+        nxt = unique_sorted(nxt)
         nxt = nxt[remaining[nxt] == 0]
         level += 1
         longest[nxt] = level
@@ -271,7 +271,7 @@ def descendants(graph: LineageGraph, sources: np.ndarray | list[int]) -> np.ndar
         who, node = np.arange(len(src)), src
         while node.size:
             which, nxt = _neighbours(graph.to_children, node)
-            key = np.unique(who[which] * n + nxt)
+            key = unique_sorted(who[which] * n + nxt)
             key = key[~seen[key]]
             seen[key] = True
             who, node = key // n, key % n

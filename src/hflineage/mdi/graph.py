@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..data.schema import RELATIONS, snapshot_date
+from ..data.schema import RELATIONS, snapshot_date, unique_sorted
 from ..errors import HflineageError, ParameterError, check_choice
 
 VARIANTS = ("cd", "cd_nok", "ancestral", "sibling")
@@ -94,7 +96,7 @@ def _check_relations(relations: Iterable[str] | None) -> tuple[str, ...] | None:
 # ------------------------------------------------------------------------------------------------
 def _csr_from_pairs(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_array:
     """Binary n×n CSR with sorted, unique column indices in every row."""
-    keys = np.unique(rows.astype(np.int64) * n + cols.astype(np.int64))
+    keys = unique_sorted(rows.astype(np.int64) * n + cols.astype(np.int64))
     r, c = np.divmod(keys, n)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
@@ -176,7 +178,7 @@ def _union_count(
         sel = multi[chunk == c]
         own_idx, pos = _expand(start[sel], cnt[sel])
         foc = owner[sel][own_idx]
-        pair = np.unique(foc * n + members.indices[pos].astype(np.int64))
+        pair = unique_sorted(foc * n + members.indices[pos].astype(np.int64))
         out += np.bincount(pair // n, minlength=k)
     return out
 
@@ -184,6 +186,18 @@ def _union_count(
 # ------------------------------------------------------------------------------------------------
 # The MDI graph
 # ------------------------------------------------------------------------------------------------
+def _arrow_strings(values: pd.Series) -> pa.Array:
+    """A pandas column of ids as one Arrow large_string array (no Python objects for Arrow-backed
+    columns).
+    """
+    array = values.array
+    if hasattr(array, "_pa_array"):
+        chunked = array._pa_array
+    else:
+        chunked = pa.chunked_array([pa.array(np.asarray(values, dtype=object))])
+    return chunked.cast(pa.large_string()).combine_chunks()
+
+
 @dataclass
 class MdiGraph:
     """The lineage graph prepared for the MDI: models in creation-time order, usable edges.
@@ -194,7 +208,7 @@ class MdiGraph:
     reuse it across windows or variants.
     """
 
-    model_id: np.ndarray  #: model ids in time order
+    ids: pa.Array  #: model ids in time order (Arrow strings)
     times: np.ndarray  #: creation time (UTC µs), ascending
     reliable: np.ndarray  #: creation date reliable
     declares_parent: np.ndarray  #: declares at least one base model (any resolution)
@@ -207,7 +221,17 @@ class MdiGraph:
     @property
     def n(self) -> int:
         """Number of models (nodes)."""
-        return len(self.model_id)
+        return len(self.ids)
+
+    @property
+    def model_id(self) -> np.ndarray:
+        """Model ids in time order as a numpy object array (made once, on first use)."""
+        return self._get("model_id", lambda: self.ids.to_numpy(zero_copy_only=False))
+
+    def ids_at(self, positions: np.ndarray) -> pd.Series:
+        """Model ids at time-order ``positions`` as a string Series (no numpy object array)."""
+        taken = self.ids.take(pa.array(np.asarray(positions, dtype=np.int64)))
+        return pd.Series(taken, dtype=pd.ArrowDtype(pa.large_string())).astype("str")
 
     @classmethod
     def from_frames(
@@ -219,18 +243,23 @@ class MdiGraph:
         _require(models, MODEL_REQUIRED, "models")
         _require(edges, EDGE_REQUIRED, "edges")
         relations = _check_relations(relations)
-        ids = models["model_id"].astype(str).to_numpy(object)
-        t = _micros(models["created_at"])
-        order = np.lexsort((np.arange(len(t)), t))
-        pos_of_row = np.empty(len(t), dtype=np.int64)
-        pos_of_row[order] = np.arange(len(t))
-        index = pd.Index(ids)
-        if not index.is_unique:
+        ids = _arrow_strings(models["model_id"])
+        n, n_e = len(ids), len(edges)
+        # one hash pass over the model ids and every child and parent id (Arrow, no Python
+        # objects): codes follow first appearance, so the ids are unique exactly when the first
+        # n codes are 0..n-1, and an edge id with a code below n is the model in that row
+        codes = pc.dictionary_encode(
+            pa.concat_arrays([ids, _arrow_strings(edges["child"]), _arrow_strings(edges["parent"])])
+        ).indices.to_numpy(zero_copy_only=False)
+        codes = np.asarray(codes, dtype=np.int64)
+        if not np.array_equal(codes[:n], np.arange(n)):
             raise HflineageError("models: duplicate model_id; expected one row per model")
-        n = len(ids)
-
-        child_row = index.get_indexer(edges["child"].astype(str))
-        parent_row = index.get_indexer(edges["parent"].astype(str))
+        rows = np.where(codes[n:] < n, codes[n:], -1)
+        child_row, parent_row = rows[:n_e], rows[n_e:]
+        t = _micros(models["created_at"])
+        order = np.lexsort((np.arange(n), t))
+        pos_of_row = np.empty(n, dtype=np.int64)
+        pos_of_row[order] = np.arange(n)
         in_snap = edges["parent_in_snapshot"].fillna(False).to_numpy(bool) & (parent_row >= 0)
         younger = edges["parent_younger"].fillna(False).to_numpy(bool)
         known_child = child_row >= 0
@@ -246,7 +275,7 @@ class MdiGraph:
         p = pos_of_row[parent_row[keep]]
         not_self = c != p
         c, p = c[not_self], p[not_self]
-        n_unique = len(np.unique(c * n + p))
+        n_unique = len(unique_sorted(c * n + p))
         counts = {
             "edges": len(edges),
             "child_not_in_models": int((~known_child).sum()),
@@ -256,19 +285,13 @@ class MdiGraph:
             "self_loop": int((~not_self).sum()),
             "duplicate": int(len(c) - n_unique),
         }
-        # break surviving cycles (same-microsecond models declaring each other)
-        cycle = np.zeros(len(c), dtype=bool)
-        if len(c):
-            m = sp.csr_array((np.ones(len(c), dtype=np.int8), (c, p)), shape=(n, n))
-            n_comp, label = connected_components(m, directed=True, connection="strong")
-            if n_comp < n:
-                cycle = label[c] == label[p]
-        counts["cycle"] = int(len(np.unique((c * n + p)[cycle])))
+        cycle = _on_cycle(c, p, t[order], n)
+        counts["cycle"] = int(len(unique_sorted((c * n + p)[cycle])))
         c, p = c[~cycle], p[~cycle]
         A = _csr_from_pairs(c, p, n)
         counts["used"] = int(A.nnz)
         return cls(
-            model_id=ids[order],
+            ids=ids.take(pa.array(order)),
             times=t[order],
             reliable=models["created_at_reliable"].fillna(False).to_numpy(bool)[order],
             declares_parent=declares,
@@ -347,6 +370,28 @@ class MdiGraph:
             "focal": len(focal),
         }
         return focal, lo, hi, counts
+
+
+def _on_cycle(c: np.ndarray, p: np.ndarray, times: np.ndarray, n: int) -> np.ndarray:
+    """Per edge (child position ``c`` → parent position ``p``): whether it lies on a directed
+    cycle (same-microsecond models declaring each other).
+
+    When no edge points to a younger parent (what ``from_frames`` keeps), a cycle can only join
+    models created at the same time, so strong components are computed on the equal-time edges
+    alone (a handful) instead of the whole graph; otherwise on all edges.
+    """
+    cycle = np.zeros(len(c), dtype=bool)
+    if len(c) == 0:
+        return cycle
+    tc, tp = times[c], times[p]
+    sub = np.flatnonzero(tc == tp) if bool(np.all(tp <= tc)) else np.arange(len(c))
+    if len(sub) == 0:
+        return cycle
+    m = sp.csr_array((np.ones(len(sub), dtype=np.int8), (c[sub], p[sub])), shape=(n, n))
+    n_comp, label = connected_components(m, directed=True, connection="strong")
+    if n_comp < n:
+        cycle[sub] = label[c[sub]] == label[p[sub]]
+    return cycle
 
 
 def _reachability(A: sp.csr_array) -> sp.csr_array:

@@ -176,7 +176,7 @@ def _frame(
     f = focal[keep]
     out = pd.DataFrame(
         {
-            "model_id": g.model_id[f],
+            "model_id": g.ids_at(f),
             "n_i": n_i[keep],
             "n_j": n_j[keep],
             "n_k": n_k[keep],
