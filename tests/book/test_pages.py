@@ -81,7 +81,10 @@ def test_claims_declare_kind_primary_rule_and_reason(claims):
         assert c["reason"] and "\n" not in c["reason"].strip(), c["id"]
     text = (BOOK / "claims.yml").read_text()
     assert "2026-11-30" in text and "fixed from now on" in text
-    assert text.count("# primary spec: set by the race chapter's simulation") == 3
+    # the race primaries were filled in from the race chapter's simulation study
+    assert "# primary spec: set by the race chapter's simulation" not in text
+    assert text.count("simulation study, 2026-11-30") == 2  # P2-congestion, P2-controls
+    assert by_id["P2-priority"]["primary"]["sample"].startswith("derivatives of LLM bases")
 
 
 def test_declared_rule_reads_the_parameters():
