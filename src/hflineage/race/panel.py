@@ -366,19 +366,22 @@ def _tag_flags(tags: pd.Series) -> pd.DataFrame:
 
 def author_prior_models(models: pd.DataFrame) -> pd.Series:
     """Per model: how many models its author had created *strictly before* it (0 for the first;
-    models without an owner prefix get 0).  Vectorised with a grouped rank on ``created_at``.
+    models without an owner prefix get 0).  Vectorised: one sort of (author, creation time) keys
+    and two binary searches per model.
 
     Back-filled dates (2022-03-02) are kept: the true dates are earlier still, so those models are
     correctly counted as earlier than any model with a reliable date.
     """
-    author = models["author"]
-    prior = (
-        models.assign(_t=_epoch_ms(models["created_at"]))
-        .groupby(author.astype("object"), dropna=True)["_t"]
-        .rank(method="min")
-        .sub(1)
+    code, _ = pd.factorize(models["author"].astype("object"), use_na_sentinel=True)
+    t = _epoch_ms(models["created_at"])
+    t = t - t.min() if t.size else t
+    span = int(t.max()) + 1 if t.size else 1
+    key = code.astype(np.int64) * span + t
+    sorted_key = np.sort(key)
+    prior = np.searchsorted(sorted_key, key, side="left") - np.searchsorted(
+        sorted_key, code.astype(np.int64) * span, side="left"
     )
-    return prior.reindex(models.index).fillna(0).astype("int64")
+    return pd.Series(np.where(code >= 0, prior, 0).astype(np.int64), index=models.index)
 
 
 def build_panel(
@@ -391,6 +394,7 @@ def build_panel(
     congestion_window: str = "around",
     lag_bin_edges: Sequence[float] = LAG_BIN_EDGES,
     lag_spline_knots: Sequence[float] = LAG_SPLINE_KNOTS,
+    author_prior: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The race panel: one row per direct, single-parent derivative of a base model that has at
     least ``min_derivatives`` entrants (sample rules in the module docstring).
@@ -406,7 +410,9 @@ def build_panel(
     proxies, the author's prominence, the base's prominence and task (``base_pipeline_tag``) and
     the recognition outcomes follow; ``log_*`` columns are the regressors used by
     :func:`hflineage.race.models.estimate` (``log_entry_rank = log(rank)``, the others
-    ``log1p``).  The sample funnel is in ``panel.attrs["funnel"]`` (see :func:`funnel_table`).
+    ``log1p``).  ``author_prior`` may pass :func:`author_prior_models` of ``models`` (as an
+    array) when several panels are built from one snapshot.  The sample funnel is in
+    ``panel.attrs["funnel"]`` (see :func:`funnel_table`).
     """
     _check_edges(edges)
     if int(min_derivatives) != min_derivatives or min_derivatives < 2:
@@ -503,7 +509,9 @@ def build_panel(
     author = models["author"].iloc[crow].reset_index(drop=True).astype("object")
     author = author.where(author.notna(), child_ids)  # no owner prefix: its own author
     base_author = models["author"].iloc[prow].reset_index(drop=True)
-    prior = author_prior_models(models).to_numpy()[crow]
+    if author_prior is None:
+        author_prior = author_prior_models(models).to_numpy()
+    prior = np.asarray(author_prior)[crow]
     flags = _tag_flags(models["tags"].iloc[crow].reset_index(drop=True))
     library = models["library_name"].iloc[crow].astype("object").fillna("(none)")
     relation_source = (

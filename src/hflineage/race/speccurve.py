@@ -114,6 +114,7 @@ def race_curve(
 
         bar = tqdm(total=len(jobs) * len(min_derivatives) * per_panel, desc="specifications")
     rows = []
+    prior = race.author_prior_models(models).to_numpy()  # the same for every panel
     for rel, window in jobs:
         full = race.build_panel(
             models,
@@ -122,6 +123,7 @@ def race_curve(
             congestion_days=window,
             relations=rel,
             congestion_window=congestion_window,
+            author_prior=prior,
         )
         full = race.llm_sample(full, pipeline_tags)
         for m in min_derivatives:
