@@ -19,6 +19,8 @@ from hflineage.mdi import (
     covariates,
     in_degree,
     scorecard,
+    spearman_evidence,
+    with_indegree,
 )
 from hflineage.mdi import inference as I
 
@@ -65,6 +67,10 @@ def test_covariates_on_the_toy_graph(toy):
         math.log(6)
     )
     assert old.attrs["indegree"] == "snapshot" and cov.attrs["window_days"] == 90
+    # switching the reading of a built frame gives the frame built with that reading
+    switched = with_indegree(cov, "snapshot")
+    pd.testing.assert_frame_equal(switched, old)
+    assert switched.attrs["indegree"] == "snapshot"
     # roots of the MDI graph: no usable predecessor (R, Q declare none; Z's base is outside the
     # snapshot; X's declared base is younger; Y declares none); U's base R is in the graph
     assert set(cov.index[cov["is_root"]]) == {"R", "Q", "Z", "X", "Y"}
@@ -81,6 +87,11 @@ def test_covariates_refuse_an_unknown_reading_in_one_line(toy):
     assert "\n" not in str(err.value) and "after_window" in str(err.value)
     with pytest.raises(HflineageError, match="window_days"):
         in_degree(models, edges, window_days=0)
+    other = MdiGraph.from_frames(
+        models.iloc[:5], edges[edges["child"].isin(models["model_id"][:5])]
+    )
+    with pytest.raises(HflineageError, match="graph: built from other models"):
+        covariates(models, edges, other)
 
 
 def hand_result():
@@ -147,6 +158,10 @@ def test_scorecard_on_a_hand_built_result():
     assert x["se_3"] == pytest.approx(ref.se) and x["status_3"] == "reproduced"
     assert x["n_reproduced"] == 3 and x["n_contradicted"] == 1
     assert x["families"] == 22
+    ev = spearman_evidence(card.reset_index(), "x", label="rho")
+    assert (ev.estimate, ev.se, ev.n, ev.clusters) == (x["spearman_rho"], x["se_3"], 210, 22)
+    with pytest.raises(HflineageError, match="no variant 'cd'"):
+        spearman_evidence(card.reset_index(), "cd", label="rho")
     # flip: every sign reversed -> 2a, 2b and 3 contradicted; 110 of 210 negative (52%) is more
     # than half -> pattern 1 reproduced
     assert flip["status_1"] == "reproduced"

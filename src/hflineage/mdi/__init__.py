@@ -28,6 +28,7 @@ from .facts import (
     mass_points,
     scorecard,
     spearman_evidence,
+    with_indegree,
 )
 from .graph import PREDECESSORS, RESULT_COLUMNS, VARIANTS, MdiGraph
 from .index import exclusion_table, index_from_components, mdi, mdi_all
@@ -58,4 +59,5 @@ __all__ = [
     "mdi_all",
     "scorecard",
     "spearman_evidence",
+    "with_indegree",
 ]

@@ -156,19 +156,27 @@ def in_degree(
         A float array, one value per row of ``models``.
     """
     check_choice("reading", reading, INDEGREE_READINGS)
+    return _in_degrees(models, edges, window_days)[reading]
+
+
+def _in_degrees(
+    models: pd.DataFrame,
+    edges: pd.DataFrame,
+    window_days: float,
+    index: pd.Index | None = None,
+) -> dict[str, np.ndarray]:
+    """Both readings of :func:`in_degree` in one pass (``index``: the model ids, if built)."""
     _require(models, ("model_id", "created_at", "created_at_reliable"), "models")
     _require(edges, ("child", "parent"), "edges")
     if not (np.isfinite(window_days) and window_days > 0):
         raise HflineageError(f"window_days must be a positive number of days; got {window_days!r}")
-    index = pd.Index(models["model_id"].astype(str))
+    index = pd.Index(models["model_id"].astype(str)) if index is None else index
     child = index.get_indexer(edges["child"].astype(str))
     parent = index.get_indexer(edges["parent"].astype(str))
     ok = (child >= 0) & (parent >= 0) & (child != parent)
-    pairs = np.unique(np.column_stack([child[ok], parent[ok]]), axis=0)
-    c, p = pairs[:, 0], pairs[:, 1]
     n = len(models)
-    if reading == "snapshot":
-        return np.bincount(p, minlength=n).astype(float)
+    keys = np.unique(child[ok].astype(np.int64) * n + parent[ok])
+    c, p = np.divmod(keys, n)
     t = pd.to_datetime(models["created_at"], utc=True).dt.as_unit("us").astype("int64").to_numpy()
     reliable = models["created_at_reliable"].fillna(False).to_numpy(bool)
     w = int(round(window_days * _US_PER_DAY))
@@ -178,6 +186,17 @@ def in_degree(
     snap = snap.tz_localize("UTC") if snap.tzinfo is None else snap
     closed = reliable & (t + w <= snap.value // 1000)
     out[~closed] = np.nan
+    return {"snapshot": np.bincount(p, minlength=n).astype(float), "after_window": out}
+
+
+def with_indegree(covariates: pd.DataFrame, reading: str) -> pd.DataFrame:
+    """The :func:`covariates` frame with ``in_degree`` / ``log_in_degree`` switched to another
+    reading of :data:`INDEGREE_READINGS` (both raw counts are in every covariates frame).
+    """
+    check_choice("reading", reading, INDEGREE_READINGS)
+    deg = covariates[f"in_degree_{reading}"].to_numpy(float)
+    out = covariates.assign(in_degree=deg, log_in_degree=np.log1p(deg))
+    out.attrs = {**covariates.attrs, "indegree": reading}
     return out
 
 
@@ -220,10 +239,10 @@ def covariates(
         graph = MdiGraph.from_frames(models, edges)
     ids = pd.Index(models["model_id"].astype(str), name="model_id")
     size = model_size(models, edges, inherit=inherit_size)
-    deg = {
-        r: in_degree(models, edges, window_days=window_days, reading=r) for r in INDEGREE_READINGS
-    }
-    root = pd.Series(graph.n_parents == 0, index=graph.model_id)
+    deg = _in_degrees(models, edges, window_days, ids)
+    at = pd.Index(graph.model_id).get_indexer(ids)  # each row's position in the MDI graph
+    if (at < 0).any():
+        raise HflineageError("graph: built from other models; pass the MdiGraph of these models")
     tags = (
         models["pipeline_tag"].astype(object).fillna("none").to_numpy()
         if "pipeline_tag" in models.columns
@@ -235,14 +254,14 @@ def covariates(
             "log10_params": size["log10_params"].to_numpy(),
             "size_source": size["size_source"].to_numpy(),
             "derivation": derivation_type(models, edges).to_numpy(),
-            "is_root": root.reindex(ids).fillna(True).to_numpy(bool),
+            "is_root": (graph.n_parents == 0)[at],
             "in_degree_snapshot": deg["snapshot"],
             "in_degree_after_window": deg["after_window"],
             "in_degree": deg[indegree],
             "log_in_degree": np.log1p(deg[indegree]),
             "pipeline_tag": tags,
             "year": pd.to_datetime(models["created_at"], utc=True).dt.year.to_numpy(),
-            "family": lineage_family(graph).reindex(ids).to_numpy(),
+            "family": lineage_family(graph).to_numpy()[at],
         },
         index=ids,
     )

@@ -67,7 +67,9 @@ def mdi_curve(
     for window, roots in jobs:
         if window not in degree:
             deg = F.in_degree(models, edges, window_days=window, reading=indegree)
-            degree[window] = base.assign(in_degree=deg, log_in_degree=np.log1p(deg))
+            degree[window] = base.assign(
+                in_degree=deg, log_in_degree=np.log1p(deg), **{f"in_degree_{indegree}": deg}
+            )
         result = mdi_all(
             models,
             edges,
