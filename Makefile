@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PROFILE ?= sample
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv book run test lint format bench clean
+.PHONY: venv book run test lint format bench lab clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hflineage needs Python >= 3.11; found " + sys.version.split()[0])'
@@ -40,6 +40,21 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+# JupyterLab with the chapters opening as notebooks (jupytext): installed into .venv on first use.
+# The overrides file makes a double click on notebooks/NN_name.md open a notebook, in this
+# environment only (your own JupyterLab settings are not touched).
+LAB_STAMP := $(VENV)/.lab-installed
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+
+$(LAB_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	mkdir -p $(LAB_SETTINGS)
+	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)/overrides.json
+	touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --ServerApp.default_url=/lab/tree/notebooks
 
 clean:
 	rm -rf _build results .pytest_cache .ruff_cache

@@ -99,3 +99,18 @@ def test_chapter_figure_records_problems_for_the_lint(tmp_path):
     stamp = displayed_text(good)
     assert stamp.loc[stamp["text"].str.startswith("Data:"), "shown_pt"].iloc[0] >= 9
     plt.close("all")
+
+
+def test_the_stamp_is_legible_when_a_legend_widens_the_image(tmp_path):
+    ch = Chapter("09_test", tmp_path, data_label="listing X (3 models)", glue=False)
+    set_theme()
+    fig, ax = plt.subplots(figsize=(7.2, 4))
+    for k in range(3):
+        ax.plot([0, 1], [k, k + 1], label=f"a long legend entry {k}")
+    # a figure legend right of the figure: tight_layout ignores it, the tight PNG includes it
+    fig.legend(bbox_to_anchor=(1.0, 0.5), loc="center left")
+    ch.figure(fig, "legend")
+    texts = displayed_text(fig)
+    assert texts["width_px"].iloc[0] > 7.2 * DPI
+    assert texts.loc[texts["text"].str.startswith("Data:"), "shown_pt"].iloc[0] >= 9
+    plt.close(fig)

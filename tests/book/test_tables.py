@@ -24,7 +24,8 @@ def test_cells_counts_shares_and_p_values():
     assert format_number(12205.0) == "12,205"  # a count held as float: never 12,205.000
     assert format_number(np.int64(760000)) == "760,000"
     assert format_number(0.12345) == "0.123"
-    assert format_number(-0.00002) == "-2.0e-05"  # would print as -0.000
+    assert format_number(-0.00002) == "-0.00002"  # would print as -0.000
+    assert format_number(0.000329) == "0.00033"  # two significant digits
     assert format_number(float("nan")) == "–"
     assert format_number(True) == "yes"
     assert format_share(22 / 760_000) == "< 0.1%"  # 0.0029%: not "0.0%"
@@ -185,3 +186,22 @@ def test_sample_accounting_poisson_zero_groups():
 def test_sample_accounting_refuses_what_is_not_a_pyfixest_fit():
     with pytest.raises(ParameterError, match="expected a pyfixest fit; got a DataFrame"):
         sample_accounting(pd.DataFrame(), _panel())
+
+
+def test_chapter_table_shows_the_formatted_view_and_keeps_the_numbers(tmp_path):
+    from hflineage.book.report import Chapter
+
+    ch = Chapter("09_test", tmp_path, glue=False)
+    frame = pd.DataFrame(
+        {"n_models": [12205.0, 19.0], "share_root": [0.5571, 19 / 760_000], "variant": ["a", "b"]},
+        index=[0, 0],  # a repeated index label (e.g. after a concat) must not break the view
+    )
+    frame.attrs["note"] = "A note."
+    styled = ch.table(frame, "t", caption="Caption.", first=["variant"])
+    html = (tmp_path / "tables" / "t.html").read_text()
+    assert "12,205" in html and "12,205.000" not in html
+    assert "&lt; 0.1%" in html and "55.7%" in html
+    assert "Caption. A note." in html
+    assert styled.data.columns.tolist() == ["variant", "models", "share root"]
+    assert "td.col1" in html and "text-align: right" in html  # counts right-aligned
+    assert pd.read_csv(tmp_path / "tables" / "t.csv")["n_models"].tolist() == [12205.0, 19.0]

@@ -16,6 +16,7 @@ The pipeline (:mod:`hflineage.book`) merges the per-chapter JSON files into ``nu
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -98,7 +99,6 @@ def displayed_text(
         saved image's width) and ``scale``; ``attrs["overlaps"]`` lists axes whose tick labels
         overlap each other.
     """
-    import matplotlib as mpl
     from matplotlib.text import Text
 
     drawn: list[Text] = []
@@ -115,8 +115,7 @@ def displayed_text(
     finally:
         Text.draw = original  # type: ignore[method-assign]
     renderer = fig.canvas.get_renderer()
-    pad = mpl.rcParams["savefig.pad_inches"] if pad_inches is None else pad_inches
-    width_px = (fig.get_tightbbox(renderer).width + 2 * pad) * dpi
+    width_px = _saved_width_px(fig, dpi=dpi, pad_inches=pad_inches)
     scale = shown_scale(width_px, column_px)
     kinds: dict[int, str] = {}
     overlaps: list[str] = []
@@ -151,6 +150,16 @@ def displayed_text(
     out = pd.DataFrame(rows, columns=["text", "kind", "fontsize", "shown_pt", "width_px", "scale"])
     out.attrs["overlaps"] = overlaps
     return out
+
+
+def _saved_width_px(fig: Any, *, dpi: float = DPI, pad_inches: float | None = None) -> float:
+    """Width in pixels of the PNG ``savefig(bbox_inches="tight")`` writes (the tight bounding box,
+    legends outside the axes included, plus the padding on both sides).
+    """
+    import matplotlib as mpl
+
+    pad = mpl.rcParams["savefig.pad_inches"] if pad_inches is None else pad_inches
+    return (fig.get_tightbbox(fig.canvas.get_renderer()).width + 2 * pad) * dpi
 
 
 def _overlapping(labels: list[Any], renderer: Any, *, horizontal: bool) -> bool:
@@ -295,13 +304,17 @@ class Chapter:
         note = source_note or self.data_label
         bottom = 0.0
         if note:
-            factor = DPI / 72 * shown_scale(fig.get_figwidth() * DPI) / PX_PER_PT
-            size = math.ceil(2 * max(7.0, MIN_FONT_PT / factor)) / 2
-            fig.text(
-                0.005, 0.005, f"Data: {note}", fontsize=size, color="0.3", ha="left", va="bottom"
+            stamp = fig.text(
+                0.005, 0.005, f"Data: {note}", fontsize=9, color="0.3", ha="left", va="bottom"
             )
-            bottom = min(0.2, 1.5 * size / 72 / fig.get_figheight())
-        fig.tight_layout(rect=(0, bottom, 1, 1))
+            for _ in range(2):  # size the stamp for the image's width (legends may widen it)
+                factor = DPI / 72 * shown_scale(_saved_width_px(fig)) / PX_PER_PT
+                size = math.ceil(2 * max(7.0, MIN_FONT_PT / factor)) / 2
+                stamp.set_fontsize(size)
+                bottom = min(0.2, 1.5 * size / 72 / fig.get_figheight())
+                fig.tight_layout(rect=(0, bottom, 1, 1))
+        else:
+            fig.tight_layout()
         out = self.results_dir / "figures" / f"{key}.png"
         out.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(out) as tmp:
@@ -336,18 +349,29 @@ class Chapter:
             frame.to_csv(tmp, index=index)
         source = frame.reset_index() if index else frame
         shown = format_table(source, labels=labels, first=first, shares=shares, digits=digits)
-        numeric = [
-            shown.columns[_position(source, c, first)]
+        shown = shown.reset_index(drop=True)  # a repeated index label would trip the Styler
+        right = [
+            _position(source, c, first)
             for c in source.columns
             if pd.api.types.is_numeric_dtype(source[c])
             and not pd.api.types.is_bool_dtype(source[c])
         ]
-        styled = shown.style.hide(axis="index").set_table_attributes('class="hfl-result"')
-        if numeric:
-            styled = styled.set_properties(subset=numeric, **{"text-align": "right"})
+        styled = (
+            shown.style.hide(axis="index")
+            .format(escape="html")  # "< 0.1%" is text, not a tag
+            .set_table_attributes('class="hfl-result"')
+        )
+        # numbers right-aligned and unbroken, by column position (Styler classes col0, col1, ...)
+        if right:
+            styled = styled.set_table_styles(
+                [
+                    {"selector": f"td.col{j}", "props": "text-align: right; white-space: nowrap"}
+                    for j in right
+                ]
+            )
         text = " ".join(x for x in (caption, frame.attrs.get("note", "")) if x)
         if text:
-            styled = styled.set_caption(text)
+            styled = styled.set_caption(html.escape(text, quote=False))
         with atomic_path(base / f"{key}.html") as tmp:
             tmp.write_text(styled.to_html(), encoding="utf-8")
         return styled
