@@ -120,30 +120,26 @@ def coefficient_plot(
         ax.axvline(0, color="0.3", lw=0.8)
         ax.xaxis.set_major_locator(plt.MaxNLocator(4))
         ax.set_title(LABELS.get(term, term), fontsize=10)
-        ax.set_xlabel(f"coefficient on {outcome} (95% CI)")
+        ax.set_xlabel("coefficient (95% CI)")
     axes[0, 0].set_yticks(range(len(ladder)), [label for label, _ in ladder])
     axes[0, 0].invert_yaxis()
     return fig
 
 
 def placebo_plot(draws: pd.DataFrame, actual: float, actual_se: float) -> Figure:
-    """Timing-placebo priority coefficients (ranks from pseudo-bases released at a similar
-    date). Left: their histogram, zoomed in; right: the same draws beside the actual estimate
-    and its 95% interval.
+    """Timing-placebo priority coefficients (ranks from pseudo-bases released at a similar date):
+    their histogram beside the actual estimate (line) and its 95% interval (shaded).
     """
-    fig, (zoom, full) = plt.subplots(1, 2, figsize=(7.8, 3.6), width_ratios=(1, 1.4))
+    fig, ax = plt.subplots(figsize=(7.8, 3.6))
     est = draws["estimate"].to_numpy()
-    zoom.hist(est, bins=25, color="C0", edgecolor="white")
-    zoom.axvline(0, color="0.3", lw=0.8)
-    zoom.set_xlabel("placebo coefficient (zoomed in)")
-    zoom.set_ylabel("placebo draws")
-    full.hist(est, bins=25, color="C0", label="pseudo-base ranks (timing kept)")
-    full.axvline(actual, color="C3", lw=2, label="actual order (95% CI shaded)")
-    full.axvspan(actual - 1.96 * actual_se, actual + 1.96 * actual_se, color="C3", alpha=0.15)
-    full.axvline(0, color="0.3", lw=0.8)
-    full.set_xlabel("coefficient on log entry rank")
-    full.set_ylabel("placebo draws")
-    full.legend(frameon=False, loc="upper center")
+    ax.hist(est, bins=25, color="C0", label="pseudo-base ranks (timing kept)")
+    ax.axvline(actual, color="C3", lw=2, label="actual ranks (95% CI shaded)")
+    ax.axvspan(actual - 1.96 * actual_se, actual + 1.96 * actual_se, color="C3", alpha=0.15)
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+    ax.set_xlabel("coefficient on log entry rank")
+    ax.set_ylabel("placebo draws")
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2)
     return fig
 
 
