@@ -453,3 +453,53 @@ def test_independent_drops_collinear_and_tiny_columns():
         True,
         False,
     ]
+
+
+def test_two_way_clustering_matches_the_cgm_formula_by_hand():
+    """Two-way (base and author) standard errors: Cameron-Gelbach-Miller V_base + V_author -
+    V_intersection from statsmodels' raw cluster sandwiches with dummies, times fixest's
+    small-sample factor G_min/(G_min - 1) * (N - 1)/(N - df_k), df_k = k + G_month (the base
+    fixed effect is nested in the base cluster)."""
+    import statsmodels.formula.api as smf
+
+    frame = _simulated(n_bases=25, per_base=12, seed=7)
+    frame["author"] = [f"a{i}" for i in np.random.default_rng(1).integers(0, 15, len(frame))]
+    ours = rm.estimate(frame, "both", "log_likes", cluster="base_id+author").set_index("term")
+    model = smf.ols(
+        "log_likes ~ log_entry_rank + log_congestion + C(base_id) + C(created_month)", frame
+    )
+    g_base = pd.factorize(frame["base_id"])[0]
+    g_author = pd.factorize(frame["author"])[0]
+    g_both = pd.factorize(frame["base_id"] + "|" + frame["author"])[0]
+
+    def var(groups):
+        cov = {"groups": groups, "use_correction": False}
+        return model.fit(cov_type="cluster", cov_kwds=cov).bse ** 2
+
+    v = var(g_base) + var(g_author) - var(g_both)
+    n, g_min = len(frame), min(25, len(set(g_author)))
+    factor = g_min / (g_min - 1) * (n - 1) / (n - (2 + frame["created_month"].nunique()))
+    for term in ("log_entry_rank", "log_congestion"):
+        assert ours.loc[term, "std_error"] == pytest.approx(np.sqrt(factor * v[term]), rel=1e-6)
+    with pytest.raises(ParameterError, match="cluster"):
+        rm.estimate(frame, "both", "log_likes", cluster="author")
+
+
+def test_bases_weighted_equally_match_weighted_least_squares():
+    import statsmodels.formula.api as smf
+
+    frame = _simulated(n_bases=20, per_base=10, seed=3)
+    frame = frame.iloc[: len(frame) - 37].reset_index(drop=True)  # unequal base sizes
+    frame = race.with_base_weights(frame)
+    ours = rm.estimate(frame, "both", "log_likes", weights="base_weight").set_index("term")
+    wls = smf.wls(
+        "log_likes ~ log_entry_rank + log_congestion + C(base_id) + C(created_month)",
+        frame,
+        weights=frame["base_weight"],
+    ).fit()
+    for term in ("log_entry_rank", "log_congestion"):
+        assert ours.loc[term, "estimate"] == pytest.approx(wls.params[term], rel=1e-7)
+    unweighted = rm.estimate(frame, "both", "log_likes").set_index("term")
+    assert ours.loc["log_entry_rank", "estimate"] != pytest.approx(
+        unweighted.loc["log_entry_rank", "estimate"], rel=1e-3
+    )
