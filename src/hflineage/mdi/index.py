@@ -84,7 +84,7 @@ def _direct_components(g: MdiGraph, focal, lo, hi) -> tuple[np.ndarray, np.ndarr
     A = g.parents
     deg = g.n_parents
     # F's children in its window: the S that build on F (n_i + n_j)
-    cnt_c, start_c = _range_count(ckeys, n, focal, lo, hi)
+    cnt_c, start_c = _range_count(ckeys, n, focal, lo, hi, C.indptr)
     pair_owner, pos = _expand(start_c, cnt_c)
     succ = C.indices[pos].astype(np.int64)
     # n_j: children S of F that also declare one of F's parents (triangles S→F→p, S→p)
@@ -96,7 +96,7 @@ def _direct_components(g: MdiGraph, focal, lo, hi) -> tuple[np.ndarray, np.ndarr
     n_i = cnt_c - n_j
     # n_k: distinct S in the window that declare some parent of F, minus those counted in n_j
     src_owner, spos = _expand(A.indptr[focal], deg[focal])
-    union = _union_count(C, ckeys, src_owner, A.indices[spos], lo, hi, k)
+    union = _union_count(C, ckeys, src_owner, A.indices[spos], lo, hi, k, shared=g.shared_children)
     return n_i, n_j, union - n_j
 
 
@@ -115,7 +115,7 @@ def _ancestral_components(
     D, dkeys = g.descendants
     A = g.parents
     anc, akeys = g.ancestors, g.ancestor_keys
-    cnt_d, _ = _range_count(dkeys, n, focal, lo, hi)
+    cnt_d, _ = _range_count(dkeys, n, focal, lo, hi, D.indptr)
     root = g.n_parents[focal] == 0
     if predecessors == "parents":
         own, pos = _expand(A.indptr[focal], g.n_parents[focal])
@@ -137,7 +137,7 @@ def _ancestral_components(
         src = anc.indices[pos].astype(np.int64)
         top = g.n_parents[src] == 0
         own, src = own[top], src[top]
-    union = _union_count(D, dkeys, own, src, lo, hi, k)
+    union = _union_count(D, dkeys, own, src, lo, hi, k, shared=g.shared_descendants)
     n_i = np.where(root, cnt_d, 0)
     n_j = np.where(root, 0, cnt_d)
     n_k = np.where(root, 0, union - cnt_d)
@@ -158,37 +158,24 @@ def index_from_components(variant: str, n_i, n_j, n_k) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
-def _frame(
-    g: MdiGraph,
-    variant: str,
-    focal,
-    comps,
-    counts: dict,
-    include_roots: bool,
-) -> pd.DataFrame:
+def _rows(variant: str, focal, comps, root, counts: dict, include_roots: bool) -> tuple[dict, dict]:
+    """The scored rows of one variant (focal positions and columns) and its exclusion counts;
+    ``root``: whether each focal model has no predecessor in the graph.
+    """
     n_i, n_j, n_k = comps
     has = (n_i + n_j + n_k) > 0
-    root = g.n_parents[focal] == 0
     excluded = dict(counts)
-    excluded["no_successors"] = int((~has).sum())
-    excluded["roots_dropped"] = 0 if include_roots else int((has & root).sum())
-    keep = has & (include_roots | ~root)
-    f = focal[keep]
-    out = pd.DataFrame(
-        {
-            "model_id": g.ids_at(f),
-            "n_i": n_i[keep],
-            "n_j": n_j[keep],
-            "n_k": n_k[keep],
-            "mdi": index_from_components(variant, n_i[keep], n_j[keep], n_k[keep]),
-            "is_root": root[keep],
-            "declares_parent": g.declares_parent[f],
-        }
-    )
-    excluded["undefined"] = int(out["mdi"].isna().sum())
-    excluded["scored"] = int(out["mdi"].notna().sum())
-    out.attrs["excluded"] = excluded
-    return out
+    excluded["no_successors"] = len(has) - int(np.count_nonzero(has))
+    excluded["roots_dropped"] = 0 if include_roots else int(np.count_nonzero(has & root))
+    keep = np.flatnonzero(has if include_roots else has & ~root)
+    rows = {"focal": focal[keep], "n_i": n_i[keep], "n_j": n_j[keep], "n_k": n_k[keep]}
+    value = index_from_components(variant, rows["n_i"], rows["n_j"], rows["n_k"])
+    rows["mdi"] = value
+    rows["is_root"] = root[keep]
+    undefined = int(np.isnan(value).sum())
+    excluded["undefined"] = undefined
+    excluded["scored"] = int(len(value) - undefined)
+    return rows, excluded
 
 
 def _params(variant, window_days, relations, include_roots, predecessors) -> dict:
@@ -277,7 +264,8 @@ def mdi_all(
             f"graph was built with relations={graph.relations!r}, not {relations!r}"
         )
     focal, lo, hi, counts = graph.window(window_days, censor_days)
-    frames, excluded = [], {}
+    root = graph.n_parents[focal] == 0
+    parts, excluded = [], {}
     direct = None
     for v in variants:
         if v == "ancestral":
@@ -286,12 +274,24 @@ def mdi_all(
             if direct is None:
                 direct = _direct_components(graph, focal, lo, hi)
             comps = direct
-        fr = _frame(graph, v, focal, comps, counts, include_roots)
-        excluded[v] = fr.attrs["excluded"]
-        fr.insert(0, "variant", v)
-        frames.append(fr)
-    out = pd.concat(frames, ignore_index=True)
-    out["variant"] = pd.Categorical(out["variant"], categories=list(variants))
+        rows, excluded[v] = _rows(v, focal, comps, root, counts, include_roots)
+        parts.append(rows)
+    # one frame for all variants (ids taken once, no concatenation of frames)
+    col = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
+    sizes = [len(p["focal"]) for p in parts]
+    codes = np.repeat(np.arange(len(variants), dtype=np.int8), sizes)
+    out = pd.DataFrame(
+        {
+            "variant": pd.Categorical.from_codes(codes, categories=list(variants)),
+            "model_id": graph.ids_at(col["focal"]),
+            "n_i": col["n_i"].astype(np.int64),
+            "n_j": col["n_j"].astype(np.int64),
+            "n_k": col["n_k"].astype(np.int64),
+            "mdi": col["mdi"].astype(float),
+            "is_root": col["is_root"].astype(bool),
+            "declares_parent": graph.declares_parent[col["focal"]],
+        }
+    )
     if len(variants) == 1:
         out.attrs["excluded"] = excluded[variants[0]]
     else:
