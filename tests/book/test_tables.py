@@ -26,6 +26,7 @@ def test_cells_counts_shares_and_p_values():
     assert format_number(0.12345) == "0.123"
     assert format_number(-0.00002) == "-0.00002"  # would print as -0.000
     assert format_number(0.000329) == "0.00033"  # two significant digits
+    assert format_number(3.5e-15) == "3.5e-15"  # a numerical zero keeps its exponent
     assert format_number(float("nan")) == "–"
     assert format_number(True) == "yes"
     assert format_share(22 / 760_000) == "< 0.1%"  # 0.0029%: not "0.0%"

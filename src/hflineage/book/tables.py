@@ -112,7 +112,7 @@ def format_number(value: Any, digits: int = 3, *, whole: bool = True) -> str:
     """A number for a table cell: an integral value as an integer with thousands separators
     (a whole float too, unless ``whole`` is False: in a column of fractions 12.0 is "12.000"), a
     float with ``digits`` decimals, and a non-zero float that would print as zero with two
-    significant digits (``0.000029``), never ``0.000``.
+    significant digits (``0.000029``; below 1e-6 with an exponent, ``3.5e-15``), never ``0.000``.
     """
     if value is None or value is pd.NA:
         return MISSING
@@ -128,7 +128,9 @@ def format_number(value: Any, digits: int = 3, *, whole: bool = True) -> str:
             return "∞" if v > 0 else "−∞"
         if whole and v.is_integer() and abs(v) < 1e15:
             return f"{int(v):,}"
-        if v != 0 and abs(v) < 0.5 * 10.0 ** (-digits):  # two significant digits, no exponent
+        if v != 0 and abs(v) < 0.5 * 10.0 ** (-digits):  # two significant digits
+            if abs(v) < 1e-6:  # a numerical zero (3.5e-15) reads better with its exponent
+                return f"{v:.1e}"
             return np.format_float_positional(v, precision=2, unique=True, fractional=False)
         return f"{v:,.{digits}f}"
     return str(value)
