@@ -417,10 +417,13 @@ def test_every_citation_is_in_the_bibliography():
         "park2023papers",
         "holst2024dataset",
         "stalnaker2025supply",
+        "simonsohn2020specification",
+        "okabe2008color",
     } == keys
     cited: set[str] = set()
-    for page in BOOK.glob("*.md"):
-        for group in re.findall(r"\{cite:[pt]\}`([^`]+)`", page.read_text()):
+    pages = [*BOOK.glob("*.md"), *(REPO_ROOT / "notebooks").glob("[0-9]*.md")]
+    for page in pages:
+        for group in re.findall(r"\{cite(?::[pt])?\}`([^`]+)`", page.read_text()):
             cited.update(k.strip() for k in group.split(","))
     assert cited <= keys
     assert re.search(r"volume\s*=\s*\{140\}.*?pages\s*=\s*\{1111--1185\}", bib, re.S)
