@@ -5,8 +5,11 @@ Every chapter notebook makes one :class:`Chapter` and records through it:
 - ``ch.number(key, value, description)`` — every number the text quotes; glued for MyST
   (``{glue:text}`key```) and written to ``results/<profile>/numbers/<chapter>.json``;
 - ``ch.figure(fig, key, source_note=None)`` — stamps the data snapshot onto the figure, saves
-  ``figures/<key>.png``; caption, label and alt text go in the code cell's ``mystnb`` metadata;
-- ``ch.table(df, key, caption)`` — writes ``tables/<key>.csv`` and ``.html``, returns a styled view;
+  ``figures/<key>.png`` (150 dpi) and records text a reader could not read (shown below 9 pt in
+  the book's column, overlapping tick labels) for the run's lint; caption, label and alt text go
+  in the code cell's ``mystnb`` metadata;
+- ``ch.table(df, key, caption, first=..., labels=...)`` — writes ``tables/<key>.csv`` (numbers as
+  computed) and ``.html``, returns the view a reader sees (:mod:`hflineage.book.tables`);
 - ``ch.claim(claim_id, verdict, where)`` — a :class:`~hflineage.verdicts.Verdict` (from a rule of
   :mod:`hflineage.verdicts`, never a typed status) on a claim of ``book/claims.yml`` for the
   generated replication-status page.
