@@ -43,7 +43,8 @@ bench: $(STAMP)
 
 # JupyterLab with the chapters opening as notebooks (jupytext): installed into .venv on first use.
 # The overrides file makes a double click on notebooks/NN_name.md open a notebook, in this
-# environment only (your own JupyterLab settings are not touched).
+# environment only (your own JupyterLab settings are not touched). Extra options in LAB_ARGS, e.g.
+# make lab LAB_ARGS="--no-browser --port 8890" (or --allow-root inside a container run as root).
 LAB_STAMP := $(VENV)/.lab-installed
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
@@ -54,7 +55,7 @@ $(LAB_STAMP): $(STAMP)
 	touch $(LAB_STAMP)
 
 lab: $(LAB_STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --ServerApp.default_url=/lab/tree/notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
 clean:
 	rm -rf _build results .pytest_cache .ruff_cache
