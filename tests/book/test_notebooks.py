@@ -12,9 +12,8 @@ import json
 import pytest
 
 from hflineage.book import build as render
-from hflineage.book import pages as bookpages
+from hflineage.book import claims, profiles
 from hflineage.book import pipeline as book_run
-from hflineage.book import profiles
 from hflineage.book.report import CLAIM_STATUSES
 from hflineage.config import REPO_ROOT
 from hflineage.data import load_snapshot
@@ -86,7 +85,7 @@ def test_ci_run_numbers_and_book(tmp_path):
         assert entries, f"{chapter} records no number"
         for key, entry in entries.items():
             assert set(entry) >= {"value", "description"}, (chapter, key)
-    known = {c["id"] for c in bookpages.load_claims(REPO_ROOT / "book" / "claims.yml")["claims"]}
+    known = {c["id"] for c in claims.load_claims(REPO_ROOT / "book" / "claims.yml")["claims"]}
     for claim_id, verdicts in numbers["claims"].items():
         assert claim_id in known, claim_id
         assert all(v["status"] in CLAIM_STATUSES for v in verdicts), claim_id

@@ -10,7 +10,10 @@ import pytest
 import yaml
 
 from hflineage import verdicts
+from hflineage.book import claims as book_claims
+from hflineage.book import markdown
 from hflineage.book import pages as bookpages
+from hflineage.book import status as book_status
 from hflineage.config import REPO_ROOT
 from hflineage.errors import HflineageError
 
@@ -36,7 +39,7 @@ CLAIM_IDS = [
 
 @pytest.fixture(scope="module")
 def claims():
-    return bookpages.load_claims(BOOK / "claims.yml")
+    return book_claims.load_claims(BOOK / "claims.yml")
 
 
 def test_claims_file_has_every_claim_of_both_papers(claims):
@@ -88,12 +91,12 @@ def test_claims_declare_kind_primary_rule_and_reason(claims):
 
 
 def test_declared_rule_reads_the_parameters():
-    assert bookpages.declared_rule("P1-concentrated") == {"threshold": 0.5, "above": True}
-    assert bookpages.declared_rule("P1-lineage") == {}
-    assert bookpages.declared_primary("P1-concentrated")["top_share"] == 0.01
-    assert bookpages.declared_primary("P2-entry")["top_share"] == 0.01
+    assert book_claims.declared_rule("P1-concentrated") == {"threshold": 0.5, "above": True}
+    assert book_claims.declared_rule("P1-lineage") == {}
+    assert book_claims.declared_primary("P1-concentrated")["top_share"] == 0.01
+    assert book_claims.declared_primary("P2-entry")["top_share"] == 0.01
     with pytest.raises(HflineageError, match=r"unknown claim id 'P1-sise'"):
-        bookpages.declared_rule("P1-sise")
+        book_claims.declared_rule("P1-sise")
 
 
 def _claims_file(tmp_path, **change):
@@ -126,7 +129,7 @@ def _claims_file(tmp_path, **change):
 )
 def test_bad_declarations_are_errors(tmp_path, change, message):
     with pytest.raises(HflineageError, match=message):
-        bookpages.load_claims(_claims_file(tmp_path, **change))
+        book_claims.load_claims(_claims_file(tmp_path, **change))
 
 
 def _recorded(verdict, chapter, where=""):
@@ -138,7 +141,7 @@ def _row(page, cid, nxt):
 
 
 def test_status_page_lists_every_claim_not_yet_assessed(claims):
-    page = bookpages.status_page(claims, {"claims": {}}, {}, profile="ci")
+    page = book_status.status_page(claims, {"claims": {}}, {}, profile="ci")
     for cid in CLAIM_IDS:
         assert page.count(f"* - **{cid}**") == 2  # the verdict table and the declarations
     assert page.count("{bdg-light}`not yet assessed`") == len(CLAIM_IDS) + 1  # + the legend
@@ -183,7 +186,7 @@ def test_status_page_one_final_verdict_per_claim_with_primary_and_robustness(cla
         }
     }
     labels = {"04_who_disrupts": {"fig-size"}, "06_robustness": set(), "02_lineage": set()}
-    page = bookpages.status_page(claims, numbers, labels, profile="ci")
+    page = book_status.status_page(claims, numbers, labels, profile="ci")
     row = _row(page, "P1-size", "P1-finetune")
     assert row.count("{bdg-") == 1 and "{bdg-warning}`partly reproduced`" in row
     assert "{numref}`fig-size`" in row
@@ -210,7 +213,7 @@ def test_status_page_counts_add_up_to_the_claims(claims):
             if c["kind"] != "method"
         }
     }
-    page = bookpages.status_page(claims, numbers, {}, profile="ci")
+    page = book_status.status_page(claims, numbers, {}, profile="ci")
     assert "**In this build:** 13 claims — 10 contradicted, 3 not yet assessed." in page
 
 
@@ -219,13 +222,13 @@ def test_a_method_claim_must_get_the_method_verdict(claims):
     with pytest.raises(
         HflineageError, match=r"records 'not testable' on P1-window, declared a method"
     ):
-        bookpages.status_page(claims, numbers, {}, profile="ci")
+        book_status.status_page(claims, numbers, {}, profile="ci")
 
 
 def test_unknown_claim_id_is_an_error(claims):
     numbers = {"claims": {"P1-sise": [{"chapter": "04_who", "status": "reproduced"}]}}
     with pytest.raises(HflineageError, match=r"chapter 04_who records a verdict on unknown"):
-        bookpages.status_page(claims, numbers, {}, profile="ci")
+        book_status.status_page(claims, numbers, {}, profile="ci")
 
 
 STATUS_WORDS = (
@@ -268,11 +271,11 @@ def test_the_verdict_literal_check_finds_a_planted_literal():
 
 
 def test_md_escape():
-    assert bookpages.md_escape("a|b *c* $x$ `y` {z}") == r"a\|b \*c\* \$x\$ \`y\` \{z\}"
+    assert markdown.md_escape("a|b *c* $x$ `y` {z}") == r"a\|b \*c\* \$x\$ \`y\` \{z\}"
 
 
 def test_list_table_shape():
-    text = bookpages.list_table(["a", "b"], [["1", "two\n\nparas"]], [50, 50])
+    text = markdown.list_table(["a", "b"], [["1", "two\n\nparas"]], [50, 50])
     assert text.splitlines() == [
         "````{list-table}",
         ":header-rows: 1",
@@ -317,7 +320,7 @@ def test_notebook_labels(tmp_path):
             """
         )
     )
-    assert bookpages.notebook_labels(nb) == {"ch-x", "fig-x", "fig-static"}
+    assert markdown.notebook_labels(nb) == {"ch-x", "fig-x", "fig-static"}
 
 
 def test_parameters_page_reads_cells_and_profiles(tmp_path):
@@ -375,11 +378,11 @@ def test_colophon_has_commit_and_runtimes():
 
 
 def test_methods_map_names_existing_functions_tests_and_chapters():
-    entries = bookpages.load_methods(BOOK / "methods.yml")
+    entries = book_claims.load_methods(BOOK / "methods.yml")
     assert len(entries) >= 5
     for e in entries:
         for dotted in e.get("functions") or []:
-            assert callable(bookpages.resolve_function(dotted)), dotted
+            assert callable(book_claims.resolve_function(dotted)), dotted
         for test in e.get("tests") or []:
             path, _, name = test.partition("::")
             assert (REPO_ROOT / path).is_file(), test
