@@ -25,9 +25,9 @@ examples:
   hflineage fetch --source hub-stats             download today's cfahlgren1/hub-stats models.parquet
   hflineage info --snapshot hub-stats:latest     summarise the newest fetched hub-stats file
   hflineage fetch --source api --limit 5000      crawl /api/models (resumable: re-run to continue)
-  hflineage synth --models 3000000 --out data/synthetic
+  hflineage synth --models 3000000 --out data/cache
                                                  a synthetic hub-stats file, for benchmarks only
-  hflineage run --profile full --benchmark -p snapshot=data/synthetic/synthetic-hub-stats-3000000.parquet
+  hflineage run --profile full --benchmark -p snapshot=data/cache/synthetic-hub-stats-3000000.parquet
   hflineage run --profile sample                 execute every chapter with papermill
   hflineage book                                 run + render the book to _build/html
 """
@@ -146,7 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("--models", type=int, default=3_000_000, help="number of models")
     synth.add_argument(
-        "--out", type=Path, default=Path("data/synthetic"), help="folder or synthetic-*.parquet"
+        "--out",
+        type=Path,
+        default=Path("data/cache"),
+        help="folder (not under version control) or a synthetic-*.parquet path",
     )
     synth.add_argument("--seed", type=int, default=0, help="random seed (same seed, same file)")
     synth.set_defaults(func=_cmd_synth)

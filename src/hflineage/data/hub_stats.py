@@ -51,7 +51,8 @@ from ..files import sha256_file
 from .listing import normalise_listing
 from .schema import (
     LISTING_REQUIRED,
-    explode_lists,
+    explode_arrow,
+    first_pairs,
     group_lists,
     list_series,
     require_columns,
@@ -206,19 +207,16 @@ def _lists_from_long(rows: np.ndarray, values: pa.Array, n: int) -> pd.Series:
     values = pc.utf8_trim_whitespace(values.cast(pa.large_string()))
     values = pc.replace_substring(values, "\\/", "/")  # a JSON-escaped slash
     keep = pc.fill_null(pc.greater(pc.utf8_length(values), 0), False).to_numpy(zero_copy_only=False)
-    frame = pd.DataFrame(
-        {"row": rows[keep], "value": values.filter(pa.array(keep)).to_numpy(zero_copy_only=False)}
-    ).drop_duplicates()
-    return group_lists(frame["value"].to_numpy(object), frame["row"].to_numpy(), n)
+    rows = np.asarray(rows, dtype=np.int64)[keep]
+    values = values.filter(pa.array(keep))
+    first = first_pairs(rows, values)
+    return group_lists(values.take(pa.array(first)), rows[first], n)
 
 
 def _list_column(array: pa.Array, n: int) -> pd.Series:
     """Ordered unique non-blank strings per row from a list<string> array."""
-    array = array.cast(pa.large_list(pa.large_string()))
-    long = explode_lists(list_series(array))
-    return _lists_from_long(
-        long["row"].to_numpy(), pa.array(long["value"].to_numpy(object), pa.large_string()), n
-    )
+    rows, values = explode_arrow(list_series(array.cast(pa.large_list(pa.large_string()))))
+    return _lists_from_long(rows, values, n)
 
 
 def _base_models(table: pa.Table, source: object) -> tuple[pd.Series | None, pd.Series | None]:
@@ -309,9 +307,19 @@ def extract_card_values(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     ``'["a/b", "c/d"]'``) and the ``base_model_relation`` string; null where absent.
     """
     text = text.cast(pa.large_string())
-    value = pc.struct_field(pc.extract_regex(text, _BASE_MODEL_RE), "v")
-    relation = pc.struct_field(pc.extract_regex(text, _BASE_MODEL_RELATION_RE), "v")
-    return value, relation
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    # the regular expressions run only on the texts that mention the key at all (a literal
+    # search is several times faster than a regex; most cards declare no base model)
+    has = pc.fill_null(pc.match_substring(text, '"base_model'), False)
+    rows = np.flatnonzero(has.to_numpy(zero_copy_only=False))
+    some = text.take(pa.array(rows))
+    value = pc.struct_field(pc.extract_regex(some, _BASE_MODEL_RE), "v")
+    relation = pc.struct_field(pc.extract_regex(some, _BASE_MODEL_RELATION_RE), "v")
+    where = np.full(len(text), -1, dtype=np.int64)
+    where[rows] = np.arange(len(rows))
+    index = pa.array(np.maximum(where, 0), mask=where < 0)
+    return value.take(index), relation.take(index)
 
 
 def card_fields_from_values(value: pa.Array, relation: pa.Array) -> tuple[pd.Series, pd.Series]:

@@ -19,6 +19,7 @@ from .schema import (
     _empty_lists,
     _string,
     end_of_day,
+    first_pairs,
     group_lists,
     list_series,
     parse_created_at,
@@ -26,46 +27,42 @@ from .schema import (
     union_lists,
 )
 
+_TYPED_TAG = "^(?:" + "|".join(RELATIONS) + "):"
+
 
 def parse_base_model_tags(tags: pa.ChunkedArray | pa.Array) -> tuple[pd.Series, pd.Series]:
     """Parse ``base_model:<id>`` and typed ``base_model:<relation>:<id>`` tags, vectorised.
 
     Returns ``(parents, relation)``: per row the list of declared parent ids (unique, in tag
-    order) and the typed relation (the first typed tag's; null when no tag is typed).
+    order) and the typed relation (the first typed tag's; null when no tag is typed).  The Hub
+    writes both tags for one base (``base_model:org/x`` then ``base_model:finetune:org/x``): the
+    relation is taken before duplicate parents are dropped.  All in Arrow (no Python per tag).
     """
     n = len(tags)
     array = list_series(tags).array._pa_array.combine_chunks()
     flat = pc.list_flatten(array)
     mask = pc.starts_with(flat, "base_model:")
-    # filter in Arrow: only the ~1.5% of tags that declare lineage become Python objects
-    long = pd.DataFrame(
-        {
-            "row": pc.list_parent_indices(array).filter(mask).to_numpy(),
-            "value": flat.filter(mask).to_numpy(zero_copy_only=False),
-        }
-    )
-    if long.empty:
+    rows = pc.list_parent_indices(array).filter(mask).to_numpy().astype(np.int64)
+    if len(rows) == 0:
         return _empty_lists(n), pd.Series(pd.NA, index=range(n), dtype="string")
-    body = long["value"].str.slice(11)
-    parts = body.str.split(":", n=1, expand=True)
-    if parts.shape[1] == 1:
-        parts[1] = None
-    typed = (parts[0].isin(RELATIONS) & parts[1].notna()).to_numpy(bool)
-    frame = pd.DataFrame(
-        {
-            "row": long["row"].to_numpy(),
-            "parent": np.where(typed, parts[1], body).astype(object),
-            "relation": np.where(typed, parts[0], None).astype(object),
-        }
-    )
-    frame = frame[frame["parent"].str.len() > 0]
-    # the relation before de-duplicating parents: the Hub writes ``base_model:<id>`` *and*
-    # ``base_model:<relation>:<id>`` for one base, untyped first
-    first_rel = frame.dropna(subset=["relation"]).drop_duplicates("row")
-    frame = frame.drop_duplicates(["row", "parent"])
-    parents = group_lists(frame["parent"].to_numpy(object), frame["row"].to_numpy(), n)
-    rel = pd.Series(pd.NA, index=range(n), dtype="string")
-    rel.iloc[first_rel["row"].to_numpy()] = first_rel["relation"].to_numpy()
+    body = pc.utf8_slice_codeunits(flat.filter(mask), 11)
+    typed = pc.match_substring_regex(body, _TYPED_TAG)
+    head = pc.list_element(pc.split_pattern(body, ":", max_splits=1), 0)
+    relation = pc.if_else(typed, head, pa.scalar(None, head.type))
+    parent = pc.if_else(typed, pc.replace_substring_regex(body, _TYPED_TAG, ""), body)
+    ok = pc.greater(pc.utf8_length(parent), 0).to_numpy(zero_copy_only=False)
+    rows, parent, relation = rows[ok], parent.filter(pa.array(ok)), relation.filter(pa.array(ok))
+    # the first typed tag's relation, before de-duplicating parents
+    has_rel = np.flatnonzero(pc.is_valid(relation).to_numpy(zero_copy_only=False))
+    rel_rows, first = np.unique(rows[has_rel], return_index=True)
+    which = np.full(n, -1, dtype=np.int64)
+    which[rel_rows] = has_rel[first]
+    rel = pd.Series(
+        relation.take(pa.array(np.maximum(which, 0), mask=which < 0)),
+        dtype=pd.ArrowDtype(relation.type),
+    ).astype("string")
+    keep = first_pairs(rows, parent)
+    parents = group_lists(parent.take(pa.array(keep)), rows[keep], n)
     return parents, rel
 
 

@@ -159,8 +159,8 @@ def _empty_lists(n: int) -> pd.Series:
     return list_series(pa.LargeListArray.from_arrays(offsets, pa.array([], pa.large_string())))
 
 
-def explode_lists(series: pd.Series) -> pd.DataFrame:
-    """Long form of a list column: one row per element, with ``row`` (position) and ``value``."""
+def list_array(series: pd.Series) -> pa.LargeListArray:
+    """A list column as one Arrow ``large_list<large_string>`` array (nulls as empty lists)."""
     array = (
         pa.array(series, type=LIST_TYPE)
         if not isinstance(series.dtype, pd.ArrowDtype)
@@ -168,29 +168,65 @@ def explode_lists(series: pd.Series) -> pd.DataFrame:
     )
     if array.null_count:
         array = pc.fill_null(array, pa.scalar([], LIST_TYPE))
-    return pd.DataFrame(
-        {
-            "row": pc.list_parent_indices(array).to_numpy(),
-            "value": pc.list_flatten(array).to_numpy(zero_copy_only=False),
-        }
-    )
+    return array
 
 
-def group_lists(values: np.ndarray, rows: np.ndarray, n: int) -> pd.Series:
+def explode_arrow(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Long form of a list column without Python objects: (row of each element, elements)."""
+    array = list_array(series)
+    return pc.list_parent_indices(array).to_numpy().astype(np.int64), pc.list_flatten(array)
+
+
+def explode_lists(series: pd.Series) -> pd.DataFrame:
+    """Long form of a list column: one row per element, with ``row`` (position) and ``value``."""
+    rows, values = explode_arrow(series)
+    return pd.DataFrame({"row": rows, "value": values.to_numpy(zero_copy_only=False)})
+
+
+def group_lists(values: np.ndarray | pa.Array, rows: np.ndarray, n: int) -> pd.Series:
     """Gather ``values`` into one list per row (``rows`` gives each value's row), order kept."""
+    rows = np.asarray(rows, dtype=np.int64)
     order = np.argsort(rows, kind="stable")
     counts = np.bincount(rows, minlength=n)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    flat = pa.array(values[order], type=pa.large_string())
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        flat = values.cast(pa.large_string()).take(pa.array(order))
+        if isinstance(flat, pa.ChunkedArray):
+            flat = flat.combine_chunks()
+    else:
+        flat = pa.array(values[order], type=pa.large_string())
     return list_series(pa.LargeListArray.from_arrays(pa.array(offsets), flat))
+
+
+def first_pairs(rows: np.ndarray, values: pa.Array, extra: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the first occurrence of every distinct (row, value[, extra]) combination,
+    ascending (the order of the input is kept): strings are coded by Arrow, pairs found by one
+    sort.  ``extra`` is a small non-negative integer code (e.g. a phase) that is part of the key.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64)
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = np.where(pc.is_null(values).to_numpy(zero_copy_only=False), -1, codes) + 1
+    key = rows * (int(codes.max()) + 1) + codes
+    if extra is not None:
+        extra = np.asarray(extra, dtype=np.int64)
+        key = key * (int(extra.max()) + 1) + extra
+    _, first = np.unique(key, return_index=True)  # the sorting form (fast)
+    return np.sort(first)
 
 
 def union_lists(*columns: pd.Series) -> pd.Series:
     """Per row, the ordered unique union of several list columns."""
     n = len(columns[0])
-    both = pd.concat([explode_lists(c) for c in columns], ignore_index=True)
-    both = both.drop_duplicates(["row", "value"])
-    return group_lists(both["value"].to_numpy(object), both["row"].to_numpy(), n)
+    parts = [explode_arrow(c) for c in columns]
+    rows = np.concatenate([r for r, _ in parts])
+    values = pa.concat_arrays([v.cast(pa.large_string()) for _, v in parts])
+    keep = first_pairs(rows, values)
+    return group_lists(values.take(pa.array(keep)), rows[keep], n)
 
 
 def unique_sorted(values: np.ndarray) -> np.ndarray:

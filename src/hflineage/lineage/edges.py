@@ -47,6 +47,8 @@ directed cycles among models are found with strongly connected components and fl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -54,7 +56,7 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ..data.schema import RELATIONS, explode_lists, unique_sorted
+from ..data.schema import RELATIONS, explode_arrow, first_pairs, unique_sorted
 from ..errors import HflineageError, check_choice
 from .ids import _arrow_str, _lookup, _name_part, _np, _owner
 from .rules import INFERENCE_RULES, RULE_SETS, InferenceRule, infer_relations
@@ -148,11 +150,58 @@ _MODEL_COLUMNS = (
 # --------------------------------------------------------------------------------------------
 # phases 1 and 2: declared pairs
 # --------------------------------------------------------------------------------------------
-def _clean_relation(values: pd.Series, rows: np.ndarray) -> np.ndarray:
-    """Lower-cased declared relation of ``rows`` where it is one of :data:`RELATIONS`, else None."""
-    low = pc.utf8_lower(pc.utf8_trim_whitespace(_arrow_str(values.iloc[rows])))
-    ok = _np(pc.fill_null(pc.is_in(low, value_set=pa.array(RELATIONS)), False)).astype(bool)
-    return np.where(ok, _np(low).astype(object), None)
+def _relation_codes(values: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """Index in :data:`RELATIONS` of the lower-cased, trimmed value of each of ``rows``; -1 when
+    it is not one of them (or missing).
+    """
+    taken = _arrow_str(values).take(pa.array(np.asarray(rows, dtype=np.int64)))
+    low = pc.utf8_lower(pc.utf8_trim_whitespace(taken))
+    code = pc.index_in(low, value_set=pa.array(RELATIONS, pa.large_string()))
+    return _np(pc.fill_null(code, -1)).astype(np.int8)
+
+
+@dataclass
+class _Pairs:
+    """Declared (child row, parent string) pairs of phases 1 and 2, as arrays."""
+
+    rows: np.ndarray  #: child position in the models table
+    declared: pa.Array  #: the declared string, as written
+    phase: np.ndarray  #: index in PHASES
+    relation: np.ndarray  #: index in RELATIONS of the declared relation, -1 if none
+
+
+def _declared_pairs(models: pd.DataFrame) -> _Pairs:
+    missing = [c for c in _MODEL_COLUMNS if c not in models.columns]
+    if missing:
+        raise HflineageError(
+            f"models table: missing column {missing[0]!r}; expected the schema of "
+            "hflineage.data (load it with load_snapshot)"
+        )
+    typed_rows = models["tag_relation"].notna().to_numpy(bool)
+    rows_l, values_l, phase_l, rel_l = [], [], [], []
+    for k, phase in enumerate(PHASES):  # four phases, each vectorised over all models
+        col, rel_col, typed = PHASE_SOURCES[phase]
+        rows, values = explode_arrow(models[col])
+        if typed is not None:
+            keep = typed_rows[rows] == typed
+            rows, values = rows[keep], values.filter(pa.array(keep))
+        rel = np.full(len(rows), -1, dtype=np.int8)
+        if rel_col is not None:
+            rel = _relation_codes(models[rel_col], rows)
+        rel = np.where(rel < 0, _relation_codes(models["declared_relation"], rows), rel)
+        rows_l.append(rows)
+        values_l.append(values.cast(pa.large_string()))
+        phase_l.append(np.full(len(rows), k, dtype=np.int8))
+        rel_l.append(rel.astype(np.int8))
+    rows = np.concatenate(rows_l)
+    declared = pa.concat_arrays(values_l)
+    phase = np.concatenate(phase_l)
+    relation = np.concatenate(rel_l)
+    blank = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(declared)), 0), False)
+    ok = _np(blank).astype(bool)
+    rows, declared, phase, relation = rows[ok], declared.filter(blank), phase[ok], relation[ok]
+    first = first_pairs(rows, declared, phase)
+    return _Pairs(rows[first], declared.take(pa.array(first)), phase[first], relation[first])
 
 
 def declared_pairs(models: pd.DataFrame) -> pd.DataFrame:
@@ -162,38 +211,18 @@ def declared_pairs(models: pd.DataFrame) -> pd.DataFrame:
     (the relation the source states, else the row's ``declared_relation``, else None).  Pairs are
     unique within a phase but may repeat across phases (dropped later, after resolution).
     """
-    missing = [c for c in _MODEL_COLUMNS if c not in models.columns]
-    if missing:
-        raise HflineageError(
-            f"models table: missing column {missing[0]!r}; expected the schema of "
-            "hflineage.data (load it with load_snapshot)"
-        )
-    typed_rows = models["tag_relation"].notna().to_numpy(bool)
-    frames = []
-    for phase in PHASES:  # four phases, each vectorised over all models
-        col, rel_col, typed = PHASE_SOURCES[phase]
-        long = explode_lists(models[col])
-        if typed is not None:
-            long = long[typed_rows[long["row"].to_numpy()] == typed]
-        rows = long["row"].to_numpy()
-        rel = np.full(len(rows), None, dtype=object)
-        if rel_col is not None:
-            rel = _clean_relation(models[rel_col], rows)
-        fallback = _clean_relation(models["declared_relation"], rows)
-        rel = np.where(pd.isna(rel), fallback, rel)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "row": rows,
-                    "declared": long["value"].to_numpy(object),
-                    "phase": phase,
-                    "declared_relation": rel,
-                }
-            )
-        )
-    pairs = pd.concat(frames, ignore_index=True)
-    pairs = pairs[pairs["declared"].str.strip().str.len() > 0]
-    return pairs.drop_duplicates(["row", "declared", "phase"]).reset_index(drop=True)
+    pairs = _declared_pairs(models)
+    relation = np.asarray((*RELATIONS, None), dtype=object)[
+        np.where(pairs.relation < 0, len(RELATIONS), pairs.relation)
+    ]
+    return pd.DataFrame(
+        {
+            "row": pairs.rows,
+            "declared": _np(pairs.declared).astype(object),
+            "phase": np.asarray(PHASES, dtype=object)[pairs.phase],
+            "declared_relation": relation,
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,7 +246,9 @@ def derive_aliases(
     ids = _arrow_str(models["model_id"])
     names = _name_part(ids)
     if keys is not None:
-        wanted = pa.array(pd.unique(pd.Series(keys, dtype=object).str.lower()), pa.large_string())
+        if not isinstance(keys, pa.Array | pa.ChunkedArray):
+            keys = pa.array(pd.Series(keys, dtype=object).to_numpy(object), pa.large_string())
+        wanted = pc.unique(pc.utf8_lower(keys.cast(pa.large_string())))
         keep = pc.is_in(names, value_set=wanted)
         ids, names = ids.filter(keep), names.filter(keep)
     canon = _np(pc.fill_null(pc.is_in(_owner(ids), value_set=pa.array(CANONICAL_ORGS)), False))
@@ -252,6 +283,74 @@ def check_aliases(aliases: pd.DataFrame) -> pd.DataFrame:
     return out[bad.to_numpy(bool)].reset_index(drop=True)
 
 
+#: ``alias_rule`` values of a resolved alias, in code order.
+_ALIAS_KINDS = ("canonical", "unique", "hand")
+
+
+@dataclass
+class _Resolved:
+    """Where each declared string resolves, as arrays (see :func:`resolve_parents`)."""
+
+    parent: pa.Array  #: model id, or the trimmed declared string when unresolved
+    resolution: np.ndarray  #: index in RESOLUTIONS
+    alias_rule: np.ndarray  #: index in _ALIAS_KINDS, -1 when not an alias
+    ambiguous_case: np.ndarray
+    parent_pos: np.ndarray  #: position in models, -1 when not a model of the snapshot
+
+
+def _resolve(
+    declared: pa.Array,
+    models: pd.DataFrame,
+    aliases: pd.DataFrame | None,
+    alias_rule: str,
+    ids: pa.Array | None = None,
+) -> _Resolved:
+    ids = _arrow_str(models["model_id"]) if ids is None else ids
+    raw = pc.utf8_trim_whitespace(declared.cast(pa.large_string()))
+    low = pc.utf8_lower(raw)
+    n = len(raw)
+    resolution = np.full(n, RESOLUTIONS.index("unresolved"), dtype=np.int8)
+
+    # Hash only the few ids some declared string can match, not all of them for every lookup.
+    pos = _lookup(raw, ids)
+    exact = pos >= 0
+    resolution[exact] = RESOLUTIONS.index("exact")
+
+    lower_ids = pc.utf8_lower(ids)
+    cand = np.flatnonzero(_np(pc.is_in(lower_ids, value_set=pc.unique(low))))
+    cand_low = lower_ids.take(pa.array(cand))
+    codes = _np(pc.dictionary_encode(cand_low).indices).astype(np.int64)
+    dup = np.bincount(codes, minlength=1)[codes] > 1 if len(codes) else np.zeros(0, bool)
+    hit = _np(pc.fill_null(pc.index_in(low, value_set=cand_low.filter(pa.array(~dup))), -1))
+    hit = hit.astype(np.int64)
+    case = ~exact & (hit >= 0)
+    pos[case] = cand[~dup][hit[case]]
+    resolution[case] = RESOLUTIONS.index("case")
+    in_dup = pc.is_in(low, value_set=cand_low.filter(pa.array(dup)))
+    ambiguous = ~exact & ~case & _np(pc.fill_null(in_dup, False)).astype(bool)
+
+    no_ns = ~_np(pc.fill_null(pc.match_substring(raw, "/"), False)).astype(bool)
+    todo = ~exact & ~case & ~ambiguous & no_ns
+    if aliases is None:
+        aliases = derive_aliases(models, alias_rule, keys=raw.filter(pa.array(todo)))
+    keys = pa.array(aliases["key"].to_numpy(object), pa.large_string())
+    a_hit = _np(pc.fill_null(pc.index_in(low, value_set=keys), -1)).astype(np.int64)
+    alias = todo & (a_hit >= 0)
+    targets = pa.array(aliases["target"].to_numpy(object), pa.large_string())
+    kinds = pd.Index(_ALIAS_KINDS).get_indexer(aliases["rule"].to_numpy(object))
+    rule = np.full(n, -1, dtype=np.int8)
+    rule[alias] = kinds[a_hit[alias]]
+    resolution[alias] = RESOLUTIONS.index("alias")
+    alias_target = targets.take(pa.array(np.where(alias, a_hit, 0))) if len(targets) else raw
+    if alias.any():
+        pos[alias] = _lookup(alias_target.filter(pa.array(alias)), ids)
+
+    found = exact | case
+    parent = pc.if_else(pa.array(alias), alias_target, raw)
+    parent = pc.if_else(pa.array(found), ids.take(pa.array(np.where(found, pos, 0))), parent)
+    return _Resolved(parent, resolution, rule, ambiguous, pos)
+
+
 def resolve_parents(
     declared: pd.Series,
     models: pd.DataFrame,
@@ -266,51 +365,18 @@ def resolve_parents(
     parent in ``models``, -1 when it is not a model of the snapshot).  ``aliases`` defaults to
     :func:`derive_aliases` (with ``alias_rule``) for the un-namespaced declared names.
     """
-    ids = _arrow_str(models["model_id"])
-    raw_obj = pd.Series(np.asarray(declared, dtype=object)).str.strip()
-    raw = _arrow_str(raw_obj.to_numpy(object))
-    low = pc.utf8_lower(raw)
-    n = len(raw)
-    parent = raw_obj.to_numpy(object).copy()
-    resolution = np.full(n, "unresolved", dtype=object)
-    rule = np.full(n, None, dtype=object)
-
-    # Hash only the few ids some declared string can match, not all of them for every lookup.
-    pos = _lookup(raw, ids)
-    exact = pos >= 0
-    resolution[exact] = "exact"
-
-    lower_ids = pc.utf8_lower(ids)
-    cand = np.flatnonzero(_np(pc.is_in(lower_ids, value_set=pc.unique(low))))
-    cand_low = pd.Series(_np(lower_ids.take(pa.array(cand))), dtype=object)
-    dup = cand_low.duplicated(keep=False).to_numpy(bool)
-    hit = pd.Index(cand_low[~dup]).get_indexer(_np(low).astype(object))
-    case = ~exact & (hit >= 0)
-    pos[case] = cand[~dup][hit[case]]
-    resolution[case] = "case"
-    ambiguous = ~exact & ~case & pd.Series(_np(low)).isin(cand_low[dup]).to_numpy(bool)
-
-    no_ns = ~raw_obj.str.contains("/", regex=False).to_numpy(bool)
-    todo = ~exact & ~case & ~ambiguous & no_ns
-    if aliases is None:
-        aliases = derive_aliases(models, alias_rule, keys=raw_obj[todo].to_numpy(object))
-    a_hit = pd.Index(aliases["key"].to_numpy(object)).get_indexer(_np(low).astype(object))
-    alias = todo & (a_hit >= 0)
-    parent[alias] = aliases["target"].to_numpy(object)[a_hit[alias]]
-    rule[alias] = aliases["rule"].to_numpy(object)[a_hit[alias]]
-    resolution[alias] = "alias"
-    if alias.any():
-        pos[alias] = _lookup(pa.array(parent[alias], pa.large_string()), ids)
-
-    found = exact | case
-    parent[found] = _np(ids.take(pa.array(pos[found])))
+    raw = pa.array(
+        pd.Series(np.asarray(declared, dtype=object)).to_numpy(object), pa.large_string()
+    )
+    res = _resolve(raw, models, aliases, alias_rule)
+    rule = np.asarray((*_ALIAS_KINDS, None), dtype=object)
     return pd.DataFrame(
         {
-            "parent": parent,
-            "resolution": resolution,
-            "alias_rule": rule,
-            "ambiguous_case": ambiguous,
-            "parent_pos": pos,
+            "parent": _np(res.parent).astype(object),
+            "resolution": np.asarray(RESOLUTIONS, dtype=object)[res.resolution],
+            "alias_rule": rule[np.where(res.alias_rule < 0, len(_ALIAS_KINDS), res.alias_rule)],
+            "ambiguous_case": res.ambiguous_case,
+            "parent_pos": res.parent_pos,
         }
     )
 
@@ -366,64 +432,76 @@ def build_edges(
     if isinstance(rules, str):
         check_choice("rules", rules, tuple(RULE_SETS))
         rules = RULE_SETS[rules]
-    pairs = declared_pairs(models)
-    res = resolve_parents(pairs["declared"], models, alias_rule=alias_rule)
-    ids = models["model_id"].astype(str).to_numpy(object)
-    child_pos = pairs["row"].to_numpy()
-    frame = pd.concat([pairs.reset_index(drop=True), res], axis=1)
-    frame["child"] = ids[child_pos]
+    ids = _arrow_str(models["model_id"])
+    pairs = _declared_pairs(models)
+    res = _resolve(pairs.declared, models, None, alias_rule, ids)
+    child_pos = pairs.rows
+    child = ids.take(pa.array(child_pos))
     counts: dict[str, object] = {
         "alias_rule": alias_rule,
         "rules": [r.name for r in rules],
         "n_models": len(models),
     }
-    for phase in PHASES:
-        counts[f"pairs_{phase}"] = int((frame["phase"] == phase).sum())
-    counts["pairs_total"] = len(frame)
-    counts["pairs_unique"] = int((~frame.duplicated(["row", "declared"])).sum())
+    by_phase = np.bincount(pairs.phase, minlength=len(PHASES))
+    for k, phase in enumerate(PHASES):
+        counts[f"pairs_{phase}"] = int(by_phase[k])
+    counts["pairs_total"] = len(child_pos)
+    counts["pairs_unique"] = len(first_pairs(child_pos, pairs.declared))
 
-    self_loop = (frame["parent_pos"].to_numpy() == child_pos) | (
-        frame["parent"].to_numpy(object) == frame["child"].to_numpy(object)
-    )
-    by_res = frame.loc[self_loop, "resolution"].value_counts()
+    self_loop = (res.parent_pos == child_pos) | _np(
+        pc.fill_null(pc.equal(res.parent, child), False)
+    ).astype(bool)
+    by_res = np.bincount(res.resolution[self_loop], minlength=len(RESOLUTIONS))
     counts["self_loops"] = int(self_loop.sum())
     # a self-reference as declared: the child's own id, up to case (what the data README counts)
-    counts["self_loops_declared"] = int(by_res.get("exact", 0) + by_res.get("case", 0))
+    counts["self_loops_declared"] = int(
+        by_res[RESOLUTIONS.index("exact")] + by_res[RESOLUTIONS.index("case")]
+    )
     # a local-path name (``my-model``) that alias resolution maps onto the child itself
-    counts["self_loops_alias"] = int(by_res.get("alias", 0))
-    frame = frame.loc[~self_loop]
-    dup = frame.duplicated(["row", "parent"])
-    counts["duplicates"] = int(dup.sum())
+    counts["self_loops_alias"] = int(by_res[RESOLUTIONS.index("alias")])
+    keep = np.flatnonzero(~self_loop)
+    first = keep[first_pairs(child_pos[keep], res.parent.take(pa.array(keep)))]
+    dup = np.setdiff1d(keep, first, assume_unique=True)
+    counts["duplicates"] = len(dup)
+    dup_phase = np.bincount(pairs.phase[dup], minlength=len(PHASES))
     counts["duplicates_by_phase"] = {
-        k: int(v) for k, v in frame.loc[dup, "phase"].value_counts().items()
+        PHASES[k]: int(v) for k, v in sorted(enumerate(dup_phase), key=lambda kv: -kv[1]) if v
     }
-    frame = frame.loc[~dup].reset_index(drop=True)
-    for phase in PHASES:
-        counts[f"edges_{phase}"] = int((frame["phase"] == phase).sum())
-    counts["alias_by_rule"] = {k: int(v) for k, v in frame["alias_rule"].value_counts().items()}
-    counts["ambiguous_case"] = int(frame["ambiguous_case"].sum())
+    take = pa.array(first)
+    child_pos = child_pos[first]
+    phase = pairs.phase[first]
+    declared_rel = pairs.relation[first]
+    parent = res.parent.take(take)
+    parent_pos = res.parent_pos[first]
+    resolution = res.resolution[first]
+    alias_kind = res.alias_rule[first]
+    by_phase = np.bincount(phase, minlength=len(PHASES))
+    for k, name in enumerate(PHASES):
+        counts[f"edges_{name}"] = int(by_phase[k])
+    by_kind = np.bincount(alias_kind[alias_kind >= 0], minlength=len(_ALIAS_KINDS))
+    counts["alias_by_rule"] = {
+        _ALIAS_KINDS[k]: int(v) for k, v in sorted(enumerate(by_kind), key=lambda kv: -kv[1]) if v
+    }
+    counts["ambiguous_case"] = int(res.ambiguous_case[first].sum())
 
-    child_pos = frame["row"].to_numpy()
-    parent_pos = frame["parent_pos"].to_numpy()
     n_parents = np.bincount(child_pos, minlength=len(models))[child_pos]
-    declared_rel = frame["declared_relation"].to_numpy(object)
-    need = pd.isna(declared_rel)
-    relation = declared_rel.copy()
+    need = declared_rel < 0
     inferred, rule_names = infer_relations(
         models,
         child_pos[need],
         n_parents[need],
-        frame["parent"].to_numpy(object)[need],
+        parent.filter(pa.array(need)),
         rules,
     )
+    relation = np.asarray(RELATIONS, dtype=object)[np.maximum(declared_rel, 0)]
     relation[need] = inferred
     counts["inference_by_rule"] = {
-        k: int(v) for k, v in pd.Series(rule_names).value_counts().items()
+        k: int(v) for k, v in pd.Series(rule_names, dtype=object).value_counts().items()
     }
 
     created = models["created_at"].to_numpy("datetime64[us]").astype(np.int64)
     in_snap = parent_pos >= 0
-    younger = np.zeros(len(frame), dtype=bool)
+    younger = np.zeros(len(child_pos), dtype=bool)
     younger[in_snap] = created[parent_pos[in_snap]] > created[child_pos[in_snap]]
     scc = cycle_components(child_pos, parent_pos, len(models))
     counts["cycles"] = int(len(unique_sorted(scc[scc >= 0])))
@@ -433,18 +511,27 @@ def build_edges(
 
     edges = pd.DataFrame(
         {
-            "child": frame["child"].astype(str),
-            "parent": frame["parent"].astype(str),
-            "declared": frame["declared"].astype(str),
-            "resolution": frame["resolution"].astype(str),
+            "child": _str_column(child.take(take)),
+            "parent": _str_column(parent),
+            "declared": _str_column(pairs.declared.take(take)),
+            "resolution": _str_column(_names(RESOLUTIONS, resolution)),
             "relation": pd.Series(relation, dtype=object).astype(str),
-            "relation_source": np.where(need, "inferred", "declared"),
-            "phase": frame["phase"].astype(str),
+            "relation_source": _str_column(_names(("declared", "inferred"), need.astype(np.int8))),
+            "phase": _str_column(_names(PHASES, phase)),
             "parent_in_snapshot": in_snap,
             "parent_younger": younger,
             "in_cycle": scc >= 0,
         }
     )
-    edges["relation_source"] = edges["relation_source"].astype(str)
     edges.attrs["lineage_counts"] = counts
     return edges
+
+
+def _names(names: tuple[str, ...], codes: np.ndarray) -> pa.Array:
+    """Arrow strings of ``names[code]`` for each code."""
+    return pa.array(names, pa.large_string()).take(pa.array(np.asarray(codes, dtype=np.int64)))
+
+
+def _str_column(values: pa.Array) -> pd.Series:
+    """An Arrow string array as a pandas ``str`` column (what ``.astype(str)`` gives)."""
+    return pd.Series(values, dtype=pd.ArrowDtype(values.type)).astype(str)

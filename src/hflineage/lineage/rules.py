@@ -214,7 +214,7 @@ def infer_relations(
     models: pd.DataFrame,
     child_pos: np.ndarray,
     n_parents: np.ndarray,
-    parents: np.ndarray | pd.Series | None = None,
+    parents: np.ndarray | pd.Series | pa.Array | None = None,
     rules: tuple[InferenceRule, ...] = INFERENCE_RULES,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Phase 3: the inferred relation and the name of the rule that fired, per edge.
@@ -238,7 +238,10 @@ def infer_relations(
     tag_values = pc.utf8_lower(_arrow_str(tag_long["value"].to_numpy(object)))
     library = pc.utf8_lower(_arrow_str(models["library_name"].take(uniq)))
     child_ids = _arrow_str(models["model_id"].take(child_pos))
-    parent_ids = None if parents is None else _arrow_str(np.asarray(parents, dtype=object))
+    if parents is None or isinstance(parents, pa.Array | pa.ChunkedArray):
+        parent_ids = parents
+    else:
+        parent_ids = _arrow_str(np.asarray(parents, dtype=object))
     names = pa.array(_own_name(child_ids, parent_ids).astype(object), pa.large_string())
     whole_names = _name_part(child_ids)
     relation = np.full(len(child_pos), DEFAULT_RELATION, dtype=object)
