@@ -386,3 +386,85 @@ def test_embedded_snapshot_targets():
     assert edges["relation"].isin(data.RELATIONS).all()
     assert edges["relation_source"].isin(["declared", "inferred"]).all()
     assert check_aliases(lineage.derive_aliases(models)).empty
+
+
+# ------------------------------------------------------------------ declared relations and rules
+
+
+def test_relation_agreement_on_the_fixture(models, edges):
+    # declared edges: typed/q (quantized; its name "q" has no marker -> finetune), hub/child
+    # (adapter; no marker -> finetune), card/child's two edges (merge; two parents -> merge)
+    table = lineage.relation_agreement(edges, models).set_index("relation")
+    assert table.loc["quantized", ["declared_edges", "inferred_finetune", "agreeing"]].tolist() == [
+        1,
+        1,
+        0,
+    ]
+    assert table.loc["adapter", ["declared_edges", "inferred_finetune", "agreeing"]].tolist() == [
+        1,
+        1,
+        0,
+    ]
+    assert table.loc["merge", ["declared_edges", "inferred_merge", "agreeing"]].tolist() == [
+        2,
+        2,
+        2,
+    ]
+    assert table.loc["finetune", "declared_edges"] == 0 and pd.isna(table.loc["finetune", "share"])
+    assert table.loc["all", ["declared_edges", "agreeing", "share"]].tolist() == [4, 2, 0.5]
+
+
+def test_relation_agreement_worked_by_hand():
+    base = {"id": "org/base", "createdAt": "2024-01-01T00:00:00Z"}
+    rows = [
+        base,
+        child("a/lora-x", "org/base", tags=("lora",)),  # adapter, tagged lora -> adapter (agree)
+        child("b/base-GGUF", "org/base"),  # quantized, "-gguf" left after cutting "base" -> agree
+        child("c/chat", "org/base"),  # finetune, no marker -> finetune (agree)
+        child(
+            "d/chat-4bit", "org/base"
+        ),  # finetune, "4bit" in its own name -> quantized (disagree)
+        child("e/plain", "org/base"),  # adapter, no marker -> finetune (disagree)
+    ]
+    hub = {r["id"]: ["org/base"] for r in rows[1:]}
+    rel = {
+        "a/lora-x": "adapter",
+        "b/base-GGUF": "quantized",
+        "c/chat": "finetune",
+        "d/chat-4bit": "finetune",
+        "e/plain": "adapter",
+    }
+    models = models_with(rows, hub, rel)
+    edges = lineage.build_edges(models)
+    # declared relations are used as they are; the rules type nothing here
+    assert (edges["relation_source"] == "declared").all()
+    assert dict(zip(edges["child"], edges["relation"], strict=True)) == rel
+    t = lineage.relation_agreement(edges, models).set_index("relation")
+    assert t.loc[
+        "adapter", ["declared_edges", "inferred_adapter", "inferred_finetune"]
+    ].tolist() == [
+        2,
+        1,
+        1,
+    ]
+    assert t.loc[
+        "finetune", ["declared_edges", "inferred_finetune", "inferred_quantized"]
+    ].tolist() == [
+        2,
+        1,
+        1,
+    ]
+    assert t.loc["quantized", ["declared_edges", "agreeing"]].tolist() == [1, 1]
+    shares = t["share"].round(4)
+    assert shares.drop("merge").to_dict() == {
+        "finetune": 0.5,
+        "adapter": 0.5,
+        "quantized": 1.0,
+        "all": 0.6,
+    }
+    assert pd.isna(t.loc["merge", "share"])
+    # the brief rules read the whole name: "base-gguf" still quantized; same answers here
+    brief = lineage.relation_agreement(edges, models, rules="brief").set_index("relation")
+    assert brief.loc["all", "agreeing"] == 3
+    with pytest.raises(HflineageError, match="not models of this table"):
+        lineage.relation_agreement(edges, models.iloc[:3])

@@ -6,7 +6,7 @@ graph arrays and descriptives; :mod:`hflineage.lineage.size` sizes the models.
 """
 
 from .edges import EDGE_COLUMNS, PHASES, RESOLUTIONS, build_edges, declared_pairs, derive_aliases
-from .funnel import lineage_funnel, phase_yields, resolution_rate
+from .funnel import lineage_funnel, phase_yields, relation_agreement, resolution_rate
 from .rules import (
     DEFAULT_RELATION,
     DEFAULT_RULE,
@@ -31,5 +31,6 @@ __all__ = [
     "infer_relations",
     "lineage_funnel",
     "phase_yields",
+    "relation_agreement",
     "resolution_rate",
 ]

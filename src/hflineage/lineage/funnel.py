@@ -1,13 +1,19 @@
-"""The lineage funnel: how many declarations each phase and resolution step yields or drops."""
+"""The lineage funnel: how many declarations each phase and resolution step yields or drops, and
+how often the inference rules agree with the relations the Hub declares.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..data.schema import RELATIONS
+from ..errors import HflineageError, check_choice
 from .edges import PHASES, build_edges
-from .rules import DEFAULT_RULE, INFERENCE_RULES
+from .ids import _arrow_str, _np
+from .rules import DEFAULT_RULE, INFERENCE_RULES, RULE_SETS, InferenceRule, infer_relations
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,3 +123,72 @@ def phase_yields(edges: pd.DataFrame) -> pd.DataFrame:
     out.insert(1, "declared_pairs", [counts.get(f"pairs_{p}", np.nan) for p in PHASES])
     out.insert(2, "new_edges", out["declared"] + out["inferred"])
     return out.rename(columns={"declared": "relation_declared", "inferred": "relation_inferred"})
+
+
+def relation_agreement(
+    edges: pd.DataFrame,
+    models: pd.DataFrame,
+    rules: tuple[InferenceRule, ...] | str | None = None,
+) -> pd.DataFrame:
+    """How often the inference rules agree with the relations the Hub declares.
+
+    For every edge whose relation is declared (``relation_source == "declared"``: a typed
+    ``base_model`` tag, hub-stats ``baseModels`` or the card's ``base_model_relation``), the rules
+    are applied as if the relation were missing (phase 3 of
+    :func:`hflineage.lineage.edges.build_edges`: the child's tags, library, name and number of
+    parents).  One row per declared relation and a final ``all`` row: ``declared_edges``, one
+    count column per inferred relation (a confusion table), ``agreeing`` and ``share`` (agreeing /
+    declared edges; NaN without declared edges).  ``rules`` defaults to the rules the edges were
+    built with (``edges.attrs``), else :data:`~hflineage.lineage.rules.INFERENCE_RULES`.
+    """
+    for col in ("child", "parent", "relation", "relation_source"):
+        if col not in edges.columns:
+            raise HflineageError(f"edges: missing column {col!r}; pass the frame build_edges made")
+    if "model_id" not in models.columns:
+        raise HflineageError("models: missing column 'model_id'")
+    rules = _rules_of(edges, rules)
+    ids = _arrow_str(models["model_id"])
+    child_pos = _np(pc.fill_null(pc.index_in(_arrow_str(edges["child"]), value_set=ids), -1))
+    child_pos = child_pos.astype(np.int64)
+    if (child_pos < 0).any():
+        raise HflineageError(
+            "edges: some children are not models of this table; pass the models the edges were "
+            "built from"
+        )
+    n_parents = np.bincount(child_pos, minlength=len(models))[child_pos]
+    declared = (edges["relation_source"] == "declared").to_numpy(bool)
+    inferred, _ = infer_relations(
+        models,
+        child_pos[declared],
+        n_parents[declared],
+        _arrow_str(edges["parent"]).filter(pa.array(declared)),
+        rules,
+    )
+    table = pd.crosstab(
+        pd.Categorical(edges.loc[declared, "relation"].to_numpy(object), categories=RELATIONS),
+        pd.Categorical(inferred, categories=RELATIONS),
+        dropna=False,
+    ).reindex(index=list(RELATIONS), columns=list(RELATIONS), fill_value=0)
+    out = table.rename(columns=lambda r: f"inferred_{r}").rename_axis(index="relation")
+    out.columns.name = None
+    out.loc["all"] = out.sum()
+    out.insert(0, "declared_edges", out.sum(axis=1))
+    agree = np.diag(table.to_numpy())
+    out["agreeing"] = np.r_[agree, agree.sum()]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share"] = out["agreeing"] / out["declared_edges"].where(out["declared_edges"] > 0)
+    return out.reset_index()
+
+
+def _rules_of(edges: pd.DataFrame, rules) -> tuple[InferenceRule, ...]:
+    """``rules`` as a tuple: a name of RULE_SETS, the set the edges were built with, or default."""
+    if isinstance(rules, str):
+        check_choice("rules", rules, tuple(RULE_SETS))
+        return RULE_SETS[rules]
+    if rules is not None:
+        return tuple(rules)
+    names = (edges.attrs.get("lineage_counts") or {}).get("rules")
+    for candidate in RULE_SETS.values():
+        if names == [r.name for r in candidate] and names is not None:
+            return candidate
+    return INFERENCE_RULES
