@@ -8,20 +8,9 @@ panel's real timing; :mod:`~hflineage.race.placebo` is the timing-preserving pla
 draws the chapter figures.
 """
 
-from .panel import (
-    MAPPING,
-    PANEL_COLUMNS,
-    base_entry,
-    binscatter,
-    build_panel,
-    clock_correlations,
-    entry_concentration,
-    funnel_table,
-    llm_sample,
-    older_than,
-    with_base_weights,
-    with_recognition,
-)
+from .entry import base_entry, binscatter, entry_concentration
+from .panel import MAPPING, PANEL_COLUMNS, build_panel, funnel_table
+from .samples import clock_correlations, llm_sample, older_than, with_base_weights, with_recognition
 
 __all__ = [
     "MAPPING",

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .entry import binscatter
 from .models import LABELS
-from .panel import binscatter
 
 #: Axis labels of the variables drawn in binned scatters.
 AXIS = {
@@ -236,7 +236,7 @@ def clocks_plot(panel: pd.DataFrame, correlations: pd.DataFrame) -> Figure:
     (hexagonal bins): within a base the two rise together, but at the same lag the rank differs
     from base to base — the variation that separates priority from the base's life cycle.
     Right: the within-base (pooled, base means removed) correlations of
-    :func:`hflineage.race.panel.clock_correlations` among the clocks, and of each congestion
+    :func:`hflineage.race.samples.clock_correlations` among the clocks, and of each congestion
     count with the rank.
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.8, 3.6), width_ratios=(1.15, 1))

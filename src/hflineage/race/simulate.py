@@ -1,7 +1,7 @@
 """A simulation study on the race panel's real timing: which specification can tell priority from time?
 
 Within a base, entry rank, the lag since the base's release and age at the snapshot move together
-(:func:`hflineage.race.panel.clock_correlations`), so a negative rank coefficient could come from
+(:func:`hflineage.race.samples.clock_correlations`), so a negative rank coefficient could come from
 any of them.  This module keeps everything real about the panel — its bases, creation times,
 ranks, congestion, lags, ages and controls — and replaces only the outcome with one generated
 under a known process:

@@ -24,7 +24,8 @@ import pandas as pd
 from ..errors import ParameterError, check_choice
 from . import models as rm
 from . import panel as race
-from .panel import LLM_PIPELINE_TAGS
+from . import samples
+from .samples import LLM_PIPELINE_TAGS
 
 #: Default race choices: congestion window (days), minimum entrants per base, entrant kinds.
 RACE_WINDOWS = (7, 30, 90)
@@ -125,7 +126,7 @@ def race_curve(
             congestion_window=congestion_window,
             author_prior=prior,
         )
-        full = race.llm_sample(full, pipeline_tags)
+        full = samples.llm_sample(full, pipeline_tags)
         for m in min_derivatives:
             panel = full[full["base_n_derivatives"] >= m]
             if panel["base_id"].nunique() < 2:
@@ -243,7 +244,7 @@ def robustness_rows(
 
     Args:
         panel: the whole-Hub race panel (:func:`hflineage.race.panel.build_panel`).
-        pipeline_tags: the primary sample's base tasks (:func:`hflineage.race.panel.llm_sample`).
+        pipeline_tags: the primary sample's base tasks (:func:`hflineage.race.samples.llm_sample`).
         spec: the primary specification.
         min_age_days: the age floor of the older-derivatives row.
         ppml: whether to fit the Poisson row (seconds on the embedded snapshot).
@@ -252,7 +253,7 @@ def robustness_rows(
         The tidy rows of the priority and congestion terms with a ``row`` label, in the order
         above.
     """
-    llm = race.with_base_weights(race.llm_sample(panel, pipeline_tags))
+    llm = samples.with_base_weights(samples.llm_sample(panel, pipeline_tags))
     whole = "whole Hub (every base)" if pipeline_tags is not None else "whole Hub (same)"
     fits = [
         ("primary", llm, spec, "log_likes", {}),
@@ -264,7 +265,7 @@ def robustness_rows(
         *([("likes (PPML)", llm, spec, "likes", {})] if ppml else []),
         (
             f"derivatives >= {min_age_days:g} days old (ages still differ)",
-            race.older_than(llm, min_age_days),
+            samples.older_than(llm, min_age_days),
             spec,
             "log_likes",
             {},
