@@ -467,6 +467,7 @@ def test_generated_pages_written_for_a_run(tmp_path, monkeypatch):
     written = bookpages.write_pages(root, "ci", out)
     assert sorted(p.name for p in written) == [
         "colophon.md",
+        "glance.md",
         "methods.md",
         "parameters.md",
         "status.md",

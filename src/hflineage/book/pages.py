@@ -9,7 +9,9 @@
   the reason (the line's comment), and the profiles that override it;
 - ``book/methods.md`` — the methods-to-code map of ``book/methods.yml`` (construct, function,
   test, chapter);
-- ``book/colophon.md`` — versions, checksums and runtimes from ``results/<profile>/manifest.json``.
+- ``book/colophon.md`` — versions, checksums and runtimes from ``results/<profile>/manifest.json``;
+- ``book/glance.md`` (+ ``glance.png``) — the introduction's "results at a glance" box
+  (:mod:`hflineage.book.glance`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from ..config import results_dir
 from .claims import load_claims, load_methods
+from .glance import write_glance
 from .markdown import (
     GENERATED_NOTE,
     WIDE,
@@ -227,6 +230,16 @@ def colophon_page(manifest: dict[str, Any], slice_info: dict[str, Any] | None = 
     )
 
 
+def run_description(manifest: dict[str, Any]) -> str:
+    """What data a run's profile means, in words (for the banner and the glance box)."""
+    profile = manifest.get("profile", "?")
+    return {
+        "sample": "the embedded 2024-07-11 snapshot",
+        "ci": "a small real slice of the 2024-07-11 snapshot (numbers are not the paper-scale ones)",
+        "full": "a fetched snapshot of today's Hub",
+    }.get(profile, f"profile {profile}")
+
+
 def announcement(manifest: dict[str, Any]) -> str:
     """One line at the top of every page: which profile, data and commit this build shows."""
     profile = manifest.get("profile", "?")
@@ -234,12 +247,7 @@ def announcement(manifest: dict[str, Any]) -> str:
     commit = (git.get("commit") or "")[:7]
     dirty = "+modified" if git.get("dirty") else ""
     day = (manifest.get("finished") or "")[:10]
-    what = {
-        "sample": "the embedded 2024-07-11 snapshot",
-        "ci": "a small real slice of the 2024-07-11 snapshot (numbers are not the paper-scale ones)",
-        "full": "a fetched snapshot of today's Hub",
-    }.get(profile, f"profile {profile}")
-    parts = [f"Built with profile “{profile}”: {what}", f"run {day}"]
+    parts = [f"Built with profile “{profile}”: {run_description(manifest)}", f"run {day}"]
     if commit:
         parts.append(f"commit {commit}{dirty}")
     return " · ".join(parts)
@@ -262,7 +270,14 @@ def write_pages(root: Path, profile: str, dest: Path) -> list[Path]:
         "methods.md": methods_page(load_methods(root / "book" / "methods.yml"), set(labels)),
         "colophon.md": colophon_page(manifest),
     }
-    written = []
+    written = [
+        write_glance(
+            claims,
+            numbers,
+            dest / "book",
+            data_label=f"{run_description(manifest)}, profile “{profile}”{run_label}",
+        )
+    ]
     for name, text in pages.items():
         path = dest / "book" / name
         path.parent.mkdir(parents=True, exist_ok=True)
