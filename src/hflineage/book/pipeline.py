@@ -23,6 +23,7 @@ executed notebooks, and a new chapter needs no toc edit.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import platform
 import subprocess
@@ -174,6 +175,8 @@ def _run(
     from tqdm.auto import tqdm
 
     prof = load_profile(profile, root)
+    if (overrides or {}).get("snapshot") is not None:  # -p snapshot=...: this run's data
+        prof = dataclasses.replace(prof, snapshot=str(overrides["snapshot"]), slice=None)
     notebooks = find_notebooks(root, only)
     plan = plan_parameters(prof, notebooks, overrides)
     results = results_dir(root, profile)
