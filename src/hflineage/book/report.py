@@ -215,6 +215,8 @@ def snapshot_label(models: pd.DataFrame) -> str:
         "crawl": f"/api/models crawl of {day}",
     }
     label = names.get(shape, str(shape))
+    if models.attrs.get("synthetic"):  # hflineage synth: a benchmark, never Hub data
+        label = f"SYNTHETIC benchmark data shaped like a {label}"
     subset = models.attrs.get("subset")
     if subset:
         label += f", {subset}"
