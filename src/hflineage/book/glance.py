@@ -11,17 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from .markdown import _doc, list_table, md_escape  # noqa: E402
-from .report import set_theme  # noqa: E402
-from .status import NOT_ASSESSED, badge, final_verdict  # noqa: E402
+from .markdown import _doc, list_table, md_escape
+from .report import set_theme
+from .status import NOT_ASSESSED, badge, final_verdict
 
 #: Two-sided 5% critical value of the normal distribution.
 Z95 = 1.959964
@@ -82,7 +79,10 @@ def glance_figure(rows: pd.DataFrame, data_label: str) -> Figure | None:
     if found.empty:
         return None
     set_theme()
-    fig, ax = plt.subplots(figsize=(8, 0.55 * len(found) + 1.6))
+    # a Figure of its own, not pyplot: no backend is chosen (importing this module must not
+    # switch a chapter's kernel away from the inline backend, which would drop every figure)
+    fig = Figure(figsize=(8, 0.55 * len(found) + 1.6))
+    ax = fig.subplots()
     y = np.arange(len(found))
     lim = max(4.0, float(np.nanmax(np.abs(found[["z_low", "z_high"]].to_numpy()))) + 0.5)
     ax.axvspan(-Z95, Z95, color="0.92", zorder=0)
@@ -98,7 +98,7 @@ def glance_figure(rows: pd.DataFrame, data_label: str) -> Figure | None:
     ax.text(-lim * 0.97, len(found) - 0.4, "← against the paper", ha="left", va="bottom")
     ax.set_ylim(-0.6, len(found) + 0.2)
     handles = [
-        plt.Line2D([], [], color=c, marker="o", lw=2.5, label=s)
+        Line2D([], [], color=c, marker="o", lw=2.5, label=s)
         for s, c in VERDICT_COLOURS.items()
         if s in set(found["status"])
     ]
@@ -170,7 +170,6 @@ def write_glance(
     dest.mkdir(parents=True, exist_ok=True)
     if fig is not None:
         fig.savefig(dest / "glance.png", dpi=150, bbox_inches="tight")
-        plt.close(fig)
         figure = "glance.png"
     path = dest / "glance.md"
     path.write_text(glance_page(rows, figure, data_label=data_label), encoding="utf-8")
