@@ -11,13 +11,15 @@ from matplotlib.figure import Figure
 
 from .facts import MASS_CATEGORIES
 
-#: Colours of the roles a successor can play for the focal model of the worked example.
+#: Colours of the roles a successor can play for the focal model of the worked example (Okabe &
+#: Ito hues, as the book's theme: blue, orange and reddish purple are told apart by every kind of
+#: colour vision; orange and vermillion were not).
 ROLE_COLOURS = {
     "focal F": "#000000",
     "P(F)": "#7f7f7f",
-    "n_i": "#0173b2",
-    "n_j": "#de8f05",
-    "n_k": "#d55e00",
+    "n_i": "#0072B2",
+    "n_j": "#E69F00",
+    "n_k": "#CC79A7",
     "not a successor": "#d9d9d9",
 }
 
@@ -137,71 +139,144 @@ def draw_toy(focal: str = "F", window_days: float = 90) -> Figure:
     return fig
 
 
-def plot_mass_points(with_roots: pd.DataFrame, without_roots: pd.DataFrame) -> Figure:
-    """Share of focal models in each MDI category (mass points −1, 0, +1, the intervals between,
-    undefined) per variant, with and without roots (tables of :func:`mass_points`).
+def share_label(value: float) -> str:
+    """A share as a bar label: "98.5%" from 1%, two significant digits below ("0.033%"), "0"
+    for an exact zero, "" when missing.
     """
-    import seaborn as sns
+    if not np.isfinite(value):
+        return ""
+    if value == 0:
+        return "0"
+    if value < 0.01:
+        return f"{100 * value:.2g}%"
+    return f"{value:.1%}"
 
-    long = pd.concat(
-        [
-            with_roots.assign(roots="with roots"),
-            without_roots.assign(roots="without roots"),
-        ]
-    ).melt(
-        id_vars=["variant", "roots"],
-        value_vars=list(MASS_CATEGORIES),
-        var_name="category",
-        value_name="share",
+
+def plot_mass_points(
+    with_roots: pd.DataFrame, without_roots: pd.DataFrame, primary: str | None = "cd"
+) -> Figure:
+    """Share of focal models in each MDI category (mass points −1, 0, +1, the open intervals
+    between them, undefined) per variant, without and with roots (tables of
+    :func:`mass_points`): one panel per variant, two per row, horizontal bars on a **log** scale
+    so that a share of 0.2% stays as visible as one of 95%, every bar labelled with its share
+    (an exact 0 has no bar and reads "0").  ``primary`` names the variant whose without-roots
+    bars are the declared primary (its panel title says so).
+    """
+    categories = list(MASS_CATEGORIES)
+    variants = list(dict.fromkeys(without_roots["variant"].astype(str)))
+    values = {}
+    for label, frame in (("without roots", without_roots), ("with roots", with_roots)):
+        table = frame.assign(variant=frame["variant"].astype(str)).set_index("variant")
+        values[label] = table.reindex(variants)[categories].to_numpy(float)
+    floor = _log_floor(*values.values())
+    ncols = min(2, len(variants))
+    nrows = -(-len(variants) // ncols)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(7.8, 0.36 * len(categories) * nrows + 0.9 * nrows + 0.5),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
     )
-    grid = sns.catplot(
-        long,
-        x="category",
-        y="share",
-        hue="roots",
-        col="variant",
-        col_wrap=2,
-        kind="bar",
-        order=list(MASS_CATEGORIES),
-        height=2.6,
-        aspect=1.6,
-        legend_out=False,
+    for ax in axes.flat[len(variants) :]:
+        ax.set_visible(False)
+    y = np.arange(len(categories))
+    height = 0.4
+    for j, (ax, variant) in enumerate(zip(axes.flat, variants, strict=False)):
+        for k, (label, colour) in enumerate((("without roots", "C0"), ("with roots", "C1"))):
+            _log_bars(ax, y + (k - 0.5) * height, values[label][j], floor, height, colour, label)
+        _log_axis(ax, floor)
+        ax.set_yticks(y, categories)
+        ax.set_ylim(len(categories) - 0.5, -0.5)
+        ax.grid(axis="y", visible=False)
+        ax.set_title(f"{variant} (primary: without roots)" if variant == primary else variant)
+    for ax in axes[-1, :]:
+        ax.set_xlabel("share of focal models (log scale)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("MDI value")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(
+        handles, labels, frameon=False, ncols=2, loc="lower center", bbox_to_anchor=(0.5, 1.0)
     )
-    grid.set_axis_labels("MDI value", "share of focal models")
-    grid.set_titles("{col_name}")
-    for ax in grid.axes.flat:
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-        ax.tick_params(axis="x", labelrotation=30, labelsize=10)
-    # the cd_nok panel (second) has its mass at the right: room for the legend on the left
-    sns.move_legend(
-        grid.axes.flat[0], "upper left", bbox_to_anchor=(1.08, 1.0), title="", frameon=False
-    )
-    return grid.figure
+    return fig
 
 
 def plot_components(summary: pd.DataFrame) -> Figure:
     """Share of focal models with at least one n_i, n_j and n_k successor, per variant (a table
-    of :func:`component_summary`), each bar labelled with its value.
+    of :func:`component_summary`): horizontal bars on a log scale, each labelled with its value
+    (a share of 0.1% stays visible beside one of 99.7%).
     """
     frame = summary.set_index("variant")[["has_n_i", "has_n_j", "has_n_k"]]
     labels = ["n_i > 0 (builds on F only)", "n_j > 0 (on F and its base)", "n_k > 0 (base only)"]
     colours = [ROLE_COLOURS["n_i"], ROLE_COLOURS["n_j"], ROLE_COLOURS["n_k"]]
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    values = frame.to_numpy(float)
+    floor = _log_floor(values)
+    fig, ax = plt.subplots(figsize=(7.5, 0.85 * len(frame) + 1.4))
     y = np.arange(len(frame))
-    height = 0.26
-    for k, (col, label, colour) in enumerate(zip(frame.columns, labels, colours, strict=True)):
-        ys = y + (k - 1) * height
-        ax.barh(ys, frame[col], height=height, color=colour, label=label)
-        for yy, v in zip(ys, frame[col], strict=True):
-            ax.text(v + 0.01, yy, f"{v:.1%}", va="center", fontsize=10)
+    height = 0.28
+    for k, (label, colour) in enumerate(zip(labels, colours, strict=True)):
+        _log_bars(ax, y + (k - 1) * height, values[:, k], floor, height, colour, label, size=10)
+    _log_axis(ax, floor)
     ax.set_yticks(y, frame.index.astype(str))
-    ax.set_xlim(0, 1.12)
-    ax.set_xlabel("share of focal models with a successor")
+    ax.set_ylim(len(frame) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("share of focal models with a successor (log scale)")
     ax.set_ylabel("variant")
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.invert_yaxis()
     ax.legend(frameon=False, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=10)
     return fig
+
+
+def _log_floor(*arrays: np.ndarray) -> float:
+    """Left end of a log share axis: a third of the smallest positive share (at most 0.1%)."""
+    positive = np.concatenate([np.asarray(a, float).ravel() for a in arrays])
+    positive = positive[positive > 0]
+    return min(1e-3, float(positive.min()) / 3) if positive.size else 1e-3
+
+
+def _log_bars(
+    ax: plt.Axes,
+    ys: np.ndarray,
+    shares: np.ndarray,
+    floor: float,
+    height: float,
+    colour: str,
+    label: str,
+    size: float = 9,
+) -> None:
+    """Horizontal bars of ``shares`` from the axis' left end (``floor``) on a log scale, each
+    labelled (:func:`share_label`): inside the bar in white from 20%, else right of it; an
+    exact zero has no bar and reads "0".
+    """
+    ax.barh(
+        ys,
+        np.where(shares > 0, shares, np.nan),
+        height=height,
+        left=floor,
+        color=colour,
+        label=label,
+    )
+    for yy, v in zip(ys, shares, strict=True):
+        if not np.isfinite(v):
+            continue
+        inside = v >= 0.2
+        ax.annotate(
+            share_label(v),
+            (max(v, floor), yy),
+            xytext=(-5 if inside else 6, 0),
+            textcoords="offset points",
+            va="center",
+            ha="right" if inside else "left",
+            fontsize=size,
+            color="white" if inside else "0.15",
+        )
+
+
+def _log_axis(ax: plt.Axes, floor: float) -> None:
+    """A log share axis from ``floor`` to 100%, ticks as percentages."""
+    ax.set_xscale("log")
+    ax.set_xlim(floor, 1.0)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:g}%"))
 
 
 def plot_window(sensitivity: pd.DataFrame) -> Figure:

@@ -1,0 +1,135 @@
+"""Words built from numbers: the phrases a chapter glues into sentences that interpret results.
+
+A sentence typed in a notebook goes stale when the snapshot changes ("positive and significant in
+0%" for 1 specification of 504; "sibling, cd_nok, cd_nok, sibling and cd, sibling" for a list
+grouped by nothing).  These helpers write the phrase from the numbers, so that it stays true:
+
+- :func:`plural` -- "1 specification", "504 specifications", "no specification";
+- :func:`count_share` -- "1 of 504 (< 1%)": a count with its share, which never reads as 0% or
+  100% unless it is exactly that (:func:`hflineage.book.tables.format_share`);
+- :func:`share_format` -- the format spec that prints a small share with two significant digits
+  ("0.033%", not "0.0%");
+- :func:`join` -- "a", "a and b", "a, b and c";
+- :func:`grouped` -- items grouped by a label, in order of first appearance: "cd_nok (without
+  roots); cd and sibling (with roots)";
+- :func:`by_value` -- keys grouped by their value: "not reproduced at 30 and 90 days, reproduced
+  at 180 and 365 days", or "not reproduced at every window" when all agree;
+- :func:`compare` -- "12,090, 115 fewer than the 12,205 of ...": two counts of one thing under
+  two definitions, the difference said in words.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+
+from ..errors import ParameterError
+from .tables import format_share
+
+
+def _count(n: int) -> str:
+    return f"{int(n):,}"
+
+
+def plural(n: int, singular: str, plural_form: str | None = None, *, zero: str = "no") -> str:
+    """``n`` and the noun in the right number: ``plural(1, "fit")`` is "1 fit",
+    ``plural(2, "fit")`` "2 fits", ``plural(0, "fit")`` "no fit" (``zero`` replaces the 0;
+    ``zero=""`` gives "0 fits").  ``plural_form`` for irregular nouns ("family", "families").
+    """
+    if n < 0:
+        raise ParameterError(f"plural: a count cannot be negative; got {n}")
+    many = plural_form or f"{singular}s"
+    if n == 0 and zero:
+        return f"{zero} {singular}"
+    return f"{_count(n)} {singular if n == 1 else many}"
+
+
+def share_text(k: int, n: int, digits: int = 0) -> str:
+    """``k / n`` as a percentage that never rounds a non-zero share to "0%" (it reads "< 1%")
+    nor a share below one to "100%" ("> 99%"); "–" when ``n`` is 0.
+    """
+    if n < 0 or k < 0 or k > n:
+        raise ParameterError(f"share_text: expected 0 <= k <= n; got k={k}, n={n}")
+    return format_share(k / n, digits) if n else "–"
+
+
+def share_format(value: float, digits: int = 1) -> str:
+    """The format spec (for ``format`` or ``Chapter.number(fmt=...)``) that shows a share with
+    ``digits`` decimals of a percent, or with two significant digits below 1%: 0.557 ->
+    ".1%" ("55.7%"), 0.00033 -> ".3%" ("0.033%"), so that a small share is never printed as
+    "0.0%".  Zero and missing values keep ``digits``.
+    """
+    if value is None or not math.isfinite(value) or value <= 0 or value >= 0.01:
+        return f".{digits}%"
+    magnitude = math.floor(math.log10(100 * value))  # 0.033% -> -2
+    return f".{max(digits, 1 - magnitude)}%"
+
+
+def count_share(k: int, n: int, digits: int = 0) -> str:
+    """A count, its total and the share (:func:`share_text`): "1 of 504 (< 1%)"."""
+    return f"{_count(k)} of {_count(n)} ({share_text(k, n, digits)})"
+
+
+def join(items: Iterable[object], conjunction: str = "and") -> str:
+    """Items in a sentence: "a", "a and b", "a, b and c" ("" for no item)."""
+    words = [str(x) for x in items]
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+
+
+def grouped(pairs: Iterable[tuple[object, object]], *, empty: str = "none", sep: str = "; ") -> str:
+    """Items grouped by their label, labels in order of first appearance, each item once:
+    ``[("cd_nok", "without roots"), ("cd", "with roots"), ("sibling", "with roots")]`` reads
+    "cd_nok (without roots); cd and sibling (with roots)".  ``empty`` when there is none.
+    """
+    groups: dict[object, list[str]] = {}
+    for item, label in pairs:
+        members = groups.setdefault(label, [])
+        if str(item) not in members:
+            members.append(str(item))
+    if not groups:
+        return empty
+    return sep.join(f"{join(members)} ({label})" for label, members in groups.items())
+
+
+def by_value(
+    mapping: Mapping[Hashable, object],
+    *,
+    unit: str = "",
+    every: str = "every value",
+    sep: str = ", ",
+    at: str = "at",
+) -> str:
+    """The keys grouped by their value, in order: ``{30: "x", 90: "x", 180: "y"}`` with
+    ``unit="days"`` reads "x at 30 and 90 days, y at 180 days"; when every key has one value,
+    "x at {every}" ("x at every window").  Keys are numbers or words; floats are written with
+    ``:g``; ``at`` is the word between a value and its keys ("0 for cd and ancestral").
+    """
+    if not mapping:
+        raise ParameterError("by_value: nothing to describe; expected key -> value")
+    groups: dict[object, list[str]] = {}
+    for key, value in mapping.items():
+        groups.setdefault(value, []).append(f"{key:g}" if isinstance(key, float) else str(key))
+    if len(groups) == 1:
+        return f"{next(iter(groups))} {at} {every}"
+    tail = f" {unit}" if unit else ""
+    return sep.join(f"{value} {at} {join(keys)}{tail}" for value, keys in groups.items())
+
+
+def compare(n: int, other: int, what: str) -> str:
+    """Two counts of one thing under two definitions: ``compare(12090, 12205, "in chapter 2")``
+    is "12,090, 115 fewer than the 12,205 in chapter 2"; equal counts read "12,090, as in
+    chapter 2".
+    """
+    if n == other:
+        return f"{_count(n)}, as {what}"
+    diff = abs(n - other)
+    side = "fewer" if n < other else "more"
+    return f"{_count(n)}, {_count(diff)} {side} than the {_count(other)} {what}"
+
+
+def counted(values: Sequence[object], noun: str, plural_form: str | None = None) -> str:
+    """A count and the list: "3 fits: a, b and c"; "no fit" for none."""
+    head = plural(len(values), noun, plural_form)
+    return f"{head}: {join(values)}" if values else head
