@@ -70,6 +70,14 @@ def test_table_writes_csv_and_html(tmp_path):
     assert "A caption" in html and "–" in html  # missing value shown as a dash
 
 
+def test_table_shows_named_pvalue_columns_as_pvalues(tmp_path):
+    ch = Chapter("09_test", tmp_path, glue=False)
+    frame = pd.DataFrame({"p_adjusted": [1.8e-90, 0.4082]})
+    shown = ch.table(frame, "t", pvalues=["p_adjusted"]).data  # the Styler's frame of strings
+    assert shown.iloc[:, 0].tolist() == ["< 0.001", "0.408"]
+    assert ch.table(frame, "u").data.iloc[0, 0] == "1.8e-90"  # not a p-value by its name
+
+
 def test_figure_is_stamped_with_its_data_and_saved(tmp_path):
     ch = Chapter("09_test", tmp_path, data_label="listing X (3 models)", glue=False)
     fig, ax = plt.subplots()

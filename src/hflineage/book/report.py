@@ -338,12 +338,14 @@ class Chapter:
         labels: Mapping[str, str] | None = None,
         first: Sequence[str] = (),
         shares: Sequence[str] | None = None,
+        pvalues: Sequence[str] | None = None,
         digits: int = 3,
     ) -> Any:
         """Write ``tables/<key>.csv`` (the numbers as computed) and ``.html``; return the view a
         reader sees, formatted by :func:`hflineage.book.tables.format_table`: counts as integers,
         shares as percentages ("< 0.1%" for tiny ones), readable headers (``labels``), the key
-        columns ``first``.  A note in ``frame.attrs["note"]`` (e.g. from
+        columns ``first``, p-values (``pvalues``, default: columns named p) as "< 0.001".  A note in
+        ``frame.attrs["note"]`` (e.g. from
         :func:`~hflineage.book.tables.regression_table`) is added to the caption.
         """
         from .tables import format_table
@@ -353,7 +355,9 @@ class Chapter:
         with atomic_path(base / f"{key}.csv") as tmp:
             frame.to_csv(tmp, index=index)
         source = frame.reset_index() if index else frame
-        shown = format_table(source, labels=labels, first=first, shares=shares, digits=digits)
+        shown = format_table(
+            source, labels=labels, first=first, shares=shares, pvalues=pvalues, digits=digits
+        )
         shown = shown.reset_index(drop=True)  # a repeated index label would trip the Styler
         right = [
             _position(source, c, first)
