@@ -124,3 +124,21 @@ def test_inherit_follows_finetune_adapter_quantized_but_not_merge():
     assert out.loc["u/solo", "size_source"] == "none"
     with pytest.raises(HflineageError, match="needs the lineage edges"):
         model_size(models, inherit=True)
+
+
+def test_a_trailing_digit_after_a_decimal_is_not_bloom_style_among_other_names():
+    # with names without any size in the same column the parsed columns held NaN, and the
+    # "only after an integer" check negated Python booleans (~True == -2, truthy): lrate7.5b4
+    # read as 7.9B.  Real names of the embedded snapshot.
+    names = pd.Series(
+        [
+            "Tommert25/robbert0410_lrate7.5b4",  # a learning rate, not a size
+            "Manirajan/interview_qwen2_1.5b2",  # 1.5b + a run number
+            "bigscience/bloom-7b1",  # BLOOM style: 7.1B
+            "org/no-size-here",
+            "org/another",
+        ]
+    )
+    got = parse_size_from_name(names).tolist()
+    assert got[2] == 7.1e9
+    assert [math.isnan(v) for v in (got[0], got[1], got[3], got[4])] == [True] * 4

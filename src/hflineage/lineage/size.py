@@ -36,8 +36,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import HflineageError
+from .ids import _arrow_str, _lookup
 
 #: Bin edges in parameters and their labels (left-closed intervals).
 SIZE_EDGES = (0.0, 1e9, 1e10, 5e10, np.inf)
@@ -79,7 +82,20 @@ def parse_size_from_name(names: pd.Series) -> pd.Series:
     """
     names = pd.Series(names, dtype="string")
     repo = names.str.split("/", n=1).str[-1]
-    found = repo.str.extract(SIZE_PATTERN)
+    # the pattern needs look-behinds (Python's re, one row at a time): run it only on names with
+    # a digit directly before b/B/m/M, which every size token has (RE2, vectorised, in Arrow)
+    arrow = pa.array(repo.array, pa.large_string()) if hasattr(repo.array, "_pa_array") else None
+    if arrow is None:
+        arrow = pa.array(repo.to_numpy(dtype=object, na_value=None), pa.large_string())
+    maybe = pc.fill_null(pc.match_substring_regex(arrow, r"\d[bBmM]"), False)
+    rows = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+    found = pd.DataFrame(
+        np.nan, index=repo.index, columns=["experts", "number", "unit", "decimal"], dtype=object
+    )
+    if len(rows):
+        some = repo.iloc[rows].str.extract(SIZE_PATTERN)
+        found.iloc[rows] = some[found.columns].to_numpy(object)
+    found = found.astype("string")
     number = pd.to_numeric(found["number"], errors="coerce")
     decimal = pd.to_numeric(found["decimal"], errors="coerce")
     # "7b1" = 7.1 billion (only after an integer: "1.5b1" is not a size)
@@ -152,14 +168,15 @@ def _inherit(models, edges, params, source):
     for col in ("child", "parent", "relation", "parent_in_snapshot"):
         if col not in edges.columns:
             raise HflineageError(f"edges: missing column {col!r}")
-    index = pd.Index(models["model_id"])
+    ids = _arrow_str(models["model_id"])
     use = edges["relation"].isin(INHERIT_RELATIONS).fillna(False) & edges[
         "parent_in_snapshot"
     ].fillna(False)
     if "parent_younger" in edges.columns:
         use &= ~edges["parent_younger"].fillna(False)
-    child = index.get_indexer(edges.loc[use, "child"])
-    parent = index.get_indexer(edges.loc[use, "parent"])
+    use = use.to_numpy(bool)
+    child = _lookup(_arrow_str(edges["child"]).filter(pa.array(use)), ids)
+    parent = _lookup(_arrow_str(edges["parent"]).filter(pa.array(use)), ids)
     ok = (child >= 0) & (parent >= 0)
     child, parent = child[ok], parent[ok]
     params = params.copy()
