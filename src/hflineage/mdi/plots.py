@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .facts import MASS_CATEGORIES
+from .models import OTHER_DERIVATIONS, TERM_LABELS
 
 #: Colours of the roles a successor can play for the focal model of the worked example (Okabe &
 #: Ito hues, as the book's theme: blue, orange and reddish purple are told apart by every kind of
@@ -315,44 +316,87 @@ def plot_window(sensitivity: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_coefficients(coefs: pd.DataFrame, terms: dict[str, str]) -> Figure:
-    """Coefficient plot: estimate and 95% interval of selected ``terms`` (name → label), one
-    row per term, one colour per variant, one panel per estimator (``coefs`` from
-    :func:`hflineage.mdi.models.fit_all`).
+#: Panels of the coefficient figure of chapter 4: title -> {term: label}, one scale per panel
+#: (the size coefficient per tenfold size is ten times smaller than the derivation contrasts).
+CLAIM_PANELS = {
+    "P1-size: log10 parameters": {"log10_params": "per tenfold size"},
+    "P1-finetune: how the model was derived": {
+        "finetune": "finetune (vs all others)",
+        **{term: TERM_LABELS[term] for term in OTHER_DERIVATIONS},
+    },
+}
+
+
+def plot_coefficients(
+    coefs: pd.DataFrame,
+    panels: dict[str, dict[str, str]] | None = None,
+    *,
+    model: str = "lpm",
+    primary: str = "cd",
+) -> Figure:
+    """The claim terms of one estimator (``model``, default the primary LPM) across MDI
+    readings: one panel per group of terms on one scale (:data:`CLAIM_PANELS`: the size
+    coefficient alone, the derivation contrasts together), panels stacked; per term one dot and
+    95% interval (clustered by lineage family) per reading, the ``primary`` reading first and
+    filled, the others hollow.  A reading without the term (not estimable) has no dot.
+
+    ``coefs``: rows of :func:`hflineage.mdi.models.fit_all` (``variant``, ``model``, ``term``,
+    ``coef``, ``ci_low``, ``ci_high``); the finetune-vs-all-others coefficient comes from its own
+    regression (same sample and controls), concatenated by the caller.
     """
-    frame = coefs[coefs["term"].isin(list(terms))].copy()
-    frame["label"] = frame["term"].map(terms)
-    models = list(dict.fromkeys(frame["model"]))
-    variants = list(dict.fromkeys(frame["variant"].astype(str)))
-    labels = list(terms.values())
+    panels = panels or CLAIM_PANELS
+    frame = coefs[coefs["model"] == model]
+    order = list(dict.fromkeys(coefs["variant"].astype(str)))  # one colour per reading, always
+    variants = [v for v in order if v in set(frame["variant"].astype(str))]
+    if primary in variants:
+        variants = [primary, *[v for v in variants if v != primary]]
+    sizes = [len(t) for t in panels.values()]
     fig, axes = plt.subplots(
-        len(models), 1, figsize=(7.4, (0.45 * len(labels) + 1.0) * len(models) + 0.6), squeeze=False
+        len(panels),
+        1,
+        figsize=(7.6, 0.62 * sum(sizes) + 1.1 * len(panels) + 0.6),
+        height_ratios=sizes,
+        squeeze=False,
     )
-    axes = axes[:, 0]
     offsets = np.linspace(-0.27, 0.27, len(variants)) if len(variants) > 1 else np.zeros(1)
-    for ax, model in zip(axes, models, strict=True):
-        d = frame[frame["model"] == model]
+    for ax, (title, terms) in zip(axes[:, 0], panels.items(), strict=True):
+        labels = list(terms.values())
         for k, v in enumerate(variants):
-            dv = d[d["variant"].astype(str) == v].set_index("label").reindex(labels)
-            y = np.arange(len(labels)) + offsets[k]
-            err = np.vstack([dv["coef"] - dv["ci_low"], dv["ci_high"] - dv["coef"]])
-            ax.errorbar(dv["coef"], y, xerr=err, fmt="o", ms=4, capsize=2, label=v, color=f"C{k}")
-        ax.axvline(0, color="0.4", lw=0.8)
+            d = frame[frame["variant"].astype(str) == v].set_index("term").reindex(list(terms))
+            y = np.arange(len(terms)) + offsets[k]
+            err = np.vstack([d["coef"] - d["ci_low"], d["ci_high"] - d["coef"]])
+            ax.errorbar(
+                d["coef"],
+                y,
+                xerr=err,
+                fmt="o",
+                ms=6,
+                capsize=3,
+                color=f"C{order.index(v)}",
+                mfc=f"C{order.index(v)}" if v == primary else "white",
+                label=f"{v} (primary)" if v == primary else v,
+            )
+        ax.axvline(0, color="0.3", lw=0.9)
         ax.grid(axis="y", visible=False)
-        for sep in np.arange(len(labels) - 1) + 0.5:
+        for sep in np.arange(len(terms) - 1) + 0.5:
             ax.axhline(sep, color="0.85", lw=0.6)
-        ax.set_title(model)
-        ax.set_yticks(np.arange(len(labels)), labels)
-        ax.set_ylim(len(labels) - 0.5, -0.5)
-    axes[-1].set_xlabel("coefficient: estimate with 95% interval (clustered by lineage family)")
-    handles, names = axes[0].get_legend_handles_labels()
+        ax.set_yticks(np.arange(len(terms)), labels)
+        ax.set_ylim(len(terms) - 0.5, -0.5)
+        ax.set_title(title, loc="left")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+    axes[-1, 0].set_xlabel(
+        "change in P(MDI > 0) (LPM; 95% interval clustered by lineage family)"
+        if model == "lpm"
+        else f"{model} coefficient (95% interval clustered by lineage family)"
+    )
+    handles, names = axes[0, 0].get_legend_handles_labels()
     fig.legend(
         handles,
         names,
         frameon=False,
         ncols=len(variants),
-        loc="upper center",
-        bbox_to_anchor=(0.5, 1.04),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
         title="MDI reading",
     )
     return fig
@@ -419,6 +463,10 @@ def plot_simulation(sims: pd.DataFrame) -> Figure:
         ax.axvline(est.mean(), color="C1", lw=1.5, ls="--", label="mean estimate")
         ax.set_title(f"planted effect {truth:g}")
         ax.set_xlabel("estimated coefficient")
+        ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
     axes[0].set_ylabel("simulated draws")
-    axes[0].legend(frameon=False, loc="upper left", fontsize=10)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles, labels, frameon=False, ncols=2, loc="lower center", bbox_to_anchor=(0.5, 1.0)
+    )
     return fig
