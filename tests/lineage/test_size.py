@@ -142,3 +142,62 @@ def test_a_trailing_digit_after_a_decimal_is_not_bloom_style_among_other_names()
     got = parse_size_from_name(names).tolist()
     assert got[2] == 7.1e9
     assert [math.isnan(v) for v in (got[0], got[1], got[3], got[4])] == [True] * 4
+
+
+def test_re2_pattern_finds_the_same_groups_as_the_look_around_pattern():
+    import re
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from hflineage.lineage.size import SIZE_PATTERN, SIZE_PATTERN_RE2
+
+    tricky = [
+        "v2b-chat",
+        "yolov8m",
+        "a.7b-x",
+        "7.7b",
+        "x7.7b",
+        "1.5b1",
+        "2024b",
+        "llama7b",
+        "Yi-34B",
+        "8x7B-moe",
+        "8X22b",
+        "mixtral-8x7b-4.0bpw",
+        "m-0.5B",
+        "0309B1",
+        "t.5b",
+        "q1.58bit",
+        "phi-2.7b1",
+        "bloom-7b1",
+        "foo-13b-bar-7b",
+        "a-125M)",
+        "b-350m]",
+        "c-7b,d",
+        "7b",
+        "x-7bz",
+        "lrate7.5b4",
+        "1b7",
+        "28M7",
+        "v7b",
+        "V7B",
+        ".7b",
+        "..7b",
+        "9.7b",
+        "a9.7b",
+        "gpt-neo-2.7B1",
+    ]
+    found = pc.extract_regex(pa.array(tricky, pa.large_string()), SIZE_PATTERN_RE2)
+    for i, name in enumerate(tricky):
+        m = re.search(SIZE_PATTERN, name)
+        want = (
+            None
+            if m is None
+            else tuple(m.group(g) or "" for g in ("experts", "number", "unit", "decimal"))
+        )
+        row = found[i].as_py()
+        got = (
+            None if row is None else tuple(row[g] for g in ("experts", "number", "unit", "decimal"))
+        )
+        assert got == want, name

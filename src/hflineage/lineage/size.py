@@ -76,39 +76,58 @@ SIZE_PATTERN = (
 )
 
 
+#: :data:`SIZE_PATTERN` in RE2 syntax (Arrow, vectorised), which has no look-arounds: the
+#: character before the token is matched instead of looked behind (start, a character that is
+#: not a digit, ``v`` or ``.``, or a ``.`` after a non-digit), the one after it instead of looked
+#: ahead.  The first match starts at the same token, so the groups are the same (checked against
+#: :data:`SIZE_PATTERN` on every name of the embedded snapshot).
+SIZE_PATTERN_RE2 = (
+    r"(?:^|[^0-9vV.]|(?:^|[^0-9])\.)"
+    rf"(?:(?P<experts>\d{{1,2}})[xX])?(?P<number>{_NUM})(?P<unit>[bBmM])(?P<decimal>\d)?"
+    r"(?:$|[-_./ ,+)\]])"
+)
+
+
 def parse_size_from_name(names: pd.Series) -> pd.Series:
     """Parameter count read from model names (``owner/name``; only ``name`` is read), NaN where
     the name has no size token (rules in the module docstring).  Vectorised.
     """
     names = pd.Series(names, dtype="string")
-    repo = names.str.split("/", n=1).str[-1]
-    # the pattern needs look-behinds (Python's re, one row at a time): run it only on names with
-    # a digit directly before b/B/m/M, which every size token has (RE2, vectorised, in Arrow)
-    arrow = pa.array(repo.array, pa.large_string()) if hasattr(repo.array, "_pa_array") else None
-    if arrow is None:
-        arrow = pa.array(repo.to_numpy(dtype=object, na_value=None), pa.large_string())
-    maybe = pc.fill_null(pc.match_substring_regex(arrow, r"\d[bBmM]"), False)
-    rows = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
-    found = pd.DataFrame(
-        np.nan, index=repo.index, columns=["experts", "number", "unit", "decimal"], dtype=object
+    arrow = pa.array(names.array, pa.large_string())
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    repo = pc.replace_substring_regex(arrow, r"^[^/]*/", "", max_replacements=1)
+    match = pc.extract_regex(repo, SIZE_PATTERN_RE2)
+
+    def group(name: str) -> pa.Array:  # an optional group that did not take part is ""
+        field = pc.struct_field(match, name)
+        return pc.if_else(pc.equal(field, ""), pa.scalar(None, field.type), field)
+
+    def floats(values: pa.Array) -> np.ndarray:
+        return pc.fill_null(pc.cast(values, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+
+    number_text, unit = group("number"), pc.utf8_lower(group("unit"))
+    number, decimal, experts = (
+        floats(number_text),
+        floats(group("decimal")),
+        floats(group("experts")),
     )
-    if len(rows):
-        some = repo.iloc[rows].str.extract(SIZE_PATTERN)
-        found.iloc[rows] = some[found.columns].to_numpy(object)
-    found = found.astype("string")
-    number = pd.to_numeric(found["number"], errors="coerce")
-    decimal = pd.to_numeric(found["decimal"], errors="coerce")
+    has_dot = pc.fill_null(pc.match_substring(number_text, "."), False).to_numpy(
+        zero_copy_only=False
+    )
     # "7b1" = 7.1 billion (only after an integer: "1.5b1" is not a size)
-    bloom = decimal.notna() & ~found["number"].str.contains(".", regex=False).fillna(False)
-    number = number.where(~bloom, number + decimal / 10)
-    number = number.where(decimal.isna() | bloom)
+    bloom = ~np.isnan(decimal) & ~has_dot
+    number = np.where(bloom, number + decimal / 10, number)
+    number = np.where(np.isnan(decimal) | bloom, number, np.nan)
     # the trailing digit is a BLOOM convention for billions only ("28M7" is not a size)
-    number = number.where(decimal.isna() | found["unit"].isin(["b", "B"]))
-    scale = found["unit"].str.lower().map({"b": 1e9, "m": 1e6})
-    experts = pd.to_numeric(found["experts"], errors="coerce").fillna(1)
-    size = (number * scale * experts).astype("float64")
+    billions = pc.fill_null(pc.equal(unit, "b"), False).to_numpy(zero_copy_only=False)
+    number = np.where(np.isnan(decimal) | billions, number, np.nan)
+    millions = pc.fill_null(pc.equal(unit, "m"), False).to_numpy(zero_copy_only=False)
+    scale = np.where(billions, 1e9, np.where(millions, 1e6, np.nan))
+    size = number * scale * np.where(np.isnan(experts), 1.0, experts)
     lo, hi = SIZE_RANGE
-    return size.where((size >= lo) & (size <= hi)).rename("params_from_name")
+    size = np.where((size >= lo) & (size <= hi), size, np.nan)
+    return pd.Series(size, index=names.index, dtype="float64", name="params_from_name")
 
 
 def size_bin(params: pd.Series) -> pd.Series:

@@ -262,6 +262,19 @@ class MdiGraph:
             "model_id", lambda: self.ids.take(pa.array(self.row_of)).to_numpy(zero_copy_only=False)
         )
 
+    @property
+    def position_of_row(self) -> np.ndarray:
+        """Position in the graph (time order) of each row of the models table it was built from:
+        ``position_of_row[i]`` is row ``i``'s position, so no id look-up is needed.
+        """
+
+        def make() -> np.ndarray:
+            pos = np.empty(self.n, dtype=np.int64)
+            pos[self.row_of] = np.arange(self.n)
+            return pos
+
+        return self._get("position_of_row", make)
+
     def ids_at(self, positions: np.ndarray) -> pd.Series:
         """Model ids at time-order ``positions`` as a string Series (no numpy object array)."""
         taken = self.ids.take(pa.array(self.row_of[np.asarray(positions, dtype=np.int64)]))
