@@ -10,6 +10,7 @@ import pytest
 from conftest import make_models
 
 from hflineage import race
+from hflineage.book.tables import regression_table
 from hflineage.errors import HflineageError, ParameterError
 from hflineage.race import models as rm
 
@@ -371,21 +372,38 @@ def test_ols_agrees_with_statsmodels_dummies():
         )
 
 
-def test_regression_table_layout():
+def test_regression_columns_feed_the_book_table():
     frame = _simulated(n_bases=30, per_base=10, seed=4)
     tidy = pd.concat(
         [rm.estimate(frame, s, "log_likes") for s in ("priority", "priority_exposure")]
     )
-    table = rm.regression_table(
-        tidy, [("priority", "log_likes"), ("priority_exposure", "log_likes")], terms=[rm.PRIORITY]
+    fits, rows = rm.regression_columns(
+        tidy, [("priority", "log_likes"), ("priority_exposure", "log_likes")]
+    )
+    table = regression_table(
+        fits,
+        {rm.PRIORITY: rm.LABELS[rm.PRIORITY]},
+        fixed_effects={"Base FE": "base_id", "Creation-month FE": "created_month"},
+        rows=rows,
+        cluster_label="Clusters (bases)",
     )
     assert table.columns.tolist() == ["", "(1)", "(2)"]
     assert table.iloc[0, 0] == rm.LABELS[rm.PRIORITY]
-    assert table.iloc[1, 1].startswith("(") and table.iloc[1, 0] == ""
+    by_hand = tidy[(tidy["spec"] == "priority") & (tidy["term"] == rm.PRIORITY)].iloc[0]
+    assert table.iloc[0, 1].startswith(f"{by_hand['estimate']:.3f}")
+    assert table.iloc[1, 1] == f"({by_hand['std_error']:.3f})" and table.iloc[1, 0] == ""
     labels = table[""].tolist()
-    assert table.loc[labels.index("Exposure control"), ["(1)", "(2)"]].tolist() == ["No", "Yes"]
+    assert table.loc[labels.index("Exposure control (log age)"), ["(1)", "(2)"]].tolist() == [
+        "No",
+        "Yes",
+    ]
+    # both specifications have base and creation-month fixed effects
+    assert table.loc[labels.index("Base FE"), ["(1)", "(2)"]].tolist() == ["Yes", "Yes"]
+    assert table.loc[labels.index("Creation-month FE"), "(1)"] == "Yes"
     assert table.loc[labels.index("Observations"), "(1)"] == "300"
     assert table.loc[labels.index("Clusters (bases)"), "(1)"] == "30"
+    with pytest.raises(ParameterError, match="no estimates"):
+        rm.regression_columns(tidy, [("both", "log_likes")])
 
 
 def test_base_entry_and_concentration_by_hand():

@@ -196,10 +196,7 @@ def plot_mass_points(
         ax.set_xlabel("share of focal models (log scale)")
     for ax in axes[:, 0]:
         ax.set_ylabel("MDI value")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(
-        handles, labels, frameon=False, ncols=2, loc="lower center", bbox_to_anchor=(0.5, 1.0)
-    )
+    _legend_above(fig, axes.flat[0], ncols=2)
     return fig
 
 
@@ -226,6 +223,20 @@ def plot_components(summary: pd.DataFrame) -> Figure:
     ax.set_ylabel("variant")
     ax.legend(frameon=False, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=10)
     return fig
+
+
+def _legend_above(fig: Figure, ax: plt.Axes, ncols: int, title: str | None = None) -> None:
+    """One legend for the whole figure, centred above it, from ``ax``'s labelled artists."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        frameon=False,
+        ncols=ncols,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        title=title,
+    )
 
 
 def _log_floor(*arrays: np.ndarray) -> float:
@@ -309,10 +320,7 @@ def plot_window(sensitivity: pd.DataFrame) -> Figure:
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     for ax in axes[:, 0]:
         ax.set_ylabel("share of focal models")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(
-        handles, labels, frameon=False, ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0)
-    )
+    _legend_above(fig, axes.flat[0], ncols=4)
     return fig
 
 
@@ -389,16 +397,7 @@ def plot_coefficients(
         if model == "lpm"
         else f"{model} coefficient (95% interval clustered by lineage family)"
     )
-    handles, names = axes[0, 0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        names,
-        frameon=False,
-        ncols=len(variants),
-        loc="lower center",
-        bbox_to_anchor=(0.5, 1.0),
-        title="MDI reading",
-    )
+    _legend_above(fig, axes[0, 0], ncols=len(variants), title="MDI reading")
     return fig
 
 
@@ -465,8 +464,5 @@ def plot_simulation(sims: pd.DataFrame) -> Figure:
         ax.set_xlabel("estimated coefficient")
         ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
     axes[0].set_ylabel("simulated draws")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(
-        handles, labels, frameon=False, ncols=2, loc="lower center", bbox_to_anchor=(0.5, 1.0)
-    )
+    _legend_above(fig, axes[0], ncols=2)
     return fig

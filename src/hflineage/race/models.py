@@ -73,12 +73,11 @@ __all__ = [
     "QUALITY",
     "SPECS",
     "Spec",
-    "comparison_table",
     "estimate",
     "estimate_many",
     "fit",
     "ols_many",
-    "regression_table",
+    "regression_columns",
     "spec_table",
 ]
 
@@ -289,84 +288,52 @@ def estimate_many(
     return pd.concat(frames, ignore_index=True)
 
 
-def _stars(p: float) -> str:
-    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
-
-
-def regression_table(
+def regression_columns(
     tidy: pd.DataFrame,
     columns: Sequence[tuple[str, str]],
     *,
-    terms: Sequence[str] | None = None,
     headers: Sequence[str] | None = None,
-    digits: int = 3,
-) -> pd.DataFrame:
-    """A publication-style table from tidy estimates: one column per (spec, outcome) in
-    ``columns``; per term a coefficient row (stars: * p<0.05, ** p<0.01, *** p<0.001) and a
-    standard-error row in parentheses; then the fixed-effect and control rows, N, clusters and
-    within R².
+) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]]]:
+    """What :func:`hflineage.book.tables.regression_table` needs to show race fits in the
+    journal layout: one fit per (spec, outcome) of ``columns``, and the race's footer rows.
+
+    Returns:
+        ``(fits, rows)``: ``fits`` maps each header (default "(1)", "(2)", ...) to the tidy
+        rows of that fit, with a ``fixed_effects`` column ("base_id+created_month") for the
+        fixed-effect rows; ``rows`` maps a footer label (outcome, estimator, controls, exposure,
+        lag, within R²) to one value per fit.
     """
     headers = list(headers) if headers else [f"({i + 1})" for i in range(len(columns))]
-    if terms is None:
-        terms = list(dict.fromkeys(tidy["term"]))
-    shown = tidy[tidy[["spec", "outcome"]].apply(tuple, axis=1).isin([tuple(c) for c in columns])]
-    terms = [t for t in terms if t in set(shown["term"])]  # e.g. a control never identified
-    body: dict[str, list[str]] = {}
-    footer: dict[str, list[str]] = {
-        k: []
-        for k in (
-            "Outcome",
-            "Estimator",
-            "Base FE",
-            "Creation-month FE",
-            "Quality, kind and prominence controls",
-            "Exposure control",
-            "Lag since base release",
-            "Observations",
-            "Clusters (bases)",
-            "Within R²",
+    if len(headers) != len(columns):
+        raise ParameterError(
+            f"regression_columns: {len(headers)} headers for {len(columns)} columns; expected one each"
         )
+    fits: dict[str, pd.DataFrame] = {}
+    rows: dict[str, list[str]] = {
+        "Outcome": [],
+        "Estimator": [],
+        "Quality, kind and prominence controls": [],
+        "Exposure control (log age)": [],
+        "Lag since base release": [],
+        "Within R²": [],
     }
-    rows: list[str] = []
-    for term in terms:
-        rows += [LABELS.get(term, term), f"{term} (se)"]
-    cells = {r: [] for r in rows}
-    for spec, outcome in columns:
+    for header, (spec, outcome) in zip(headers, columns, strict=True):
         sub = tidy[(tidy["spec"] == spec) & (tidy["outcome"] == outcome)]
         if sub.empty:
-            raise ParameterError(f"regression_table: no estimates for ({spec!r}, {outcome!r})")
-        by = sub.set_index("term")
-        for term in terms:
-            if term in by.index:
-                r = by.loc[term]
-                cells[LABELS.get(term, term)].append(
-                    f"{r['estimate']:.{digits}f}{_stars(r['p_value'])}"
-                )
-                cells[f"{term} (se)"].append(f"({r['std_error']:.{digits}f})")
-            else:
-                cells[LABELS.get(term, term)].append("")
-                cells[f"{term} (se)"].append("")
+            raise ParameterError(f"regression_columns: no estimates for ({spec!r}, {outcome!r})")
         s = SPECS[spec]
+        fits[header] = sub.assign(fixed_effects="+".join(s.fixed_effects))
         first = sub.iloc[0]
-        footer["Outcome"].append(outcome)
-        footer["Estimator"].append(str(first["estimator"]).upper())
-        footer["Base FE"].append("Yes")
-        footer["Creation-month FE"].append("Yes" if "created_month" in s.fixed_effects else "No")
-        footer["Quality, kind and prominence controls"].append("Yes" if s.controls else "No")
-        footer["Exposure control"].append("Yes" if s.exposure else "No")
-        footer["Lag since base release"].append(
+        rows["Outcome"].append(outcome)
+        rows["Estimator"].append(str(first["estimator"]).upper())
+        rows["Quality, kind and prominence controls"].append("Yes" if s.controls else "No")
+        rows["Exposure control (log age)"].append("Yes" if s.exposure else "No")
+        rows["Lag since base release"].append(
             {"bins": "Bins", "spline": "Spline", "log": "Log"}.get(s.lag_control, "No")
         )
-        footer["Observations"].append(f"{int(first['n_obs']):,}")
-        footer["Clusters (bases)"].append(f"{int(first['n_clusters']):,}")
         r2 = first["r2_within"]
-        footer["Within R²"].append("–" if pd.isna(r2) else f"{r2:.3f}")
-    body = {r: cells[r] for r in rows}
-    body.update(footer)
-    labels = [("" if r.endswith(" (se)") else r) for r in body]
-    out = pd.DataFrame(list(body.values()), columns=headers)
-    out.insert(0, "", labels)
-    return out
+        rows["Within R²"].append("–" if pd.isna(r2) else f"{r2:.3f}")
+    return fits, rows
 
 
 def coefficient(tidy: pd.DataFrame, spec: str, outcome: str, term: str = PRIORITY) -> pd.Series:
@@ -379,35 +346,6 @@ def coefficient(tidy: pd.DataFrame, spec: str, outcome: str, term: str = PRIORIT
             {"estimate": np.nan, "std_error": np.nan, "p_value": np.nan, "n_obs": np.nan}
         )
     return row.iloc[0]
-
-
-def _cell(row: pd.Series, digits: int = 3) -> str:
-    if pd.isna(row["estimate"]):
-        return "–"
-    return f"{row['estimate']:.{digits}f}{_stars(row['p_value'])} ({row['std_error']:.{digits}f})"
-
-
-def comparison_table(
-    rows: Sequence[tuple[str, pd.DataFrame, str]],
-    outcomes: Sequence[str],
-    terms: Sequence[str] = (PRIORITY, CONGESTION),
-) -> pd.DataFrame:
-    """A compact table of the same coefficients under different samples or specifications:
-    ``rows`` are (label, tidy frame, spec); one line per (label, outcome), one column per term
-    ("estimate*** (s.e.)"), and N.
-    """
-    out = []
-    for label, tidy, spec in rows:
-        for outcome in outcomes:
-            line = {"specification": label, "outcome": outcome}
-            n = np.nan
-            for term in terms:
-                r = coefficient(tidy, spec, outcome, term)
-                line[LABELS.get(term, term)] = _cell(r)
-                n = r["n_obs"] if pd.isna(n) else n
-            line["N"] = "–" if pd.isna(n) else f"{int(n):,}"
-            out.append(line)
-    return pd.DataFrame(out)
 
 
 def _crv1_factor(n: int, k: int, levels: dict[str, int], n_clusters: int) -> float:

@@ -4,6 +4,8 @@ Every function returns a matplotlib figure with labelled axes (units in the labe
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -143,29 +145,80 @@ def placebo_plot(draws: pd.DataFrame, actual: float, actual_se: float) -> Figure
     return fig
 
 
-def entry_plot(bases: pd.DataFrame, panel: pd.DataFrame, max_weeks: int = 52) -> Figure:
-    """Left: a base's likes against its number of derivatives (models with at least one
-    derivative; log scales, hexagonal bins). Right: when entrants arrive, in weeks since their
-    base's release (panel derivatives), as a share of all entrants.
+def _plain(axis: Any) -> None:
+    """Plain numbers (1, 10, 100, 1,000) on a log axis instead of powers of ten."""
+    axis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    axis.set_minor_formatter(plt.NullFormatter())
+
+
+def _log_hexbin(
+    fig: Figure,
+    ax: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    labels: tuple[str, str, str],
+    gridsize: int = 30,
+) -> None:
+    """Hexagonal bins of (x, y) on log-log axes with plain tick numbers and a log colour bar;
+    ``labels``: x axis, y axis, colour bar.
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(7.8, 3.7))
-    sub = bases[bases["n_derivatives"] > 0]
-    hb = left.hexbin(
-        np.log10(sub["n_derivatives"]),
-        np.log10(sub["likes"] + 1),
-        gridsize=30,
-        bins="log",
-        cmap="Blues",
-        mincnt=1,
+    hb = ax.hexbin(
+        x, y, gridsize=gridsize, bins="log", cmap="Blues", mincnt=1, xscale="log", yscale="log"
     )
-    fig.colorbar(hb, ax=left, label="bases per cell")
-    left.set_xlabel("derivatives of the base (log10)")
-    left.set_ylabel("likes of the base (log10 of 1 + likes)")
-    weeks = np.floor(panel["lag_days"].to_numpy() / 7).astype(int)
-    share = np.bincount(np.minimum(weeks, max_weeks), minlength=max_weeks + 1) / len(panel)
-    right.bar(np.arange(max_weeks + 1), share, width=0.9, color="C1")
-    right.set_xlabel(f"weeks since the base's release (last bar: {max_weeks} or more)")
-    right.set_ylabel("share of entrants")
+    bar = fig.colorbar(hb, ax=ax, label=labels[2])
+    for axis in (bar.ax.yaxis, ax.xaxis, ax.yaxis):
+        _plain(axis)
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+
+
+def entry_plot(bases: pd.DataFrame, panel: pd.DataFrame, mark_days: float = 30) -> Figure:
+    """Left: a base's likes against its number of derivatives (models with at least one
+    derivative; log scales, hexagonal bins). Right: when the race panel's entrants arrive — the
+    cumulative share that has arrived by each day since the base's release, with the share by
+    ``mark_days`` and the median lag marked (a cumulative curve: a histogram with an open last
+    bin makes "a year or more" look like the busiest week).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.8, 3.6))
+    sub = bases[bases["n_derivatives"] > 0]
+    _log_hexbin(
+        fig,
+        left,
+        sub["n_derivatives"].to_numpy(float),
+        sub["likes"].to_numpy(float) + 1,
+        ("derivatives of the base", "1 + likes of the base", "bases per cell"),
+        gridsize=28,
+    )
+    lag = np.sort(panel["lag_days"].to_numpy(float))
+    share = np.arange(1, len(lag) + 1) / max(len(lag), 1)
+    right.plot(lag, share, color="C0", lw=2)
+    if len(lag):
+        by_mark = float(np.mean(lag <= mark_days))
+        median = float(np.median(lag))
+        right.axvline(mark_days, color="0.4", lw=0.8, ls=":")
+        right.plot([mark_days], [by_mark], "o", color="C1")
+        right.annotate(
+            f"{by_mark:.0%} by day {mark_days:g}",
+            (mark_days, by_mark),
+            xytext=(8, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=10,
+        )
+        right.plot([median], [0.5], "o", color="C1")
+        right.annotate(
+            f"half by day {median:,.0f}",
+            (median, 0.5),
+            xytext=(8, -2),
+            textcoords="offset points",
+            va="top",
+            fontsize=10,
+        )
+    right.set_ylim(0, 1.02)
+    right.set_xlim(0, max(float(lag.max()) if len(lag) else 1.0, 1.0))
+    right.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    right.set_xlabel("days since the base's release")
+    right.set_ylabel("entrants arrived")
     return fig
 
 
@@ -240,12 +293,14 @@ def clocks_plot(panel: pd.DataFrame, correlations: pd.DataFrame) -> Figure:
     count with the rank.
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.8, 3.6), width_ratios=(1.15, 1))
-    hb = left.hexbin(
-        panel["log_lag"], panel["log_entry_rank"], gridsize=35, bins="log", cmap="Blues", mincnt=1
+    _log_hexbin(
+        fig,
+        left,
+        panel["lag_days"].to_numpy(float) + 1,
+        panel["entry_rank"].to_numpy(float),
+        ("1 + days since the base's release", "entry rank (1 = first)", "derivatives per cell"),
+        gridsize=35,
     )
-    fig.colorbar(hb, ax=left, label="derivatives per cell")
-    left.set_xlabel("log(1 + days since the base's release)")
-    left.set_ylabel("log entry rank")
     clocks = {"log_entry_rank", "log_lag", "log_age"}
     split = correlations["pair"].str.split(" ~ ")
     shown = [
@@ -259,6 +314,16 @@ def clocks_plot(panel: pd.DataFrame, correlations: pd.DataFrame) -> Figure:
     ]
     y = np.arange(len(pairs))
     right.barh(y, pairs["pooled"], color=np.where(pairs["pooled"] < 0, "C3", "C0"))
+    for yy, v in zip(y, pairs["pooled"], strict=True):  # the value beside zero, across from its bar
+        right.annotate(
+            f"{v:.2f}".replace("-", "−"),
+            (0, yy),
+            xytext=(-4 if v >= 0 else 4, 0),
+            textcoords="offset points",
+            va="center",
+            ha="right" if v >= 0 else "left",
+            fontsize=10,
+        )
     right.set_yticks(y, pairs["label"], fontsize=10)
     right.invert_yaxis()
     right.axvline(0, color="0.3", lw=0.8)
