@@ -190,3 +190,41 @@ def test_typed_tag_after_the_untyped_one_keeps_its_relation():
     ]
     assert models["tag_relation"].tolist()[1:] == ["finetune", "quantized", "merge"]
     assert pd.isna(models["tag_relation"].iloc[0])
+
+
+def test_cache_serves_the_same_table_until_the_file_or_code_changes(tmp_path, monkeypatch):
+    from test_sources import hub_stats_table
+
+    monkeypatch.setattr(load, "CACHE_DIR", tmp_path / "cache")
+    path = tmp_path / "hub.parquet"
+    pq.write_table(hub_stats_table(), path)
+    fresh = load.load_snapshot(path, cache=False)
+    assert not (tmp_path / "cache").exists()  # cache=False writes nothing
+    first = load.load_snapshot(path, cache=True)  # builds and writes the cache
+    [cached_file] = (tmp_path / "cache").glob("models-*.arrow")
+    pd.testing.assert_frame_equal(first, fresh)
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the Parquet file was read again")
+
+    monkeypatch.setattr(load, "_load_parquet", no_reading)
+    again = load.load_snapshot(path, cache=True)
+    pd.testing.assert_frame_equal(again, fresh)  # values and dtypes, list columns included
+    assert again.attrs == fresh.attrs
+    assert str(again["tags"].dtype) == str(fresh["tags"].dtype)
+
+    # a rewritten file (new size and time) is read again, and its old cache goes
+    monkeypatch.undo()
+    monkeypatch.setattr(load, "CACHE_DIR", tmp_path / "cache")
+    pq.write_table(hub_stats_table().slice(0, 3), path)
+    assert len(load.load_snapshot(path, cache=True)) == 3
+    assert not cached_file.exists() and len(list((tmp_path / "cache").glob("*.arrow"))) == 1
+    # a damaged cache file is rebuilt, not served
+    [cached_file] = (tmp_path / "cache").glob("models-*.arrow")
+    cached_file.write_bytes(b"not arrow")
+    assert len(load.load_snapshot(path, cache=True)) == 3
+    # small files are not cached by default
+    other = tmp_path / "small.parquet"
+    pq.write_table(hub_stats_table(), other)
+    load.load_snapshot(other)
+    assert len(list((tmp_path / "cache").glob("*.arrow"))) == 1
