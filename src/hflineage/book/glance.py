@@ -152,7 +152,7 @@ def glance_page(rows: pd.DataFrame, figure: str | None, *, data_label: str) -> s
         list_table(
             ["claim", "the paper says", "our verdict", "why"],
             table,
-            [10, 30, 14, 46],
+            [15, 27, 13, 45],
             css="hfl-status",
         )
     )
