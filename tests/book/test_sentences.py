@@ -55,6 +55,10 @@ def test_share_format_keeps_two_significant_digits():
     assert format(0.0022, share_format(0.0022)) == "0.22%"
     assert share_format(0.0) == ".1%" and share_format(float("nan")) == ".1%"
     assert format(0.05, share_format(0.05, digits=0)) == "5%"
+    # 1 of 504 with whole percents: "0.20%", not "0%"; 503 of 504: "99.80%", not "100%"
+    assert format(1 / 504, share_format(1 / 504, digits=0)) == "0.20%"
+    assert format(503 / 504, share_format(503 / 504, digits=0)) == "99.80%"
+    assert format(1.0, share_format(1.0, digits=0)) == "100%"
 
 
 def test_join_and_counted():

@@ -55,13 +55,17 @@ def share_text(k: int, n: int, digits: int = 0) -> str:
 
 def share_format(value: float, digits: int = 1) -> str:
     """The format spec (for ``format`` or ``Chapter.number(fmt=...)``) that shows a share with
-    ``digits`` decimals of a percent, or with two significant digits below 1%: 0.557 ->
-    ".1%" ("55.7%"), 0.00033 -> ".3%" ("0.033%"), so that a small share is never printed as
-    "0.0%".  Zero and missing values keep ``digits``.
+    ``digits`` decimals of a percent, or with two significant digits below 1% (and above 99%):
+    0.557 -> ".1%" ("55.7%"), 0.00033 -> ".3%" ("0.033%"), 0.998 -> ".2%" ("99.80%"), so that a
+    small share is never printed as "0.0%" nor a large one as "100%".  Zero, one and missing
+    values keep ``digits``.
     """
-    if value is None or not math.isfinite(value) or value <= 0 or value >= 0.01:
+    if value is None or not math.isfinite(value) or value <= 0 or value >= 1:
         return f".{digits}%"
-    magnitude = math.floor(math.log10(100 * value))  # 0.033% -> -2
+    gap = min(value, 1 - value)  # 0.998 must not print as "100%" either
+    if gap >= 0.01:
+        return f".{digits}%"
+    magnitude = math.floor(math.log10(100 * gap))  # 0.033% -> -2
     return f".{max(digits, 1 - magnitude)}%"
 
 

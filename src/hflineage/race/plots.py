@@ -222,53 +222,94 @@ def entry_plot(bases: pd.DataFrame, panel: pd.DataFrame, mark_days: float = 30) 
     return fig
 
 
-def curve_plot(curve: pd.DataFrame, alpha: float = 0.05) -> Figure:
-    """Specification curves: for each term and outcome (panels, two per row), every
-    specification's estimate sorted from lowest to highest with its 95% interval, coloured by
-    sign and significance; the title gives the share negative and significant.
+#: The choices a specification makes, as rows of the curve's lower panel: column -> (row label,
+#: {value: shown level}); levels keep the order of the mapping (values not listed come after).
+CHOICES = {
+    "congestion_days": ("window", {7: "7 days", 30: "30 days", 90: "90 days"}),
+    "min_derivatives": ("race", {5: "≥ 5 entrants", 10: "≥ 10", 25: "≥ 25", 50: "≥ 50"}),
+    "relations": (
+        "entrants",
+        {"all": "all kinds", "finetune+adapter": "finetune + adapter", "finetune": "finetune"},
+    ),
+    "lag": ("lag", {"none": "none", "log": "log", "bins": "bins", "spline": "spline"}),
+    "exposure": ("log age", {False: "no", True: "yes"}),
+    "controls": ("controls", {False: "no", True: "yes"}),
+}
+
+#: Colours of the three kinds of estimate (Okabe & Ito: vermillion, grey, blue).
+SIGNIFICANCE_COLOURS = {
+    "negative": "#D55E00",
+    "not significant": "0.6",
+    "positive": "#0072B2",
+}
+
+
+def curve_plot(
+    curve: pd.DataFrame,
+    term: str = "log_entry_rank",
+    outcome: str = "log_likes",
+    alpha: float = 0.05,
+) -> Figure:
+    """A specification curve in Simonsohn, Simmons and Nelson's layout, for one ``term`` and
+    ``outcome``: top, every specification's estimate sorted from lowest to highest with its 95%
+    interval, coloured by sign and significance at ``alpha``; below, aligned with it, one row
+    per level of each choice (:data:`CHOICES`) with a mark where the specification makes that
+    choice — so a reader sees which choices sit under the significant estimates.
     """
-    terms = list(dict.fromkeys(curve["term"]))
-    outcomes = list(dict.fromkeys(curve["outcome"]))
-    cells = [(t, o) for t in terms for o in outcomes]
-    ncol = min(2, len(cells))
-    nrow = int(np.ceil(len(cells) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(7.8, 2.7 * nrow + 0.4), squeeze=False)
-    colours = {"negative, p<α": "C3", "not significant": "0.6", "positive, p<α": "C0"}
-    for ax, (term, outcome) in zip(axes.ravel(), cells, strict=False):
-        sub = curve[(curve["term"] == term) & (curve["outcome"] == outcome)]
-        sub = sub.sort_values("estimate", kind="stable")
-        x = np.arange(len(sub))
-        sig = sub["p_value"].to_numpy() < alpha
-        neg = sub["estimate"].to_numpy() < 0
-        kind = np.where(
-            sig & neg, "negative, p<α", np.where(sig, "positive, p<α", "not significant")
+    sub = curve[(curve["term"] == term) & (curve["outcome"] == outcome)]
+    sub = sub.sort_values("estimate", kind="stable").reset_index(drop=True)
+    dims = [d for d in CHOICES if d in sub.columns and sub[d].nunique() > 1]
+    levels: list[tuple[str, object, str]] = []  # (column, value, label)
+    for d in dims:
+        shown = CHOICES[d][1]
+        present = list(dict.fromkeys(sub[d].tolist()))
+        ordered = [v for v in shown if v in present] + sorted(
+            (v for v in present if v not in shown), key=lambda v: (str(type(v)), v)
         )
-        for label, colour in colours.items():
-            m = kind == label
-            if m.any():
-                ax.errorbar(
-                    x[m],
-                    sub["estimate"].to_numpy()[m],
-                    yerr=1.96 * sub["std_error"].to_numpy()[m],
-                    fmt="o",
-                    ms=2.5,
-                    lw=0.6,
-                    color=colour,
-                )
-        ax.axhline(0, color="0.2", lw=0.8)
-        share = float((sig & neg).mean()) if len(sub) else np.nan
-        name = {"log_entry_rank": "rank", "log_congestion": "congestion"}.get(term, term)
-        ax.set_title(f"{name}, {outcome}: {share:.0%} neg., p<{alpha:g}", fontsize=11)
-        ax.set_xlabel("specifications, sorted")
-        ax.set_ylabel("coefficient (95% CI)")
-    for ax in axes.ravel()[len(cells) :]:
-        ax.set_visible(False)
-    handles = [
-        plt.Line2D([], [], marker="o", ls="", color=c, label=label) for label, c in colours.items()
-    ]
-    fig.legend(
-        handles=handles, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.03)
+        levels += [(d, v, str(shown.get(v, v))) for v in ordered]
+    fig, (top, bottom) = plt.subplots(
+        2,
+        1,
+        figsize=(7.4, 2.9 + 0.24 * len(levels) + 0.6),
+        height_ratios=(2.9, 0.24 * max(len(levels), 1)),
+        sharex=True,
     )
+    x = np.arange(len(sub))
+    est = sub["estimate"].to_numpy(float)
+    sig = sub["p_value"].to_numpy(float) < alpha
+    kind = np.where(sig & (est < 0), "negative", np.where(sig, "positive", "not significant"))
+    for label, colour in SIGNIFICANCE_COLOURS.items():
+        m = kind == label
+        if m.any():
+            top.errorbar(
+                x[m],
+                est[m],
+                yerr=1.96 * sub["std_error"].to_numpy(float)[m],
+                fmt="o",
+                ms=2.5,
+                lw=0.6,
+                color=colour,
+                label=f"{label}{'' if label == 'not significant' else f', p < {alpha:g}'}"
+                f" ({int(m.sum())})",
+            )
+    top.axhline(0, color="0.2", lw=0.8)
+    top.set_ylabel(f"{LABELS.get(term, term)}\n(95% CI)")
+    top.grid(axis="x", visible=False)
+    top.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=10)
+    rows = np.arange(len(levels))
+    for r, (d, v, _) in enumerate(levels):
+        hit = (sub[d] == v).to_numpy()
+        bottom.scatter(x[hit], np.full(hit.sum(), r), marker="|", s=40, color="0.25", lw=1)
+    bottom.set_yticks(rows, [f"{CHOICES[d][0]}: {lab}" for d, _, lab in levels], fontsize=10)
+    bottom.set_ylim(len(levels) - 0.5, -0.5)
+    # a thin line between choices
+    starts = [r for r in range(1, len(levels)) if levels[r][0] != levels[r - 1][0]]
+    for r in starts:
+        bottom.axhline(r - 0.5, color="0.8", lw=0.8)
+    bottom.grid(False)
+    bottom.set_xlabel(f"{len(sub)} specifications, sorted by the estimate")
+    bottom.set_xlim(-1, max(len(sub), 1))
+    bottom.tick_params(axis="x", bottom=False, labelbottom=False)
     return fig
 
 
