@@ -26,7 +26,11 @@ def top_values(
     series: pd.Series, n: int = 12, other: str = "(other)", missing: str = "(none)"
 ) -> pd.DataFrame:
     """Counts and shares of the ``n`` most frequent values; the rest pooled as ``other``."""
-    counts = series.astype("object").fillna(missing).value_counts()
+    counts = series.value_counts(dropna=False)  # in Arrow for Arrow-backed columns
+    counts = pd.Series(
+        counts.to_numpy(dtype=np.int64),
+        index=pd.Index(counts.index.to_numpy(dtype=object, na_value=missing), dtype=object),
+    )
     head = counts.head(n)
     rest = int(counts.iloc[n:].sum())
     if rest:

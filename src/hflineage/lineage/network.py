@@ -30,6 +30,7 @@ from ..data.describe import ccdf
 from ..data.describe import concentration as top_share_of_total
 from ..data.schema import RELATIONS, unique_sorted
 from ..errors import HflineageError
+from .ids import _arrow_str, _lookup
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -122,8 +123,8 @@ def graph_arrays(
     if relations is not None:
         keep &= edges["relation"].isin(relations).to_numpy(bool)
     e = edges.loc[keep]
-    index = pd.Index(ids)
-    child = index.get_indexer(e["child"].astype(str).to_numpy(object))
+    id_arrow = _arrow_str(models["model_id"])  # look-ups in Arrow: no hashing of 3M objects
+    child = _lookup(_arrow_str(e["child"]), id_arrow)
     if (child < 0).any():
         bad = e["child"].to_numpy(object)[child < 0][0]
         raise HflineageError(
@@ -131,7 +132,7 @@ def graph_arrays(
             "build the edges from the same snapshot"
         )
     parents = e["parent"].astype(str).to_numpy(object)
-    parent = index.get_indexer(parents)
+    parent = _lookup(_arrow_str(e["parent"]), id_arrow)
     external = unique_sorted(parents[parent < 0])
     parent[parent < 0] = n_models + np.searchsorted(external, parents[parent < 0])
     node_ids = np.concatenate([ids, external]).astype(object)
