@@ -70,6 +70,22 @@ def test_table_writes_csv_and_html(tmp_path):
     assert "A caption" in html and "–" in html  # missing value shown as a dash
 
 
+def test_a_small_share_is_never_glued_as_zero(tmp_path):
+    ch = Chapter("09_test", tmp_path, glue=False)
+    ch.number("backfilled", 2 / 5175, "2 of 5,175", fmt=".1%")  # 0.0386%
+    ch.number("large", 0.557, "a share", fmt=".1%")
+    ch.number("almost_all", 503 / 504, "503 of 504", fmt=".0%")
+    ch.number("count", 12205, "a count", fmt=",")
+    texts = {k: v["text"] for k, v in ch.numbers.items()}
+    assert texts == {
+        "backfilled": "0.039%",
+        "large": "55.7%",
+        "almost_all": "99.80%",
+        "count": "12,205",
+    }
+    assert ch.numbers["backfilled"]["value"] == pytest.approx(2 / 5175)  # the number is kept
+
+
 def test_table_shows_named_pvalue_columns_as_pvalues(tmp_path):
     ch = Chapter("09_test", tmp_path, glue=False)
     frame = pd.DataFrame({"p_adjusted": [1.8e-90, 0.4082]})

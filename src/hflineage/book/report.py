@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -254,10 +255,20 @@ class Chapter:
 
     # -- numbers -----------------------------------------------------------------------------
     def number(self, key: str, value: Any, description: str = "", fmt: str | None = None) -> Any:
-        """Record a number the text quotes (and glue it for ``{glue:text}`key```); return it."""
+        """Record a number the text quotes (and glue it for ``{glue:text}`key```); return it.
+
+        A percentage format (``fmt=".1%"``) keeps two significant digits for a share below 1% or
+        above 99% (:func:`hflineage.book.sentences.share_format`): 2 of 5,175 reads "0.039%",
+        not "0.0%", and 503 of 504 "99.80%", not "100%".
+        """
+        from .sentences import share_format
+
         plain = _plain(value)
         entry: dict[str, Any] = {"value": plain, "description": description}
         if fmt:
+            share = re.fullmatch(r"\.(\d)%", fmt)
+            if share and isinstance(plain, int | float) and not isinstance(plain, bool):
+                fmt = share_format(float(plain), int(share.group(1)))
             entry["text"] = format(value, fmt)
         self.numbers[key] = entry
         if self.glue:
