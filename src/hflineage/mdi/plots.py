@@ -291,39 +291,6 @@ def _log_axis(ax: plt.Axes, floor: float) -> None:
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:g}%"))
 
 
-def plot_window(sensitivity: pd.DataFrame) -> Figure:
-    """Share negative / zero / positive (of defined values) and undefined (of rows) against the
-    window length, one panel per variant (``sensitivity``: :func:`mass_points` rows with a
-    ``window_days`` column).
-    """
-    measures = {
-        "share_negative": "negative",
-        "share_zero": "zero",
-        "share_positive": "positive",
-        "undefined": "undefined (of rows)",
-    }
-    variants = list(dict.fromkeys(sensitivity["variant"].astype(str)))
-    ncols = min(2, len(variants))
-    nrows = -(-len(variants) // ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(3.9 * ncols, 2.9 * nrows + 0.6), sharey=True, squeeze=False
-    )
-    for ax in axes.flat[len(variants) :]:
-        ax.set_visible(False)
-    for ax, v in zip(axes.flat, variants, strict=False):
-        d = sensitivity[sensitivity["variant"].astype(str) == v].sort_values("window_days")
-        for col, label in measures.items():
-            ax.plot(d["window_days"], d[col], marker="o", label=label)
-        ax.set_title(v)
-        ax.set_xlabel("window (days)")
-        ax.set_xticks(sorted(d["window_days"].unique()))
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    for ax in axes[:, 0]:
-        ax.set_ylabel("share of focal models")
-    _legend_above(fig, axes.flat[0], ncols=4)
-    return fig
-
-
 #: Panels of the coefficient figure of chapter 4: title -> {term: label}, one scale per panel
 #: (the size coefficient per tenfold size is ten times smaller than the derivation contrasts).
 CLAIM_PANELS = {
