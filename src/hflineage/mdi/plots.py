@@ -260,9 +260,9 @@ def _log_bars(
     labelled (:func:`share_label`): inside the bar in white from 20%, else right of it; an
     exact zero has no bar and reads "0".
     """
-    ax.barh(
+    ax.barh(  # from the axis' left end to the share itself
         ys,
-        np.where(shares > 0, shares, np.nan),
+        np.where(shares > floor, shares - floor, np.nan),
         height=height,
         left=floor,
         color=colour,
