@@ -50,7 +50,9 @@ GOLDEN: dict[str, dict[str, object]] = {
     },
     "06_robustness": {
         "rob_mdi_specs": 32,  # 4 windows x 4 variants x with/without roots
-        "rob_n_specs": 504,
+        # 3 windows x 4 race sizes x 3 entrant sets = 36 samples, each with 3 OLS/LPM outcomes x
+        # 6 specifications + PPML on likes for the primary only: 36 x 19
+        "rob_n_specs": 684,
     },
 }
 
