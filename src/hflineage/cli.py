@@ -211,6 +211,17 @@ def _cmd_book(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options that ``run`` and ``book`` share: ``--force`` and ``--benchmark``."""
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="re-run every chapter, even those whose fingerprint (source, parameters, snapshot, "
+        "package code) matches their last successful run",
+    )
+    parser.add_argument("--benchmark", action="store_true", help=BENCHMARK_HELP)
+
+
 def add_subcommands(sub: Any) -> None:
     """Add ``run`` and ``book`` to the ``hflineage`` command's subparsers."""
     profiles = ", ".join(available_profiles()) or "sample, ci, full"
@@ -238,13 +249,7 @@ def add_subcommands(sub: Any) -> None:
     run_p.add_argument(
         "--cell-progress", action="store_true", help="also show papermill's per-cell progress"
     )
-    run_p.add_argument(
-        "--force",
-        action="store_true",
-        help="re-run every chapter, even those whose fingerprint (source, parameters, snapshot, "
-        "package code) matches their last successful run",
-    )
-    run_p.add_argument("--benchmark", action="store_true", help=BENCHMARK_HELP)
+    _add_run_options(run_p)
     run_p.set_defaults(func=_cmd_run)
 
     book_p = sub.add_parser(
@@ -262,11 +267,5 @@ def add_subcommands(sub: Any) -> None:
     book_p.add_argument(
         "--no-nitpicky", action="store_true", help="do not warn about unresolved references"
     )
-    book_p.add_argument(
-        "--force",
-        action="store_true",
-        help="re-run every chapter, even those whose fingerprint (source, parameters, snapshot, "
-        "package code) matches their last successful run",
-    )
-    book_p.add_argument("--benchmark", action="store_true", help=BENCHMARK_HELP)
+    _add_run_options(book_p)
     book_p.set_defaults(func=_cmd_book)
