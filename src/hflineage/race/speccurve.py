@@ -139,6 +139,10 @@ def race_curve(
                     fits.append(rm.estimate(panel, spec, outcome))
                 except ParameterError:
                     continue  # e.g. too few bases with any like
+                except ValueError as exc:  # pyfixest: the fixed effects did not converge
+                    if "Demeaning failed" not in str(exc):
+                        raise
+                    continue  # not estimable on this panel (seen on small synthetic panels)
             if bar is not None:
                 bar.update(per_panel)
             tidy = pd.concat(fits, ignore_index=True)
