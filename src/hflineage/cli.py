@@ -36,7 +36,7 @@ examples:
 def _benchmark(args: argparse.Namespace) -> None:
     """``--benchmark``: synthetic snapshots may be read, here and in the chapters' kernels."""
     if getattr(args, "benchmark", False):
-        from .data.synthetic import ALLOW_ENV
+        from .data.synthetic_label import ALLOW_ENV
 
         os.environ[ALLOW_ENV] = "1"
 
@@ -87,13 +87,13 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from .data import synthetic
+    from .data import synthetic, synthetic_label
     from .files import progress
 
     bar = progress(2, f"synthetic hub-stats ({args.models:,} models)", unit="step")
     table = synthetic.synthetic_hub_stats(args.models, seed=args.seed)
     bar.update(1)
-    path = synthetic.write_synthetic(table, args.out)
+    path = synthetic_label.write_synthetic(table, args.out)
     bar.update(1)
     bar.close()
     print(f"wrote {path} (SYNTHETIC, for benchmarks only: {table.num_rows:,} models)")

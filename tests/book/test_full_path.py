@@ -19,7 +19,7 @@ import pytest
 from hflineage.cli import main
 from hflineage.config import REPO_ROOT
 from hflineage.data import load_snapshot
-from hflineage.data.synthetic import ALLOW_ENV
+from hflineage.data.synthetic_label import ALLOW_ENV
 from hflineage.lineage import build_edges
 from hflineage.lineage.size import model_size
 

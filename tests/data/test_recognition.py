@@ -89,7 +89,7 @@ def ci_pair(tmp_path_factory):
     from hflineage.book import snapshot as book_snapshot
     from hflineage.book.profiles import load_profile
     from hflineage.config import REPO_ROOT
-    from hflineage.data.synthetic import age_snapshot
+    from hflineage.data.ageing import age_snapshot
 
     tmp = tmp_path_factory.mktemp("ci")
     spec = load_profile("ci").slice

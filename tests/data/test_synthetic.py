@@ -18,15 +18,10 @@ from conftest import listing_table
 
 from hflineage.cli import main
 from hflineage.data import load_snapshot, synthetic
+from hflineage.data.ageing import age_snapshot
 from hflineage.data.hub_stats import models_from_hub_stats
-from hflineage.data.synthetic import (
-    ALLOW_ENV,
-    Attachment,
-    age_snapshot,
-    attach_parents,
-    synthetic_hub_stats,
-    write_synthetic,
-)
+from hflineage.data.synthetic import Attachment, attach_parents, synthetic_hub_stats
+from hflineage.data.synthetic_label import ALLOW_ENV, write_synthetic
 from hflineage.errors import ParameterError, SnapshotError
 
 N = 20_000

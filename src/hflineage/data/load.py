@@ -20,7 +20,7 @@ from .crawl import models_from_crawl
 from .hub_stats import ALIASES, models_from_hub_stats
 from .listing import normalise_listing
 from .schema import end_of_day
-from .synthetic import check_synthetic
+from .synthetic_label import check_synthetic
 
 #: The columns the models table is made from (a hub-stats file has more: they are not read).
 READ_COLUMNS = (
