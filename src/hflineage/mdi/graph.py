@@ -23,12 +23,6 @@ VARIANTS = ("cd", "cd_nok", "ancestral", "sibling")
 PREDECESSORS = ("parents", "ancestors")
 
 
-#: The variant the book reports when it shows one: chapter 3 picks the variant that reproduces
-#: most of the paper's stylised facts on the embedded snapshot (ties go to the variant listed
-#: first in :data:`VARIANTS`, the literal index first) and checks this constant against it.
-BOOK_VARIANT = "sibling"
-
-
 EDGE_REQUIRED = ("child", "parent", "relation", "parent_in_snapshot", "parent_younger")
 
 
