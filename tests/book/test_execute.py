@@ -11,21 +11,13 @@ import nbformat
 import pytest
 from jupyter_client.manager import AsyncKernelManager
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from test_run import HEADER
 
 from hflineage.book import execute
 
-TINY = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
+TINY = (
+    HEADER
+    + """
 ```{code-cell} ipython3
 :tags: [parameters]
 x = 1
@@ -35,6 +27,7 @@ x = 1
 y = x + 1
 ```
 """
+)
 
 
 def test_a_run_prints_nothing_from_the_kernel(tmp_path, capfd):
