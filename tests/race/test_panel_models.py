@@ -11,6 +11,7 @@ from conftest import make_models
 
 from hflineage import race
 from hflineage.book.tables import regression_table
+from hflineage.data.schema import snapshot_date
 from hflineage.errors import HflineageError, ParameterError
 from hflineage.race import models as rm
 
@@ -235,6 +236,53 @@ def test_panel_age_controls_outcomes_by_hand(panel):
     assert panel["base_likes"].tolist() == [50] * 5
     assert panel["base_downloads"].tolist() == [1000] * 5
     assert panel["log_entry_rank"].tolist() == pytest.approx(np.log([1, 2, 2, 5, 6]))
+
+
+def test_author_prior_counts_strictly_earlier_models_and_ties_share():
+    prior = race.panel.author_prior_models(_models())
+    by_id = dict(zip(_models()["model_id"], prior, strict=True))
+    # org/base, org/other and org/small share one instant: none is earlier than another
+    assert [by_id[m] for m in ("org/base", "org/other", "org/small", "org/d5")] == [0, 0, 0, 3]
+    assert [by_id[m] for m in ("a/early", "a/d1", "a/d4")] == [0, 1, 2]
+    assert by_id["legacy-base"] == 0  # no owner prefix
+
+
+def test_race_subset_gives_the_same_llm_panel():
+    models = _models()
+    models.loc[models["model_id"] == "org/base", "pipeline_tag"] = "text-generation"
+    edges = _edges()
+    sub_models, sub_edges, prior = race.race_subset(models, edges, ["text-generation"])
+    # org/base's race: every model that declares it (y/young too: its edge is dropped later),
+    # all their edges (the merge's second parent decides that it is not a row) and both ends
+    assert sorted(sub_models["model_id"]) == sorted(
+        ["org/base", "a/d1", "b/d2", "c/d3", "a/d4", "org/d5", "m/merge", "org/other", "y/young"]
+    )
+    assert len(sub_edges) == 8
+    assert "a/early" not in set(sub_models["model_id"])  # ... but still counts for a's prior
+    assert dict(zip(sub_models["model_id"], prior, strict=True))["a/d4"] == 2
+    assert str(snapshot_date(sub_models)) == "2024-06-30 23:59:59+00:00"  # q/late's
+    whole = race.llm_sample(race.build_panel(models, edges, min_derivatives=3), ["text-generation"])
+    part = race.build_panel(sub_models, sub_edges, min_derivatives=3, author_prior=prior)
+    part = race.llm_sample(part, ["text-generation"])
+    assert len(whole) == 5 and whole["base_n_derivatives"].tolist() == [6] * 5  # merge competes
+    pd.testing.assert_frame_equal(part, whole)
+
+
+def test_race_subset_on_the_embedded_snapshot():
+    from hflineage.data import load_snapshot
+    from hflineage.lineage import build_edges
+
+    models = load_snapshot()
+    edges = build_edges(models)
+    prior = race.panel.author_prior_models(models).to_numpy()
+    sub = race.race_subset(models, edges, ["text-generation"], prior)
+    assert len(sub[0]) < len(models) / 10  # the point: a tenth of the rows or fewer
+    for relations in (None, ["finetune"]):
+        whole = race.build_panel(models, edges, relations=relations, author_prior=prior)
+        part = race.build_panel(sub[0], sub[1], relations=relations, author_prior=sub[2])
+        pd.testing.assert_frame_equal(
+            race.llm_sample(part, ["text-generation"]), race.llm_sample(whole, ["text-generation"])
+        )
 
 
 def test_funnel_counts_each_rule(panel):

@@ -229,6 +229,30 @@ def union_lists(*columns: pd.Series) -> pd.Series:
     return group_lists(values.take(pa.array(keep)), rows[keep], n)
 
 
+def arrow_strings(values: pd.Series | np.ndarray) -> pa.Array:
+    """A pandas string column (or object array) as one Arrow ``large_string`` array (zero-copy
+    where the column is Arrow-backed already).
+    """
+    if isinstance(values, pd.Series) and not isinstance(values.dtype, np.dtype):
+        arr = pa.array(values)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        return arr.cast(pa.large_string())
+    return pa.array(np.asarray(values, dtype=object), pa.large_string())
+
+
+def lookup_rows(values: pa.Array, ids: pa.Array) -> np.ndarray:
+    """Position in ``ids`` (unique) of each of ``values``; -1 where absent.
+
+    Arrow hash sets on the distinct values only: ``pd.Index(ids).get_indexer(values)`` on 3
+    million model ids spends seconds hashing Python strings.
+    """
+    cand = np.flatnonzero(pc.is_in(ids, value_set=pc.unique(values)).to_numpy(zero_copy_only=False))
+    hit = pc.fill_null(pc.index_in(values, value_set=ids.take(pa.array(cand))), -1)
+    hit = hit.to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(hit >= 0, cand[np.maximum(hit, 0)] if len(cand) else -1, -1)
+
+
 def unique_sorted(values: np.ndarray) -> np.ndarray:
     """Sorted unique values of an integer array, by one sort and a mask.
 

@@ -56,9 +56,16 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ..data.schema import RELATIONS, explode_arrow, first_pairs, unique_sorted
+from ..data.schema import (
+    RELATIONS,
+    arrow_strings,
+    explode_arrow,
+    first_pairs,
+    lookup_rows,
+    unique_sorted,
+)
 from ..errors import HflineageError, check_choice
-from .ids import _arrow_str, _lookup, _name_part, _np, _owner
+from .ids import _name_part, _np, _owner
 from .rules import INFERENCE_RULES, RULE_SETS, InferenceRule, infer_relations
 
 #: Parsing phases in the order they run; an edge keeps the first phase that found it.
@@ -154,7 +161,7 @@ def _relation_codes(values: pd.Series, rows: np.ndarray) -> np.ndarray:
     """Index in :data:`RELATIONS` of the lower-cased, trimmed value of each of ``rows``; -1 when
     it is not one of them (or missing).
     """
-    taken = _arrow_str(values).take(pa.array(np.asarray(rows, dtype=np.int64)))
+    taken = arrow_strings(values).take(pa.array(np.asarray(rows, dtype=np.int64)))
     low = pc.utf8_lower(pc.utf8_trim_whitespace(taken))
     code = pc.index_in(low, value_set=pa.array(RELATIONS, pa.large_string()))
     return _np(pc.fill_null(code, -1)).astype(np.int8)
@@ -243,7 +250,7 @@ def derive_aliases(
     those names (faster; the result for a key does not depend on the others).
     """
     check_choice("alias_rule", alias_rule, ALIAS_RULES)
-    ids = _arrow_str(models["model_id"])
+    ids = arrow_strings(models["model_id"])
     names = _name_part(ids)
     if keys is not None:
         if not isinstance(keys, pa.Array | pa.ChunkedArray):
@@ -305,14 +312,14 @@ def _resolve(
     alias_rule: str,
     ids: pa.Array | None = None,
 ) -> _Resolved:
-    ids = _arrow_str(models["model_id"]) if ids is None else ids
+    ids = arrow_strings(models["model_id"]) if ids is None else ids
     raw = pc.utf8_trim_whitespace(declared.cast(pa.large_string()))
     low = pc.utf8_lower(raw)
     n = len(raw)
     resolution = np.full(n, RESOLUTIONS.index("unresolved"), dtype=np.int8)
 
     # Hash only the few ids some declared string can match, not all of them for every lookup.
-    pos = _lookup(raw, ids)
+    pos = lookup_rows(raw, ids)
     exact = pos >= 0
     resolution[exact] = RESOLUTIONS.index("exact")
 
@@ -343,7 +350,7 @@ def _resolve(
     resolution[alias] = RESOLUTIONS.index("alias")
     alias_target = targets.take(pa.array(np.where(alias, a_hit, 0))) if len(targets) else raw
     if alias.any():
-        pos[alias] = _lookup(alias_target.filter(pa.array(alias)), ids)
+        pos[alias] = lookup_rows(alias_target.filter(pa.array(alias)), ids)
 
     found = exact | case
     parent = pc.if_else(pa.array(alias), alias_target, raw)
@@ -432,7 +439,7 @@ def build_edges(
     if isinstance(rules, str):
         check_choice("rules", rules, tuple(RULE_SETS))
         rules = RULE_SETS[rules]
-    ids = _arrow_str(models["model_id"])
+    ids = arrow_strings(models["model_id"])
     pairs = _declared_pairs(models)
     res = _resolve(pairs.declared, models, None, alias_rule, ids)
     child_pos = pairs.rows

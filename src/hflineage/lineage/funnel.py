@@ -9,10 +9,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..data.schema import RELATIONS
+from ..data.schema import RELATIONS, arrow_strings
 from ..errors import HflineageError, check_choice
 from .edges import PHASES, build_edges
-from .ids import _arrow_str, _np
+from .ids import _np
 from .rules import DEFAULT_RULE, INFERENCE_RULES, RULE_SETS, InferenceRule, infer_relations
 
 
@@ -147,8 +147,8 @@ def relation_agreement(
     if "model_id" not in models.columns:
         raise HflineageError("models: missing column 'model_id'")
     rules = _rules_of(edges, rules)
-    ids = _arrow_str(models["model_id"])
-    child_pos = _np(pc.fill_null(pc.index_in(_arrow_str(edges["child"]), value_set=ids), -1))
+    ids = arrow_strings(models["model_id"])
+    child_pos = _np(pc.fill_null(pc.index_in(arrow_strings(edges["child"]), value_set=ids), -1))
     child_pos = child_pos.astype(np.int64)
     if (child_pos < 0).any():
         raise HflineageError(
@@ -161,7 +161,7 @@ def relation_agreement(
         models,
         child_pos[declared],
         n_parents[declared],
-        _arrow_str(edges["parent"]).filter(pa.array(declared)),
+        arrow_strings(edges["parent"]).filter(pa.array(declared)),
         rules,
     )
     table = pd.crosstab(

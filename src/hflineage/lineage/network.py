@@ -28,9 +28,8 @@ from scipy.sparse.csgraph import connected_components
 
 from ..data.describe import ccdf
 from ..data.describe import concentration as top_share_of_total
-from ..data.schema import RELATIONS, unique_sorted
+from ..data.schema import RELATIONS, arrow_strings, lookup_rows, unique_sorted
 from ..errors import HflineageError
-from .ids import _arrow_str, _lookup
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -123,8 +122,8 @@ def graph_arrays(
     if relations is not None:
         keep &= edges["relation"].isin(relations).to_numpy(bool)
     e = edges.loc[keep]
-    id_arrow = _arrow_str(models["model_id"])  # look-ups in Arrow: no hashing of 3M objects
-    child = _lookup(_arrow_str(e["child"]), id_arrow)
+    id_arrow = arrow_strings(models["model_id"])  # look-ups in Arrow: no hashing of 3M objects
+    child = lookup_rows(arrow_strings(e["child"]), id_arrow)
     if (child < 0).any():
         bad = e["child"].to_numpy(object)[child < 0][0]
         raise HflineageError(
@@ -132,7 +131,7 @@ def graph_arrays(
             "build the edges from the same snapshot"
         )
     parents = e["parent"].astype(str).to_numpy(object)
-    parent = _lookup(_arrow_str(e["parent"]), id_arrow)
+    parent = lookup_rows(arrow_strings(e["parent"]), id_arrow)
     external = unique_sorted(parents[parent < 0])
     parent[parent < 0] = n_models + np.searchsorted(external, parents[parent < 0])
     node_ids = np.concatenate([ids, external]).astype(object)

@@ -11,9 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..data.schema import RELATIONS, explode_lists
+from ..data.schema import RELATIONS, arrow_strings, explode_lists
 from ..errors import check_choice
-from .ids import _arrow_str, _name_part, _np
+from .ids import _name_part, _np
 
 
 @dataclass(frozen=True)
@@ -235,13 +235,13 @@ def infer_relations(
     uniq, inverse = np.unique(child_pos, return_inverse=True)
     tag_long = explode_lists(models["tags"].take(uniq))
     tag_rows = tag_long["row"].to_numpy()
-    tag_values = pc.utf8_lower(_arrow_str(tag_long["value"].to_numpy(object)))
-    library = pc.utf8_lower(_arrow_str(models["library_name"].take(uniq)))
-    child_ids = _arrow_str(models["model_id"].take(child_pos))
+    tag_values = pc.utf8_lower(arrow_strings(tag_long["value"].to_numpy(object)))
+    library = pc.utf8_lower(arrow_strings(models["library_name"].take(uniq)))
+    child_ids = arrow_strings(models["model_id"].take(child_pos))
     if parents is None or isinstance(parents, pa.Array | pa.ChunkedArray):
         parent_ids = parents
     else:
-        parent_ids = _arrow_str(np.asarray(parents, dtype=object))
+        parent_ids = arrow_strings(np.asarray(parents, dtype=object))
     names = pa.array(_own_name(child_ids, parent_ids).astype(object), pa.large_string())
     whole_names = _name_part(child_ids)
     relation = np.full(len(child_pos), DEFAULT_RELATION, dtype=object)

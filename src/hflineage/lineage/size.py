@@ -39,8 +39,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..data.schema import arrow_strings, lookup_rows
 from ..errors import HflineageError
-from .ids import _arrow_str, _lookup
 
 #: Bin edges in parameters and their labels (left-closed intervals).
 SIZE_EDGES = (0.0, 1e9, 1e10, 5e10, np.inf)
@@ -187,15 +187,15 @@ def _inherit(models, edges, params, source):
     for col in ("child", "parent", "relation", "parent_in_snapshot"):
         if col not in edges.columns:
             raise HflineageError(f"edges: missing column {col!r}")
-    ids = _arrow_str(models["model_id"])
+    ids = arrow_strings(models["model_id"])
     use = edges["relation"].isin(INHERIT_RELATIONS).fillna(False) & edges[
         "parent_in_snapshot"
     ].fillna(False)
     if "parent_younger" in edges.columns:
         use &= ~edges["parent_younger"].fillna(False)
     use = use.to_numpy(bool)
-    child = _lookup(_arrow_str(edges["child"]).filter(pa.array(use)), ids)
-    parent = _lookup(_arrow_str(edges["parent"]).filter(pa.array(use)), ids)
+    child = lookup_rows(arrow_strings(edges["child"]).filter(pa.array(use)), ids)
+    parent = lookup_rows(arrow_strings(edges["parent"]).filter(pa.array(use)), ids)
     ok = (child >= 0) & (parent >= 0)
     child, parent = child[ok], parent[ok]
     params = params.copy()

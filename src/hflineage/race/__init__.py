@@ -9,7 +9,7 @@ draws the chapter figures.
 """
 
 from .entry import base_entry, binscatter, entry_concentration
-from .panel import MAPPING, PANEL_COLUMNS, build_panel, funnel_table
+from .panel import MAPPING, PANEL_COLUMNS, build_panel, funnel_table, race_subset
 from .samples import clock_correlations, llm_sample, older_than, with_base_weights, with_recognition
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "funnel_table",
     "llm_sample",
     "older_than",
+    "race_subset",
     "with_base_weights",
     "with_recognition",
 ]

@@ -81,7 +81,8 @@ def race_curve(
 
     One panel is built per (entrant kinds, window) at the smallest ``min_derivatives``; larger
     thresholds are subsets of it (ranks and congestion do not depend on the threshold, which only
-    drops whole bases).  The sample is the derivatives of bases whose task is one of
+    drops whole bases).  With ``pipeline_tags`` the panels are built from
+    :func:`hflineage.race.panel.race_subset` (the models and edges of those bases' races only).  The sample is the derivatives of bases whose task is one of
     ``pipeline_tags`` (default: LLM bases; ``None``: the whole Hub).  OLS and LPM models go
     through :func:`hflineage.race.models.ols_many` (one demeaning per panel, checked against
     pyfixest in the tests), PPML through pyfixest.  Every combination with at least two bases is
@@ -116,6 +117,8 @@ def race_curve(
         bar = tqdm(total=len(jobs) * len(min_derivatives) * per_panel, desc="specifications")
     rows = []
     prior = race.author_prior_models(models).to_numpy()  # the same for every panel
+    if pipeline_tags is not None:  # only the rows that decide the sampled races (same panels)
+        models, edges, prior = race.race_subset(models, edges, pipeline_tags, prior)
     for rel, window in jobs:
         full = race.build_panel(
             models,
