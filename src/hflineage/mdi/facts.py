@@ -7,8 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..data.schema import RELATIONS, snapshot_date
+from ..data.schema import (
+    RELATIONS,
+    arrow_strings,
+    edge_rows,
+    lookup_rows,
+    snapshot_date,
+    unique_sorted,
+)
 from ..errors import HflineageError, check_choice
 from ..lineage.size import model_size
 from ..verdicts import Evidence, Verdict, sign_rule, threshold_rule
@@ -86,17 +95,23 @@ def derivation_type(models: pd.DataFrame, edges: pd.DataFrame) -> pd.Series:
     order).
     """
     _require(edges, ("child", "relation"), "edges")
-    rank = {r: i for i, r in enumerate(RELATIONS)}
-    counts = edges.groupby(["child", "relation"], observed=True).size().rename("k").reset_index()
-    counts["order"] = counts["relation"].map(rank).fillna(len(rank))
-    counts = counts.sort_values(["child", "k", "order"], ascending=[True, False, True])
-    first = counts.drop_duplicates("child").set_index("child")["relation"]
-    ids = models["model_id"].astype(str)
-    out = first.reindex(ids).fillna("root")
-    out.index.name = "model_id"
+    ids = arrow_strings(models["model_id"])
+    return _derivation(ids, lookup_rows(arrow_strings(edges["child"]), ids), edges["relation"])
+
+
+def _derivation(ids: pa.Array, child_row: np.ndarray, relation: pd.Series) -> pd.Series:
+    """:func:`derivation_type` from the rows of the edges' children (-1: not a model)."""
+    # relation codes in RELATIONS order (ties go to the first); anything else gets the last code
+    rel = pc.index_in(arrow_strings(relation), pa.array(RELATIONS, pa.large_string()))
+    rel = pc.fill_null(rel, len(RELATIONS)).to_numpy(zero_copy_only=False).astype(np.int64)
+    k = len(RELATIONS) + 1
+    ok = child_row >= 0
+    counts = np.bincount(child_row[ok] * k + rel[ok], minlength=len(ids) * k).reshape(len(ids), k)
+    code = np.where(counts.any(axis=1), counts.argmax(axis=1) + 1, 0)  # 0 = root
+    code[code == k] = -1  # an unknown relation wins: undefined, as a category it cannot be
     return pd.Series(
-        pd.Categorical(out.to_numpy(), categories=["root", *RELATIONS]),
-        index=out.index,
+        pd.Categorical.from_codes(code, categories=["root", *RELATIONS]),
+        index=pd.Index(ids.to_numpy(zero_copy_only=False), name="model_id"),
         name="derivation",
     )
 
@@ -106,16 +121,23 @@ def lineage_family(graph: MdiGraph) -> pd.Series:
     model itself for a root).  Used to cluster standard errors: derivatives of one base model
     share shocks.  Indexed by ``model_id`` (time order).
     """
-    anc = graph.ancestors
-    coo = anc.tocoo()
+    family = _family_positions(graph)
+    return pd.Series(graph.model_id[family], index=pd.Index(graph.model_id, name="model_id"))
+
+
+def _family_positions(graph: MdiGraph) -> np.ndarray:
+    """Per graph position, the position of its lineage family's root (:func:`lineage_family`)."""
+    coo = graph.ancestors.tocoo()
     top = graph.n_parents[coo.col] == 0
     rows, cols = coo.row[top], coo.col[top]
     family = np.arange(graph.n)
     if len(rows):
         # positions are in time order, so the smallest root position is the earliest root
-        first = pd.Series(cols).groupby(rows).min()
-        family[first.index.to_numpy()] = first.to_numpy()
-    return pd.Series(graph.model_id[family], index=pd.Index(graph.model_id, name="model_id"))
+        first = np.full(graph.n, graph.n, dtype=np.int64)
+        np.minimum.at(first, rows, cols)
+        has = first < graph.n
+        family[has] = first[has]
+    return family
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -163,19 +185,22 @@ def _in_degrees(
     models: pd.DataFrame,
     edges: pd.DataFrame,
     window_days: float,
-    index: pd.Index | None = None,
+    rows: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Both readings of :func:`in_degree` in one pass (``index``: the model ids, if built)."""
+    """Both readings of :func:`in_degree` in one pass (``rows``: the rows of the edges' children
+    and parents, from :func:`hflineage.data.schema.edge_rows`, if made).
+    """
     _require(models, ("model_id", "created_at", "created_at_reliable"), "models")
     _require(edges, ("child", "parent"), "edges")
     if not (np.isfinite(window_days) and window_days > 0):
         raise HflineageError(f"window_days must be a positive number of days; got {window_days!r}")
-    index = pd.Index(models["model_id"].astype(str)) if index is None else index
-    child = index.get_indexer(edges["child"].astype(str))
-    parent = index.get_indexer(edges["parent"].astype(str))
+    if rows is None:
+        _, child, parent = edge_rows(models["model_id"], edges["child"], edges["parent"])
+    else:
+        child, parent = rows
     ok = (child >= 0) & (parent >= 0) & (child != parent)
     n = len(models)
-    keys = np.unique(child[ok].astype(np.int64) * n + parent[ok])
+    keys = unique_sorted(child[ok].astype(np.int64) * n + parent[ok])
     c, p = np.divmod(keys, n)
     t = pd.to_datetime(models["created_at"], utc=True).dt.as_unit("us").astype("int64").to_numpy()
     reliable = models["created_at_reliable"].fillna(False).to_numpy(bool)
@@ -237,12 +262,14 @@ def covariates(
     check_choice("indegree", indegree, INDEGREE_READINGS)
     if graph is None:
         graph = MdiGraph.from_frames(models, edges)
-    ids = pd.Index(models["model_id"].astype(str), name="model_id")
-    size = model_size(models, edges, inherit=inherit_size)
-    deg = _in_degrees(models, edges, window_days, ids)
-    at = pd.Index(graph.model_id).get_indexer(ids)  # each row's position in the MDI graph
-    if (at < 0).any():
+    _require(edges, ("child", "parent", "relation"), "edges")
+    ids, child_row, parent_row = edge_rows(models["model_id"], edges["child"], edges["parent"])
+    if not ids.equals(graph.ids):
         raise HflineageError("graph: built from other models; pass the MdiGraph of these models")
+    size = model_size(models, edges, inherit=inherit_size)
+    deg = _in_degrees(models, edges, window_days, (child_row, parent_row))
+    at = graph.position_of_row  # each row's position in the MDI graph
+    family = graph.ids.take(pa.array(graph.row_of[_family_positions(graph)[at]]))
     tags = (
         models["pipeline_tag"].astype(object).fillna("none").to_numpy()
         if "pipeline_tag" in models.columns
@@ -253,7 +280,7 @@ def covariates(
             "params": size["params"].to_numpy(),
             "log10_params": size["log10_params"].to_numpy(),
             "size_source": size["size_source"].to_numpy(),
-            "derivation": derivation_type(models, edges).to_numpy(),
+            "derivation": _derivation(ids, child_row, edges["relation"]).to_numpy(),
             "is_root": (graph.n_parents == 0)[at],
             "in_degree_snapshot": deg["snapshot"],
             "in_degree_after_window": deg["after_window"],
@@ -261,9 +288,9 @@ def covariates(
             "log_in_degree": np.log1p(deg[indegree]),
             "pipeline_tag": tags,
             "year": pd.to_datetime(models["created_at"], utc=True).dt.year.to_numpy(),
-            "family": lineage_family(graph).to_numpy()[at],
+            "family": family.to_numpy(zero_copy_only=False),
         },
-        index=ids,
+        index=pd.Index(ids.to_numpy(zero_copy_only=False), name="model_id"),
     )
     out.attrs = {"window_days": window_days, "indegree": indegree, "inherit_size": inherit_size}
     return out

@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..data.schema import RELATIONS, snapshot_date, unique_sorted
+from ..data.schema import RELATIONS, edge_rows, snapshot_date, unique_sorted
 from ..errors import HflineageError, ParameterError, check_choice
 
 VARIANTS = ("cd", "cd_nok", "ancestral", "sibling")
@@ -211,18 +210,6 @@ def _union_count(
 # ------------------------------------------------------------------------------------------------
 # The MDI graph
 # ------------------------------------------------------------------------------------------------
-def _arrow_chunks(values: pd.Series) -> list[pa.Array]:
-    """A pandas column of ids as Arrow large_string chunks (no copy for Arrow-backed columns)."""
-    array = values.array
-    if hasattr(array, "_pa_array"):
-        chunked = array._pa_array
-    else:
-        chunked = pa.chunked_array([pa.array(np.asarray(values, dtype=object), pa.large_string())])
-    if chunked.type != pa.large_string():
-        chunked = chunked.cast(pa.large_string())
-    return list(chunked.chunks) or [pa.array([], pa.large_string())]
-
-
 @dataclass
 class MdiGraph:
     """The lineage graph prepared for the MDI: models in creation-time order, usable edges.
@@ -284,26 +271,8 @@ class MdiGraph:
         _require(models, MODEL_REQUIRED, "models")
         _require(edges, EDGE_REQUIRED, "edges")
         relations = _check_relations(relations)
-        id_chunks = _arrow_chunks(models["model_id"])
-        ids = pa.chunked_array(id_chunks, pa.large_string()).combine_chunks()
-        n, n_e = len(ids), len(edges)
-        # one hash pass over the model ids and every child and parent id (Arrow, no Python
-        # objects): codes follow first appearance, so the ids are unique exactly when the first
-        # n codes are 0..n-1, and an edge id with a code below n is the model in that row
-        encoded = pc.dictionary_encode(
-            pa.chunked_array(
-                id_chunks + _arrow_chunks(edges["child"]) + _arrow_chunks(edges["parent"]),
-                pa.large_string(),
-            )
-        )
-        codes = np.concatenate(
-            [np.zeros(0, dtype=np.int64)]
-            + [c.indices.to_numpy(zero_copy_only=False).astype(np.int64) for c in encoded.chunks]
-        )
-        if not np.array_equal(codes[:n], np.arange(n)):
-            raise HflineageError("models: duplicate model_id; expected one row per model")
-        rows = np.where(codes[n:] < n, codes[n:], -1)
-        child_row, parent_row = rows[:n_e], rows[n_e:]
+        ids, child_row, parent_row = edge_rows(models["model_id"], edges["child"], edges["parent"])
+        n = len(ids)
         t = _micros(models["created_at"])
         order = _time_order(t)
         pos_of_row = np.empty(n, dtype=np.int64)
