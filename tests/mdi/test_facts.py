@@ -187,6 +187,21 @@ def test_scorecard_minimum_effect_and_graph_roots():
     assert row["share_positive_finetune"] == 1.0 and row["n_finetune"] == 80
 
 
+def test_scorecard_joins_by_model_row_or_by_id():
+    ids, mdi, cov = hand_result()
+    by_id = pd.DataFrame({"variant": "x", "model_id": ids, "mdi": mdi})
+    want = scorecard(by_id, cov)
+    rows = np.arange(210)
+    pd.testing.assert_frame_equal(scorecard(by_id.assign(model_row=rows), cov), want)
+    # rows of another models table (here: reversed) are not trusted: the ids decide
+    pd.testing.assert_frame_equal(scorecard(by_id.assign(model_row=rows[::-1]), cov), want)
+    pd.testing.assert_frame_equal(scorecard(by_id.assign(model_row=rows + 500), cov), want)
+    # ... and the result is the same whatever the covariates' row order
+    pd.testing.assert_frame_equal(scorecard(by_id, cov.iloc[::-1]), want)
+    with pytest.raises(HflineageError, match="no row for model 'ghost'"):
+        scorecard(by_id.assign(model_id=["ghost", *ids[1:]]), cov)
+
+
 def test_consolidative_verdict_follows_the_declared_threshold():
     assert consolidative_verdict(0.9, 0.05).status == "reproduced"
     assert consolidative_verdict(0.5, 0.1).status == "not reproduced"  # not *more* than half

@@ -234,7 +234,9 @@ def arrow_strings(values: pd.Series | np.ndarray) -> pa.Array:
     where the column is Arrow-backed already).
     """
     if isinstance(values, pd.Series) and not isinstance(values.dtype, np.dtype):
-        arr = pa.array(values)
+        # the column's array, not the Series: pa.array(Series) asks the Series for
+        # ``__arrow_array__``, and pandas answers by hashing the index (seconds at 3M ids)
+        arr = pa.array(values.array)
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         return arr.cast(pa.large_string())
@@ -294,6 +296,16 @@ def edge_rows(
         raise SnapshotError("models: duplicate model_id; expected one row per model")
     rows = np.where(codes[n:] < n, codes[n:], -1)
     return ids, rows[:n_e], rows[n_e:]
+
+
+def string_codes(values: pa.Array) -> np.ndarray:
+    """Integer codes of a string array by one Arrow hash pass (equal strings, equal codes, in
+    order of first appearance; nulls share one code).
+    """
+    encoded = pc.dictionary_encode(pc.fill_null(values, ""))
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def unique_sorted(values: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from ..data.schema import (
     edge_rows,
     lookup_rows,
     snapshot_date,
+    string_codes,
     unique_sorted,
 )
 from ..errors import HflineageError, check_choice
@@ -157,6 +158,7 @@ def in_degree(
     *,
     window_days: float = 90,
     reading: str = "after_window",
+    rows: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Each model's number of direct derivatives (children declaring it as a base), aligned with
     ``models``.
@@ -173,12 +175,14 @@ def in_degree(
             :func:`hflineage.lineage.edges.build_edges`.
         window_days: the MDI window in days.
         reading: one of :data:`INDEGREE_READINGS`.
+        rows: the rows of the edges' children and parents in ``models``
+            (:func:`hflineage.data.schema.edge_rows`), when several windows share them.
 
     Returns:
         A float array, one value per row of ``models``.
     """
     check_choice("reading", reading, INDEGREE_READINGS)
-    return _in_degrees(models, edges, window_days)[reading]
+    return _in_degrees(models, edges, window_days, rows)[reading]
 
 
 def _in_degrees(
@@ -246,7 +250,8 @@ def covariates(
     - ``in_degree_snapshot`` and ``in_degree_after_window`` (:func:`in_degree`), and
       ``in_degree`` / ``log_in_degree`` = log(1 + in-degree) under the reading ``indegree``;
     - ``pipeline_tag`` (``none`` if missing) and ``year`` (of creation), for fixed effects;
-    - ``family``: :func:`lineage_family`, the cluster of every standard error.
+    - ``family``: :func:`lineage_family`, the cluster of every standard error, and
+      ``family_row``, its root's row in ``models`` (an integer code of the same clusters).
 
     Args:
         models: the models table.
@@ -269,7 +274,8 @@ def covariates(
     size = model_size(models, edges, inherit=inherit_size)
     deg = _in_degrees(models, edges, window_days, (child_row, parent_row))
     at = graph.position_of_row  # each row's position in the MDI graph
-    family = graph.ids.take(pa.array(graph.row_of[_family_positions(graph)[at]]))
+    family_row = graph.row_of[_family_positions(graph)[at]]
+    family = graph.ids.take(pa.array(family_row))
     tags = (
         models["pipeline_tag"].astype(object).fillna("none").to_numpy()
         if "pipeline_tag" in models.columns
@@ -289,6 +295,7 @@ def covariates(
             "pipeline_tag": tags,
             "year": pd.to_datetime(models["created_at"], utc=True).dt.year.to_numpy(),
             "family": family.to_numpy(zero_copy_only=False),
+            "family_row": family_row,
         },
         index=pd.Index(ids.to_numpy(zero_copy_only=False), name="model_id"),
     )
@@ -350,6 +357,23 @@ def _status(est: I.Estimate, label: str, alpha: float, min_effect: float) -> str
     return sign_rule(ev, expected="positive", alpha=alpha, min_effect=min_effect).status
 
 
+def _covariate_rows(result: pd.DataFrame, covariates: pd.DataFrame) -> np.ndarray:
+    """The row of :func:`covariates` of each row of an MDI result: its ``model_row`` when the
+    covariates were built from the same models table (checked id by id, in Arrow), else by id.
+    """
+    cov_ids = arrow_strings(pd.Series(covariates.index))
+    ids = arrow_strings(result["model_id"])
+    if "model_row" in result.columns:
+        rows = result["model_row"].to_numpy(np.int64)
+        if (rows < len(cov_ids)).all() and cov_ids.take(pa.array(rows)).equals(ids):
+            return rows
+    rows = lookup_rows(ids, cov_ids)
+    if (rows < 0).any():
+        bad = ids[int(np.flatnonzero(rows < 0)[0])].as_py()
+        raise HflineageError(f"covariates: no row for model {bad!r}; build them from these models")
+    return rows
+
+
 def scorecard(
     result: pd.DataFrame,
     covariates: pd.DataFrame,
@@ -382,20 +406,32 @@ def scorecard(
     """
     _require(covariates, ("params", "derivation", "in_degree", "family"), "covariates")
     frame = result if "variant" in result.columns else result.assign(variant="mdi")
+    frame = frame[frame["mdi"].notna()]
+    at = _covariate_rows(frame, covariates)
+    # the covariates as arrays, families as integer codes (3 million strings: taken once)
+    params_all = covariates["params"].to_numpy(float)
+    deriv = covariates["derivation"].astype(object).to_numpy()
+    derived_all, fine_all = deriv != "root", deriv == "finetune"
+    family_all = (
+        covariates["family_row"].to_numpy(np.int64)
+        if "family_row" in covariates.columns
+        else string_codes(arrow_strings(covariates["family"]))
+    )
+    degree_all = covariates["in_degree"].to_numpy(float)
     rows = []
-    for variant, d in frame.groupby("variant", observed=True, sort=False):
-        d = d[d["mdi"].notna()]
-        cov = covariates.reindex(d["model_id"].astype(str))
+    for variant, where in frame.groupby("variant", observed=True, sort=False).indices.items():
+        d = frame.iloc[where]
+        at_v = at[where]
         x = d["mdi"].to_numpy(float)
         pos = x > 0
-        fam = cov["family"].to_numpy(object)
-        row = {"variant": str(variant), "n": len(d), "families": int(pd.Series(fam).nunique())}
+        fam = family_all[at_v]
+        row = {"variant": str(variant), "n": len(d), "families": len(unique_sorted(fam))}
         row["share_negative"] = float((x < 0).mean()) if len(x) else np.nan
         row["share_zero"] = float((x == 0).mean()) if len(x) else np.nan
         row["share_positive"] = float(pos.mean()) if len(x) else np.nan
         row["status_1"] = consolidative_verdict(row["share_negative"], row["share_positive"]).status
 
-        params = cov["params"].to_numpy(float)
+        params = params_all[at_v]
         known = ~np.isnan(params)
         big, small = known & (params >= large), known & (params < large)
         gap = I.share_gap(pos, big, small, fam)
@@ -411,10 +447,9 @@ def scorecard(
                 "status_2a": _status(gap, "share gap, large − smaller", alpha, min_gap),
             }
         )
-        deriv = cov["derivation"].astype(object).to_numpy()
         root = d["is_root"].to_numpy(bool) if "is_root" in d.columns else np.zeros(len(d), bool)
-        derived = (deriv != "root") & ~root
-        fine = derived & (deriv == "finetune")
+        derived = derived_all[at_v] & ~root
+        fine = derived & fine_all[at_v]
         gap = I.share_gap(pos, fine, derived & ~fine, fam)
         row.update(
             {
@@ -430,7 +465,7 @@ def scorecard(
                 "status_2b": _status(gap, "share gap, finetune − other", alpha, min_gap),
             }
         )
-        rho = I.clustered_spearman(x, cov["in_degree"].to_numpy(float), fam)
+        rho = I.clustered_spearman(x, degree_all[at_v], fam)
         row.update(
             {
                 "spearman_rho": rho.estimate,

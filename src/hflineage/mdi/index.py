@@ -204,8 +204,9 @@ def mdi(
 
     Returns one row per focal model F that has at least one successor S created in
     (t_F, t_F + ``window_days``]: ``model_id``, ``n_i``, ``n_j``, ``n_k``, ``mdi`` (NaN when the
-    variant's denominator is 0), ``is_root`` (P(F) empty in the MDI graph) and
-    ``declares_parent``.  ``variant`` is one of :data:`VARIANTS`; ``relations`` keeps only edges
+    variant's denominator is 0), ``is_root`` (P(F) empty in the MDI graph),
+    ``declares_parent`` and ``model_row`` (the focal model's row in ``models``: joins without
+    hashing ids).  ``variant`` is one of :data:`VARIANTS`; ``relations`` keeps only edges
     of those relations (None = all); ``predecessors`` ("parents" or "ancestors") sets P(F) for
     the ``ancestral`` variant.  ``graph`` reuses an :class:`MdiGraph` built from the same
     ``models``, ``edges`` and ``relations``.  ``censor_days`` (default: ``window_days``)
@@ -290,6 +291,7 @@ def mdi_all(
             "mdi": col["mdi"].astype(float),
             "is_root": col["is_root"].astype(bool),
             "declares_parent": graph.declares_parent[col["focal"]],
+            "model_row": graph.row_of[col["focal"]],
         }
     )
     if len(variants) == 1:

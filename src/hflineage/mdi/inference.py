@@ -82,6 +82,10 @@ def _two_sided(coef: np.ndarray, se: np.ndarray) -> np.ndarray:
 
 
 def _codes(groups: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
+    groups = np.asarray(groups)
+    if groups.dtype.kind in "iu":  # integer codes already (millions of rows: no objects)
+        uniques, codes = np.unique(groups, return_inverse=True)
+        return codes.astype(np.int64), len(uniques)
     codes, uniques = pd.factorize(pd.Series(np.asarray(groups, dtype=object)), sort=False)
     if (codes < 0).any():
         raise HflineageError("groups: missing cluster labels; expected one family per row")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..data.schema import edge_rows
 from ..errors import ParameterError
 from . import facts as F
 from .graph import VARIANTS, MdiGraph
@@ -64,9 +65,12 @@ def mdi_curve(
 
         jobs = tqdm(jobs, desc="MDI specifications")
     cards, degree = [], {}
+    _, child_row, parent_row = edge_rows(models["model_id"], edges["child"], edges["parent"])
     for window, roots in jobs:
         if window not in degree:
-            deg = F.in_degree(models, edges, window_days=window, reading=indegree)
+            deg = F.in_degree(
+                models, edges, window_days=window, reading=indegree, rows=(child_row, parent_row)
+            )
             degree[window] = base.assign(
                 in_degree=deg, log_in_degree=np.log1p(deg), **{f"in_degree_{indegree}": deg}
             )

@@ -74,7 +74,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..data.schema import RELATIONS, arrow_strings, explode_lists, lookup_rows, snapshot_date
+from ..data.schema import (
+    RELATIONS,
+    arrow_strings,
+    explode_lists,
+    lookup_rows,
+    snapshot_date,
+    string_codes,
+)
 from ..errors import HflineageError, ParameterError, check_choice
 from .samples import lag_bin_names, lag_bins, lag_spline
 from .specs import LAG_BIN_EDGES, LAG_BINS, LAG_SPLINE, LAG_SPLINE_KNOTS
@@ -235,14 +242,6 @@ class _Funnel:
         )
 
 
-def _codes(values: pa.Array) -> np.ndarray:
-    """Integer codes of a string array (equal strings, equal codes; nulls share one code)."""
-    encoded = pc.dictionary_encode(pc.fill_null(values, ""))
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-
-
 def race_keys(base_code: np.ndarray, t_ms: np.ndarray, pad_ms: int) -> tuple[np.ndarray, int]:
     """One sortable int64 key per entrant: ``base_code * span + t`` (time relative to the first).
 
@@ -328,7 +327,7 @@ def author_prior_models(models: pd.DataFrame) -> pd.Series:
     correctly counted as earlier than any model with a reliable date.
     """
     authors = arrow_strings(models["author"])
-    code = np.where(pc.is_null(authors).to_numpy(zero_copy_only=False), -1, _codes(authors))
+    code = np.where(pc.is_null(authors).to_numpy(zero_copy_only=False), -1, string_codes(authors))
     t = _epoch_ms(models["created_at"])
     t = t - t.min() if t.size else t
     span = int(t.max()) + 1 if t.size else 1
@@ -455,8 +454,8 @@ def build_panel(
     parent_a = arrow_strings(edges["parent"])
     child_row = lookup_rows(child_a, ids)
     parent_row = lookup_rows(parent_a, ids)
-    parent_code = _codes(parent_a)
-    child_code = _codes(child_a)
+    parent_code = string_codes(parent_a)
+    child_code = string_codes(child_a)
     funnel = _Funnel(child_code, parent_code)
     idx = np.flatnonzero(np.asarray(pc.not_equal(child_a, parent_a), dtype=bool))
     # Number of parents each child declares (all edges, resolved or not): decides row eligibility.
