@@ -357,7 +357,7 @@ def _status(est: I.Estimate, label: str, alpha: float, min_effect: float) -> str
     return sign_rule(ev, expected="positive", alpha=alpha, min_effect=min_effect).status
 
 
-def _covariate_rows(result: pd.DataFrame, covariates: pd.DataFrame) -> np.ndarray:
+def covariate_rows(result: pd.DataFrame, covariates: pd.DataFrame) -> np.ndarray:
     """The row of :func:`covariates` of each row of an MDI result: its ``model_row`` when the
     covariates were built from the same models table (checked id by id, in Arrow), else by id.
     """
@@ -407,7 +407,7 @@ def scorecard(
     _require(covariates, ("params", "derivation", "in_degree", "family"), "covariates")
     frame = result if "variant" in result.columns else result.assign(variant="mdi")
     frame = frame[frame["mdi"].notna()]
-    at = _covariate_rows(frame, covariates)
+    at = covariate_rows(frame, covariates)
     # the covariates as arrays, families as integer codes (3 million strings: taken once)
     params_all = covariates["params"].to_numpy(float)
     deriv = covariates["derivation"].astype(object).to_numpy()

@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..errors import HflineageError, check_choice
 from ..verdicts import Evidence, Robustness, robustness_share, sign_rule
-from .facts import PRIMARY_VARIANT
+from .facts import PRIMARY_VARIANT, covariate_rows
 
 ESTIMATORS = ("logit", "lpm", "ols_mdi")
 
@@ -122,25 +122,40 @@ def regression_frame(
             f"covariates: missing column {missing[0]!r}; expected the frame of "
             "hflineage.mdi.facts.covariates"
         )
-    cov = covariates[list(need) + ["pipeline_tag", "year"]].assign(
-        derivation=covariates["derivation"].astype(str),
-        log_in_degree_snapshot=np.log1p(covariates["in_degree_snapshot"].to_numpy(float)),
-    )
-    frame = result[["variant", "model_id", "mdi", "is_root"]].join(cov, on="model_id")
-    frame.loc[frame["is_root"].to_numpy(bool), "derivation"] = "root"
-    frame = frame.drop(columns=["is_root", "in_degree_snapshot"])
-    grouped = frame.groupby("variant", observed=True)
+    # join by row (no 3-million-string join) and keep the usable rows before taking strings
+    at = covariate_rows(result, covariates)
+    mdi = result["mdi"].to_numpy(float)
+    log10_params = covariates["log10_params"].to_numpy(float)[at]
+    undefined = np.isnan(mdi)
+    unknown = ~undefined & np.isnan(log10_params)
+    variant = result["variant"]
     dropped = {
-        str(v): {
-            "undefined_mdi": int(d["mdi"].isna().sum()),
-            "unknown_size": int((d["mdi"].notna() & d["log10_params"].isna()).sum()),
-        }
-        for v, d in grouped
+        str(v): {"undefined_mdi": int(undefined[w].sum()), "unknown_size": int(unknown[w].sum())}
+        for v, w in variant.groupby(variant, observed=True, sort=True).indices.items()
     }
-    frame = frame[frame["mdi"].notna() & frame["log10_params"].notna()].copy()
+    keep = np.flatnonzero(~undefined & ~unknown)
+    rows = at[keep]
+    derivation = covariates["derivation"].astype(object).to_numpy()[rows]
+    derivation[result["is_root"].to_numpy(bool)[keep]] = "root"
+    frame = pd.DataFrame(
+        {
+            "variant": variant.iloc[keep].reset_index(drop=True),
+            "model_id": result["model_id"].iloc[keep].reset_index(drop=True),
+            "mdi": mdi[keep],
+            "log10_params": log10_params[keep],
+            "derivation": derivation,
+            "log_in_degree": covariates["log_in_degree"].to_numpy(float)[rows],
+            "family": covariates["family"].iloc[rows].reset_index(drop=True),
+            "pipeline_tag": covariates["pipeline_tag"].iloc[rows].reset_index(drop=True),
+            "year": covariates["year"].to_numpy()[rows],
+            "log_in_degree_snapshot": np.log1p(
+                covariates["in_degree_snapshot"].to_numpy(float)[rows]
+            ),
+        }
+    )
     tags = frame["pipeline_tag"].fillna("none")
-    keep = tags[tags != "none"].value_counts().head(top_tags).index
-    frame["pipeline"] = np.where(tags.isin(keep) | (tags == "none"), tags, "other")
+    top = tags[tags != "none"].value_counts().head(top_tags).index
+    frame["pipeline"] = np.where(tags.isin(top) | (tags == "none"), tags, "other")
     frame["disruptive"] = (frame["mdi"] > 0).astype(int)
     frame["finetune"] = (frame["derivation"] == "finetune").astype(int)
     frame = frame.drop(columns="pipeline_tag").reset_index(drop=True)

@@ -64,24 +64,31 @@ def mdi_curve(
         from tqdm.auto import tqdm
 
         jobs = tqdm(jobs, desc="MDI specifications")
-    cards, degree = [], {}
+    cards, degree, with_roots = [], {}, {}
     _, child_row, parent_row = edge_rows(models["model_id"], edges["child"], edges["parent"])
     for window, roots in jobs:
         if window not in degree:
             deg = F.in_degree(
                 models, edges, window_days=window, reading=indegree, rows=(child_row, parent_row)
             )
-            degree[window] = base.assign(
-                in_degree=deg, log_in_degree=np.log1p(deg), **{f"in_degree_{indegree}": deg}
-            )
-        result = mdi_all(
-            models,
-            edges,
-            variants=variants,
-            window_days=window,
-            include_roots=bool(roots),
-            graph=graph,
-        )
+            degree = {
+                window: base.assign(
+                    in_degree=deg, log_in_degree=np.log1p(deg), **{f"in_degree_{indegree}": deg}
+                )
+            }
+        if window not in with_roots:  # roots out = the same rows without the graph's roots
+            with_roots = {  # one window at a time (millions of rows each)
+                window: mdi_all(
+                    models,
+                    edges,
+                    variants=variants,
+                    window_days=window,
+                    include_roots=True,
+                    graph=graph,
+                )
+            }
+        result = with_roots[window]
+        result = result if roots else result[~result["is_root"].to_numpy(bool)]
         card = F.scorecard(
             result, degree[window], large=large, alpha=alpha, min_gap=min_gap, min_rho=min_rho
         )

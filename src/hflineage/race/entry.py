@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.schema import edge_rows
 from ..errors import ParameterError
 from .panel import _check_edges
 
@@ -23,16 +24,15 @@ def base_entry(models: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
         & ~edges["parent_younger"].astype(bool)
         & ~edges["in_cycle"].astype(bool)
     )
-    e = edges[ok]
-    ids = pd.Index(models["model_id"].astype(str))
-    crow = ids.get_indexer(e["child"].astype(str))
-    prow = ids.get_indexer(e["parent"].astype(str))
+    _, crow, prow = edge_rows(models["model_id"], edges["child"], edges["parent"])
+    ok = ok.to_numpy(bool)
+    crow, prow = crow[ok], prow[ok]
     keep = (crow >= 0) & (prow >= 0)
     keep[keep] = models["created_at_reliable"].to_numpy(bool)[crow[keep]]
     counts = np.bincount(prow[keep], minlength=len(models))
     return pd.DataFrame(
         {
-            "model_id": models["model_id"].to_numpy(),
+            "model_id": models["model_id"].reset_index(drop=True),
             "likes": models["likes"].to_numpy(),
             "downloads": models["downloads"].to_numpy(),
             "n_derivatives": counts,
