@@ -115,6 +115,21 @@ def test_between_family_sd_by_hand_and_on_a_known_spread():
     assert I.between_family_sd(y, fam) == pytest.approx(0.3, rel=0.1)
 
 
+def test_bootstrap_draws_are_scipys_rho_of_each_family_resample():
+    x, y, fam = clustered_data()
+    x = np.round(x)  # ties
+    got = I.bootstrap_spearman(x, y, fam, draws=30, seed=5)
+    # the same resamples drawn by hand (whole families, as many as there are), scipy's rho
+    codes, uniq = pd.factorize(pd.Series(np.asarray(fam, dtype=object)))
+    rng = np.random.default_rng(5)
+    members = [np.flatnonzero(codes == g) for g in range(len(uniq))]
+    want = []
+    for _ in range(30):
+        rows = np.concatenate([members[g] for g in rng.integers(0, len(uniq), len(uniq))])
+        want.append(stats.spearmanr(x[rows], y[rows])[0])
+    assert got == pytest.approx(np.array(want), rel=1e-9)
+
+
 def test_bootstrap_keeps_families_together():
     # y = x within each family of identical rows: any resample keeps rho = 1
     x = np.repeat(np.arange(10.0), 3)

