@@ -8,6 +8,7 @@ import pytest
 from conftest import make_models
 
 from hflineage import race
+from hflineage.errors import ParameterError
 from hflineage.race import models as rm
 from hflineage.race import speccurve
 
@@ -84,6 +85,28 @@ def test_race_curve_rows_match_single_estimates():
             assert got.loc[term, "n_obs"] == ref.loc[term, "n_obs"]
     # min 10 keeps the bases with 10, 12 and 14 entrants: 3 clusters
     assert set(curve.loc[curve["min_derivatives"] == 10, "n_clusters"]) == {3}
+
+
+def test_ppml_fits_only_at_the_chosen_race_sizes():
+    models, edges = _race_data()
+    kw = dict(windows=(30,), min_derivatives=(6, 10), relations=(None,), pipeline_tags=None)
+    curve = speccurve.race_curve(
+        models,
+        edges,
+        outcomes=("log_likes", "likes"),
+        specs=("baseline",),
+        ppml_min_derivatives=(10,),
+        **kw,
+    )
+    ppml = curve[curve["estimator"] == "ppml"]
+    assert set(ppml["min_derivatives"]) == {10}
+    assert set(curve.loc[curve["estimator"] == "ols", "min_derivatives"]) == {6, 10}
+    panel = race.build_panel(models, edges, min_derivatives=10, congestion_days=30)
+    ref = rm.estimate(panel, "baseline", "likes").set_index("term")
+    got = ppml.set_index("term")
+    assert got.loc[rm.PRIORITY, "estimate"] == pytest.approx(ref.loc[rm.PRIORITY, "estimate"])
+    with pytest.raises(ParameterError, match="ppml_min_derivatives: 7 is not one of"):
+        speccurve.race_curve(models, edges, outcomes=("likes",), ppml_min_derivatives=(7,), **kw)
 
 
 def test_curve_summary_by_hand():

@@ -99,16 +99,20 @@ def estimation_sample(
     """
     cols = [outcome, *regressors, *fixed_effects, CLUSTER, *extra]
     data = panel.loc[:, list(dict.fromkeys(cols))].dropna()
+    # integer codes once (mapping value counts over string columns cost seconds per fit)
+    codes = [pd.factorize(data[fe])[0] for fe in fixed_effects]
+    y = data[outcome].to_numpy(float)
+    rows = np.arange(len(data))
     while True:
-        keep = np.ones(len(data), dtype=bool)
-        for fe in fixed_effects:
-            g = data[fe]
-            keep &= g.map(g.value_counts()).to_numpy() > 1
+        keep = np.ones(len(rows), dtype=bool)
+        for code in codes:
+            c = code[rows]
+            keep &= np.bincount(c)[c] > 1
             if estimator == "ppml":
-                keep &= data.groupby(fe)[outcome].transform("sum").to_numpy() > 0
+                keep &= np.bincount(c, weights=y[rows])[c] > 0
         if keep.all():
-            return data
-        data = data[keep]
+            return data.iloc[rows] if len(rows) < len(data) else data
+        rows = rows[keep]
 
 
 def identified(
