@@ -243,3 +243,27 @@ def test_the_simulation_design_is_the_formula_design():
     t = table.set_index("term")
     np.testing.assert_allclose(ours.coef[:, 0], t.loc[list(names), "coef"], rtol=1e-10)
     np.testing.assert_allclose(ours.se[:, 0], t.loc[list(names), "se"], rtol=1e-8)
+
+
+def test_bare_categoricals_give_patsys_design_of_the_c_terms():
+    import patsy
+
+    rng = np.random.default_rng(5)
+    n = 500
+    frame = pd.DataFrame(
+        {
+            "log10_params": rng.uniform(8, 11, n),
+            "derivation": rng.choice(["finetune", "adapter", "quantized", "merge", "root"], n),
+            "log_in_degree": np.log1p(rng.poisson(1, n)),
+            "pipeline": rng.choice(["text-generation", "none", "other", "fill-mask"], n),
+            "year": rng.choice([2022, 2023, 2024], n),
+        }
+    )
+    rhs = M.RHS + M.FIXED_EFFECTS
+    want = patsy.dmatrix(rhs, frame, return_type="dataframe")  # the C(...) formula itself
+    X, names = S.design(frame, rhs)
+    assert names == tuple(want.columns)
+    np.testing.assert_array_equal(X, want.to_numpy())
+    # no finetune left: the formula goes to patsy unchanged, which names the missing reference
+    data, fast, rename = M._categorical_formula(frame[frame["derivation"] != "finetune"], M.RHS)
+    assert (fast, rename) == (M.RHS, {})

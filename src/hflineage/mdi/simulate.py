@@ -22,7 +22,7 @@ from scipy import stats
 
 from ..errors import HflineageError, ParameterError
 from . import inference as I
-from .models import RHS
+from .models import RHS, _categorical_formula
 
 #: Simulated outcomes fitted at once (memory: rows × CHUNK floats, a few times over).
 CHUNK = 50
@@ -34,10 +34,11 @@ def design(frame: pd.DataFrame, rhs: str = RHS) -> tuple[np.ndarray, tuple[str, 
     """
     import patsy
 
-    X = patsy.dmatrix(rhs, frame, return_type="dataframe")
+    data, fast_rhs, rename = _categorical_formula(frame, rhs)  # same design, read by codes
+    X = patsy.dmatrix(fast_rhs, data, return_type="dataframe")
     if len(X) != len(frame):
         raise HflineageError("design: rows with missing values; drop them from the frame first")
-    return X.to_numpy(float), tuple(X.columns)
+    return X.to_numpy(float), tuple(rename.get(c, c) for c in X.columns)
 
 
 def simulate_effect(
