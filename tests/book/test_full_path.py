@@ -81,6 +81,12 @@ def test_every_chapter_on_a_synthetic_hub_stats_file(project, tmp_path, monkeypa
     inferred = float((edges["relation_source"] == "inferred").mean())
     assert lin["share_inferred"] == pytest.approx(inferred)
     assert inferred < 0.05
+    # the rules checked against the declared relations: every declared edge is compared
+    declared = int((edges["relation_source"] == "declared").sum())
+    assert lin["n_agreement_edges"] == declared > 0
+    assert 0 < lin["agreement_declared"] <= 1
+    # the full profile's PPML budget reaches the chapter (params/full.yaml)
+    assert value["06_robustness"]["rob_ppml_sizes"] == "only at a minimum race size of 10 entrants"
     size = value["04_who_disrupts"]
     sizes = model_size(models, edges, inherit=True)
     params = models["params"].astype("float64").to_numpy()

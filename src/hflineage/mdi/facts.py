@@ -72,19 +72,30 @@ def mass_points(result: pd.DataFrame) -> pd.DataFrame:
     these).
     """
     frame = result if "variant" in result.columns else result.assign(variant="mdi")
-    cat = mass_category(frame["mdi"])
-    counts = pd.crosstab(pd.Categorical(frame["variant"]), cat, dropna=False).reindex(
-        columns=list(MASS_CATEGORIES), fill_value=0
+    variant = pd.Categorical(frame["variant"])
+    k, n_cat = len(variant.categories), len(MASS_CATEGORIES)
+    # one bincount over (variant, category) codes: crosstab and groupbys took seconds at 10M rows
+    counts = np.bincount(
+        variant.codes.astype(np.int64) * n_cat + mass_category(frame["mdi"]).codes,
+        minlength=k * n_cat,
+    ).reshape(k, n_cat)
+    rows = counts.sum(axis=1)
+    out = pd.DataFrame(
+        counts / np.where(rows > 0, rows, np.nan)[:, None],
+        index=pd.CategoricalIndex(
+            variant.categories, categories=variant.categories, name="variant"
+        ),
+        columns=list(MASS_CATEGORIES),
     )
-    out = counts.div(counts.sum(axis=1), axis=0)
-    out.insert(0, "rows", counts.sum(axis=1))
-    x = frame["mdi"]
-    grouped = x.groupby(frame["variant"], observed=True)
-    out["defined"] = grouped.count()
-    out["share_negative"] = (x < 0).groupby(frame["variant"], observed=True).sum() / out["defined"]
-    out["share_zero"] = (x == 0).groupby(frame["variant"], observed=True).sum() / out["defined"]
-    out["share_positive"] = (x > 0).groupby(frame["variant"], observed=True).sum() / out["defined"]
-    out.index.name = "variant"
+    out.insert(0, "rows", rows)
+    x = frame["mdi"].to_numpy(float)
+    by_variant = lambda mask: np.bincount(variant.codes[mask], minlength=k)  # noqa: E731
+    defined = by_variant(~np.isnan(x))
+    out["defined"] = defined
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share_negative"] = by_variant(x < 0) / defined
+        out["share_zero"] = by_variant(x == 0) / defined
+        out["share_positive"] = by_variant(x > 0) / defined
     return out.reset_index()
 
 
