@@ -5,6 +5,7 @@ number of models: the embedded snapshot (760,000 models, real) and synthetic hub
     .venv/bin/python benchmarks/bench_scale.py stages [--sizes 760000 1500000 3000000]
     .venv/bin/python benchmarks/bench_scale.py chapters --size 3000000
     .venv/bin/python benchmarks/bench_scale.py plot
+    .venv/bin/python benchmarks/bench_scale.py report   # markdown tables of the latest records
 
 ``stages`` runs, for each size in a fresh process: load (``load_snapshot`` from the Parquet file,
 and from its cache, as every chapter after the first does), ``build_edges``,
@@ -297,6 +298,62 @@ def plot() -> None:
     print(f"wrote {PLOT}")
 
 
+def report() -> None:
+    """Markdown tables of the latest stages and chapters records per size (for RESULTS.md)."""
+    data = json.loads(RESULTS.read_text())
+    stages = {r["n_models"]: r for r in data if r["kind"] == "stages"}
+    chapters = {r["n_models"]: r for r in data if r["kind"] == "chapters"}
+    sizes = sorted(stages)
+    print("| stage | " + " | ".join(f"{n / 1e6:g}M: wall / CPU s (peak GB)" for n in sizes) + " |")
+    print("|---" * (len(sizes) + 1) + "|")
+    for stage in STAGES:
+        cells = []
+        for n in sizes:
+            rec = next((s for s in stages[n]["stages"] if s["stage"] == stage), None)
+            cells.append(
+                f"{rec['wall_s']:.1f} / {rec['cpu_s']:.1f} ({rec['peak_rss_gb']:.2f})"
+                if rec
+                else "–"
+            )
+        print(f"| {stage} | " + " | ".join(cells) + " |")
+    print(
+        "\ncommits / load: "
+        + "; ".join(
+            f"{n / 1e6:g}M {stages[n]['commit']} {stages[n]['when']} load "
+            f"{min(s['load_before'] for s in stages[n]['stages']):.1f}-"
+            f"{max(s['load_before'] for s in stages[n]['stages']):.1f}"
+            for n in sizes
+        )
+    )
+    sizes = sorted(chapters)
+    print("\n| chapter | " + " | ".join(f"{n / 1e6:g}M: s (peak GB)" for n in sizes) + " |")
+    print("|---" * (len(sizes) + 1) + "|")
+    names = [c["chapter"] for c in chapters[sizes[-1]]["chapters"]]
+    for name in names:
+        cells = []
+        for n in sizes:
+            rec = next((c for c in chapters[n]["chapters"] if c["chapter"] == name), None)
+            ok = rec and rec["status"] == "ok"
+            cells.append(f"{rec['chapter_s']:.1f} ({rec['peak_kernel_rss_gb']:.2f})" if ok else "–")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    totals = []
+    for n in sizes:
+        recs = chapters[n]["chapters"]
+        secs = sum(c["chapter_s"] or 0 for c in recs)
+        peak = max(c["peak_kernel_rss_gb"] for c in recs)
+        totals.append(f"**{secs:,.0f} s ({secs / 60:.1f} min), {peak:.2f} GB**")
+    print("| **all six** | " + " | ".join(totals) + " |")
+    print(
+        "\ncommits / load: "
+        + "; ".join(
+            f"{n / 1e6:g}M {chapters[n]['commit']} {chapters[n]['when']} load "
+            f"{min(c['load_before'] for c in chapters[n]['chapters']):.1f}-"
+            f"{max(c['load_after'] for c in chapters[n]['chapters']):.1f}"
+            for n in sizes
+        )
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -307,6 +364,7 @@ def main() -> None:
     ch = sub.add_parser("chapters")
     ch.add_argument("--size", type=int, default=3_000_000)
     sub.add_parser("plot")
+    sub.add_parser("report")
     args = ap.parse_args()
     if args.cmd == "stages":
         for n in args.sizes:  # a fresh process per size: its peak memory is its own
@@ -323,6 +381,8 @@ def main() -> None:
         print(json.dumps(run_stages(args.size)))
     elif args.cmd == "chapters":
         append(run_chapters(args.size))
+    elif args.cmd == "report":
+        report()
     else:
         plot()
 

@@ -468,3 +468,31 @@ def test_relation_agreement_worked_by_hand():
     assert brief.loc["all", "agreeing"] == 3
     with pytest.raises(HflineageError, match="not models of this table"):
         lineage.relation_agreement(edges, models.iloc[:3])
+
+
+def test_edge_rows_are_trusted_only_when_they_match_the_ids(tiny_listing):
+    import numpy as np
+
+    models = make_models(tiny_listing + [{"id": "org/other", "tags": ["base_model:ghost/x"]}])
+    edges = lineage.build_edges(models)
+    ids = models["model_id"].tolist()
+    # by hand: each child and each found parent is the id in its row; -1 for an absent parent
+    assert [ids[r] for r in edges["child_row"]] == edges["child"].tolist()
+    found = edges["parent_row"].to_numpy() >= 0
+    assert [ids[r] for r in edges.loc[found, "parent_row"]] == edges.loc[found, "parent"].tolist()
+    assert edges.loc[~found, "parent"].tolist() == ["ghost/x"]
+    slow = schema.edge_rows(models["model_id"], edges["child"], edges["parent"])
+    fast = schema.frame_edge_rows(models, edges)
+    for a, b in zip(slow[1:], fast[1:], strict=True):
+        np.testing.assert_array_equal(a, b)
+    # another table: reversed rows, or the absent parent now a model -> looked up by id
+    for other in (
+        models.iloc[::-1].reset_index(drop=True),
+        make_models(tiny_listing + [{"id": "org/other"}, {"id": "ghost/x"}]),
+    ):
+        got = schema.frame_edge_rows(other, edges)
+        want = schema.edge_rows(other["model_id"], edges["child"], edges["parent"])
+        for a, b in zip(got[1:], want[1:], strict=True):
+            np.testing.assert_array_equal(a, b)
+    # the parent marked absent is the sixth model of the second table: found there
+    assert got[2][~found].tolist() == [5]

@@ -267,6 +267,37 @@ def _arrow_chunks(values: pd.Series) -> list[pa.Array]:
     return list(chunked.chunks) or [pa.array([], pa.large_string())]
 
 
+def frame_edge_rows(
+    models: pd.DataFrame, edges: pd.DataFrame
+) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """:func:`edge_rows` of a models table and its edges, trusting the edges' own ``child_row``
+    / ``parent_row`` (written by :func:`hflineage.lineage.edges.build_edges`) once they are
+    checked against these ids: every child and every found parent is the id in its row, and no
+    parent marked absent is a model here (3 million models: 0.2 s, against 1.3-1.7 s for the
+    hash pass).  Edges of another table (a subset, another order) fail the check and are
+    looked up by id.
+    """
+    ids = pa.chunked_array(_arrow_chunks(models["model_id"]), pa.large_string()).combine_chunks()
+    if "child_row" in edges.columns and "parent_row" in edges.columns:
+        c = edges["child_row"].to_numpy(np.int64)
+        p = edges["parent_row"].to_numpy(np.int64)
+        n = len(ids)
+        if len(c) == 0 or (c.min() >= 0 and c.max() < n and p.max() < n):
+            child = pa.chunked_array(_arrow_chunks(edges["child"]), pa.large_string())
+            parent = pa.chunked_array(_arrow_chunks(edges["parent"]), pa.large_string())
+            have = p >= 0
+            absent = parent.filter(pa.array(~have))
+            if (
+                ids.take(pa.array(c)).equals(child.combine_chunks())
+                and ids.take(pa.array(p[have])).equals(
+                    parent.filter(pa.array(have)).combine_chunks()
+                )
+                and not pc.any(pc.is_in(ids, value_set=pc.unique(absent))).as_py()
+            ):
+                return ids, c, p
+    return edge_rows(models["model_id"], edges["child"], edges["parent"])
+
+
 def edge_rows(
     model_id: pd.Series, child: pd.Series, parent: pd.Series
 ) -> tuple[pa.Array, np.ndarray, np.ndarray]:

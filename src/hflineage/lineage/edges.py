@@ -136,6 +136,8 @@ EDGE_COLUMNS = (
     "parent_in_snapshot",
     "parent_younger",
     "in_cycle",
+    "child_row",
+    "parent_row",
 )
 
 
@@ -429,7 +431,10 @@ def build_edges(
     (raw string), ``resolution``, ``relation`` (finetune, adapter, quantized, merge),
     ``relation_source`` (``declared``/``inferred``), ``phase``, ``parent_in_snapshot``,
     ``parent_younger`` (parent created after the child: keep out of timed measures),
-    ``in_cycle`` (the edge lies on a directed cycle of the model graph).
+    ``in_cycle`` (the edge lies on a directed cycle of the model graph), ``child_row`` and
+    ``parent_row`` (their rows in ``models``, -1 for a parent not in the snapshot: later steps
+    check them against the ids in one pass instead of hashing millions of ids again; see
+    :func:`hflineage.data.schema.frame_edge_rows`).
 
     ``rules`` is a tuple of :class:`InferenceRule` or the name of one of :data:`RULE_SETS`.
     ``edges.attrs["lineage_counts"]`` holds the counts of every step (self-references, duplicates,
@@ -528,6 +533,8 @@ def build_edges(
             "parent_in_snapshot": in_snap,
             "parent_younger": younger,
             "in_cycle": scc >= 0,
+            "child_row": child_pos.astype(np.int64),
+            "parent_row": np.where(in_snap, parent_pos, -1).astype(np.int64),
         }
     )
     edges.attrs["lineage_counts"] = counts

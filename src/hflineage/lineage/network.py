@@ -166,7 +166,7 @@ def to_networkx(edges: pd.DataFrame) -> nx.DiGraph:
     import networkx as nx
 
     _check_edges(edges)
-    attrs = [c for c in edges.columns if c not in ("child", "parent")]
+    attrs = [c for c in edges.columns if c not in ("child", "parent", "child_row", "parent_row")]
     return nx.from_pandas_edgelist(
         edges, source="child", target="parent", edge_attr=attrs or None, create_using=nx.DiGraph
     )

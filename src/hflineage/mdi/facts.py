@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from ..data.schema import (
     RELATIONS,
     arrow_strings,
-    edge_rows,
+    frame_edge_rows,
     lookup_rows,
     snapshot_date,
     string_codes,
@@ -210,7 +210,7 @@ def _in_degrees(
     if not (np.isfinite(window_days) and window_days > 0):
         raise HflineageError(f"window_days must be a positive number of days; got {window_days!r}")
     if rows is None:
-        _, child, parent = edge_rows(models["model_id"], edges["child"], edges["parent"])
+        _, child, parent = frame_edge_rows(models, edges)
     else:
         child, parent = rows
     ok = (child >= 0) & (parent >= 0) & (child != parent)
@@ -279,7 +279,7 @@ def covariates(
     if graph is None:
         graph = MdiGraph.from_frames(models, edges)
     _require(edges, ("child", "parent", "relation"), "edges")
-    ids, child_row, parent_row = edge_rows(models["model_id"], edges["child"], edges["parent"])
+    ids, child_row, parent_row = frame_edge_rows(models, edges)
     if not ids.equals(graph.ids):
         raise HflineageError("graph: built from other models; pass the MdiGraph of these models")
     size = model_size(models, edges, inherit=inherit_size)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..data.schema import RELATIONS, edge_rows, snapshot_date, unique_sorted
+from ..data.schema import RELATIONS, frame_edge_rows, snapshot_date, unique_sorted
 from ..errors import HflineageError, ParameterError, check_choice
 
 VARIANTS = ("cd", "cd_nok", "ancestral", "sibling")
@@ -271,7 +271,7 @@ class MdiGraph:
         _require(models, MODEL_REQUIRED, "models")
         _require(edges, EDGE_REQUIRED, "edges")
         relations = _check_relations(relations)
-        ids, child_row, parent_row = edge_rows(models["model_id"], edges["child"], edges["parent"])
+        ids, child_row, parent_row = frame_edge_rows(models, edges)
         n = len(ids)
         t = _micros(models["created_at"])
         order = _time_order(t)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..data.schema import edge_rows
+from ..data.schema import frame_edge_rows
 from ..errors import ParameterError
 from . import facts as F
 from .graph import VARIANTS, MdiGraph
@@ -65,7 +65,7 @@ def mdi_curve(
 
         jobs = tqdm(jobs, desc="MDI specifications")
     cards, degree, with_roots = [], {}, {}
-    _, child_row, parent_row = edge_rows(models["model_id"], edges["child"], edges["parent"])
+    _, child_row, parent_row = frame_edge_rows(models, edges)
     for window, roots in jobs:
         if window not in degree:
             deg = F.in_degree(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.schema import edge_rows
+from ..data.schema import frame_edge_rows
 from ..errors import ParameterError
 from .panel import _check_edges
 
@@ -24,7 +24,7 @@ def base_entry(models: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
         & ~edges["parent_younger"].astype(bool)
         & ~edges["in_cycle"].astype(bool)
     )
-    _, crow, prow = edge_rows(models["model_id"], edges["child"], edges["parent"])
+    _, crow, prow = frame_edge_rows(models, edges)
     ok = ok.to_numpy(bool)
     crow, prow = crow[ok], prow[ok]
     keep = (crow >= 0) & (prow >= 0)
