@@ -198,6 +198,10 @@ def test_scorecard_joins_by_model_row_or_by_id():
     pd.testing.assert_frame_equal(scorecard(by_id.assign(model_row=rows + 500), cov), want)
     # ... and the result is the same whatever the covariates' row order
     pd.testing.assert_frame_equal(scorecard(by_id, cov.iloc[::-1]), want)
+    # a variant whose values are all undefined keeps its row (n = 0): every spec is counted
+    empty = pd.DataFrame({"variant": "none", "model_id": ids, "mdi": np.nan})
+    card = scorecard(pd.concat([by_id, empty], ignore_index=True), cov).set_index("variant")
+    assert card.loc["none", "n"] == 0 and card.loc["none", "status_1"] == "not testable"
     with pytest.raises(HflineageError, match="no row for model 'ghost'"):
         scorecard(by_id.assign(model_id=["ghost", *ids[1:]]), cov)
 

@@ -417,8 +417,8 @@ def scorecard(
     """
     _require(covariates, ("params", "derivation", "in_degree", "family"), "covariates")
     frame = result if "variant" in result.columns else result.assign(variant="mdi")
-    frame = frame[frame["mdi"].notna()]
     at = covariate_rows(frame, covariates)
+    defined = frame["mdi"].notna().to_numpy(bool)
     # the covariates as arrays, families as integer codes (3 million strings: taken once)
     params_all = covariates["params"].to_numpy(float)
     deriv = covariates["derivation"].astype(object).to_numpy()
@@ -431,6 +431,7 @@ def scorecard(
     degree_all = covariates["in_degree"].to_numpy(float)
     rows = []
     for variant, where in frame.groupby("variant", observed=True, sort=False).indices.items():
+        where = where[defined[where]]  # a variant whose values are all undefined keeps its row
         d = frame.iloc[where]
         at_v = at[where]
         x = d["mdi"].to_numpy(float)
