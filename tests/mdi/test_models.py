@@ -265,5 +265,5 @@ def test_bare_categoricals_give_patsys_design_of_the_c_terms():
     assert names == tuple(want.columns)
     np.testing.assert_array_equal(X, want.to_numpy())
     # no finetune left: the formula goes to patsy unchanged, which names the missing reference
-    data, fast, rename = M._categorical_formula(frame[frame["derivation"] != "finetune"], M.RHS)
+    data, fast, rename = M.categorical_formula(frame[frame["derivation"] != "finetune"], M.RHS)
     assert (fast, rename) == (M.RHS, {})

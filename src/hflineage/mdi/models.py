@@ -186,7 +186,7 @@ def _drop_separated(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.D
 _C_TERM = re.compile(r"C\((\w+)(?:,\s*Treatment\((['\"])(.+?)\2\))?\)")
 
 
-def _categorical_formula(data: pd.DataFrame, rhs: str) -> tuple[pd.DataFrame, str, dict[str, str]]:
+def categorical_formula(data: pd.DataFrame, rhs: str) -> tuple[pd.DataFrame, str, dict[str, str]]:
     """``rhs`` with every ``C(col)`` / ``C(col, Treatment('ref'))`` written as a bare pandas
     categorical column, and the map from the names patsy then gives the dummies back to the
     ``C(...)`` names.
@@ -247,7 +247,7 @@ def fit_one(frame: pd.DataFrame, estimator: str, rhs: str = RHS) -> tuple[pd.Dat
     if info["clusters"] < 2:
         info["note"] = "not estimable: fewer than two lineage families"
         return pd.DataFrame(), info
-    data, fast_rhs, rename = _categorical_formula(data, rhs)
+    data, fast_rhs, rename = categorical_formula(data, rhs)
     kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -22,7 +22,7 @@ from scipy import stats
 
 from ..errors import HflineageError, ParameterError
 from . import inference as I
-from .models import RHS, _categorical_formula
+from .models import RHS, categorical_formula
 
 #: Simulated outcomes fitted at once (memory: rows × CHUNK floats, a few times over).
 CHUNK = 50
@@ -34,7 +34,7 @@ def design(frame: pd.DataFrame, rhs: str = RHS) -> tuple[np.ndarray, tuple[str, 
     """
     import patsy
 
-    data, fast_rhs, rename = _categorical_formula(frame, rhs)  # same design, read by codes
+    data, fast_rhs, rename = categorical_formula(frame, rhs)  # same design, read by codes
     X = patsy.dmatrix(fast_rhs, data, return_type="dataframe")
     if len(X) != len(frame):
         raise HflineageError("design: rows with missing values; drop them from the frame first")
