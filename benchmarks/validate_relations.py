@@ -1,9 +1,10 @@
 """Agreement of our relation types with the Hub's own typed relations (a measurement, not a test).
 
-The validation file (``/work/shared/validation/hf-typed-llm-edges-2025-06.csv``: 30,383 edges
-among English text-generation models in June 2025, with the relation the Hub declared in
-``base_model:<relation>:<repo>`` tags) lives outside the project: it has no licence, so it is
-never copied here and no test depends on it.  Pass another path as the first argument.
+The validation file (a CSV of 30,383 edges among English text-generation models in June 2025,
+``hf-typed-llm-edges-2025-06.csv``, with the relation the Hub declared in
+``base_model:<relation>:<repo>`` tags) is not part of the project: it has no licence, so it is
+never copied here and no test depends on it.  Pass its path (or any CSV of the same columns) as
+the first argument.
 
 For the edges that also occur in our edges of the embedded 2024-07-11 snapshot (same child and
 same resolved parent, case-insensitively), print the confusion matrix of our relation (inferred:
@@ -11,7 +12,7 @@ July 2024 tags carry no type) against the Hub's, the agreement rate, and the agr
 inference rule — for the rules as first specified (``BRIEF_RULES``) and for the default
 ``INFERENCE_RULES``.
 
-Run: .venv/bin/python benchmarks/validate_relations.py [path/to/edges.csv]
+Run: .venv/bin/python benchmarks/validate_relations.py path/to/edges.csv
 """
 
 from __future__ import annotations
@@ -23,16 +24,9 @@ import numpy as np
 import pandas as pd
 
 from hflineage.data import load_snapshot
-from hflineage.lineage import (
-    BRIEF_RULES,
-    INFERENCE_RULES,
-    RELATIONS,
-    InferenceRule,
-    build_edges,
-    infer_relations,
-)
-
-VALIDATION = Path("/work/shared/validation/hf-typed-llm-edges-2025-06.csv")
+from hflineage.data.schema import RELATIONS
+from hflineage.lineage import build_edges
+from hflineage.lineage.rules import BRIEF_RULES, INFERENCE_RULES, InferenceRule, infer_relations
 
 #: The validation file's relation names → ours.
 HUB_NAMES = {
@@ -129,7 +123,12 @@ def report(matched: pd.DataFrame, label: str) -> float:
 
 
 def main(argv: list[str]) -> None:
-    path = Path(argv[1]) if len(argv) > 1 else VALIDATION
+    if len(argv) < 2:
+        raise SystemExit(
+            "error: pass the path of a typed-edges CSV (e.g. hf-typed-llm-edges-2025-06.csv); "
+            "the validation file is not distributed with the project"
+        )
+    path = Path(argv[1])
     valid = load_validation(path)
     models = load_snapshot()
     edges = build_edges(models)

@@ -140,7 +140,7 @@ def test_union_lists_keeps_first_appearance_order():
 
 @pytest.mark.slow
 def test_embedded_snapshot_facts():
-    """Facts measured independently on the raw file (shared/data/README.md)."""
+    """Facts measured independently on the raw file (the data's provenance notes, not from this package)."""
     models = data.load_snapshot()
     assert len(models) == 760_000 and models["model_id"].is_unique
     n = models["declared_parents"].list.len()

@@ -374,7 +374,7 @@ def test_property_no_self_loops_and_complete_types(spec):
 
 @pytest.mark.slow
 def test_embedded_snapshot_targets():
-    """Targets of issue 3, on facts measured independently (shared/data/README.md)."""
+    """Targets of issue 3, on facts measured independently (provenance notes of the embedded file, not from this package)."""
     models = data.load_snapshot()
     edges = lineage.build_edges(models)
     c = edges.attrs["lineage_counts"]
