@@ -7,12 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from ..data.schema import RELATIONS, arrow_strings
+from ..data.schema import RELATIONS, arrow_strings, frame_edge_rows
 from ..errors import HflineageError, check_choice
 from .edges import PHASES, build_edges
-from .ids import _np
 from .rules import DEFAULT_RULE, INFERENCE_RULES, RULE_SETS, InferenceRule, infer_relations
 
 
@@ -147,9 +145,7 @@ def relation_agreement(
     if "model_id" not in models.columns:
         raise HflineageError("models: missing column 'model_id'")
     rules = _rules_of(edges, rules)
-    ids = arrow_strings(models["model_id"])
-    child_pos = _np(pc.fill_null(pc.index_in(arrow_strings(edges["child"]), value_set=ids), -1))
-    child_pos = child_pos.astype(np.int64)
+    _, child_pos, _ = frame_edge_rows(models, edges)
     if (child_pos < 0).any():
         raise HflineageError(
             "edges: some children are not models of this table; pass the models the edges were "

@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..data.schema import arrow_strings, lookup_rows
+from ..data.schema import arrow_strings, frame_edge_rows
 from ..errors import HflineageError
 
 #: Bin edges in parameters and their labels (left-closed intervals).
@@ -189,15 +189,14 @@ def _inherit(models, edges, params, source):
     for col in ("child", "parent", "relation", "parent_in_snapshot"):
         if col not in edges.columns:
             raise HflineageError(f"edges: missing column {col!r}")
-    ids = arrow_strings(models["model_id"])
     use = edges["relation"].isin(INHERIT_RELATIONS).fillna(False) & edges[
         "parent_in_snapshot"
     ].fillna(False)
     if "parent_younger" in edges.columns:
         use &= ~edges["parent_younger"].fillna(False)
     use = use.to_numpy(bool)
-    child = lookup_rows(arrow_strings(edges["child"]).filter(pa.array(use)), ids)
-    parent = lookup_rows(arrow_strings(edges["parent"]).filter(pa.array(use)), ids)
+    _, child, parent = frame_edge_rows(models, edges)
+    child, parent = child[use], parent[use]
     ok = (child >= 0) & (parent >= 0)
     child, parent = child[ok], parent[ok]
     params = params.copy()

@@ -78,7 +78,7 @@ from ..data.schema import (
     RELATIONS,
     arrow_strings,
     explode_lists,
-    lookup_rows,
+    frame_edge_rows,
     snapshot_date,
     string_codes,
 )
@@ -449,11 +449,9 @@ def build_panel(
 
     # Every edge is followed by its position ``idx`` and integer codes (Arrow hashing): pandas'
     # string indexes and per-step frame copies cost ~15 s at 3 million models.
-    ids = arrow_strings(models["model_id"])
+    _, child_row, parent_row = frame_edge_rows(models, edges)
     child_a = arrow_strings(edges["child"])
     parent_a = arrow_strings(edges["parent"])
-    child_row = lookup_rows(child_a, ids)
-    parent_row = lookup_rows(parent_a, ids)
     parent_code = string_codes(parent_a)
     child_code = string_codes(child_a)
     funnel = _Funnel(child_code, parent_code)
