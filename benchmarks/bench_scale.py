@@ -201,8 +201,8 @@ class _KernelSampler(threading.Thread):
 
 def run_chapters(n: int) -> dict:
     os.environ["HFLINEAGE_ALLOW_SYNTHETIC"] = "1"
-    from hflineage.book import pipeline
-    from hflineage.book.profiles import find_notebooks
+    from hflineage.publish import pipeline
+    from hflineage.publish.profiles import find_notebooks
 
     path = snapshot_path(n)
     profile = "sample" if path is None else "full"

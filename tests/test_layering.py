@@ -1,4 +1,4 @@
-"""The package's layers point one way: book -> race | mdi -> lineage -> data -> shared helpers.
+"""The package's layers point one way: cli -> publish -> chapter -> race | mdi -> lineage -> data -> shared helpers.
 
 Every module's imports (top level and inside functions) are parsed; an import of a higher layer,
 of a sibling package on the same layer (race <-> mdi), or any import circle fails the test.  The
@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "hflineage"
 
 #: Layer of each top-level part of the package; modules not listed are shared helpers (layer 0).
-LAYERS = {"data": 1, "lineage": 2, "mdi": 3, "race": 3, "book": 4, "cli": 5}
+LAYERS = {"data": 1, "lineage": 2, "mdi": 3, "race": 3, "chapter": 4, "publish": 5, "cli": 6}
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -108,8 +108,8 @@ GOOD = {
     "lineage/edges.py": "from ..data import load\n",
     "mdi/__init__.py": "",
     "mdi/index.py": "from ..lineage.edges import build_edges\n",
-    "book/__init__.py": "",
-    "book/run.py": "from ..mdi import index\nfrom hflineage.data.load import x\n",
+    "publish/__init__.py": "",
+    "publish/run.py": "from ..mdi import index\nfrom hflineage.data.load import x\n",
 }
 
 
@@ -125,7 +125,7 @@ def test_checker_accepts_a_clean_tree(tmp_path):
             "from ..lineage.edges import build_edges\n",
             "hflineage.data.load imports",
         ),
-        ("lineage/edges.py", "    from hflineage.book import run\n", "layer 2 -> 4"),
+        ("lineage/edges.py", "    from hflineage.publish import run\n", "layer 2 -> 5"),
         ("mdi/index.py", "from ..race import panel\n", "layer 3 -> 3"),
         ("data/load.py", "from .extra import y\n", "import circle"),
     ],

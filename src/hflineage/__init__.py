@@ -2,7 +2,7 @@
 
 The sub-packages follow the data flow: :mod:`~hflineage.data` (snapshots -> models table) ->
 :mod:`~hflineage.lineage` (edges, network, size) -> :mod:`~hflineage.mdi` and
-:mod:`~hflineage.race` (the two papers) -> :mod:`~hflineage.book` (execution, pages, rendering).
+:mod:`~hflineage.race` (the two papers) -> :mod:`~hflineage.chapter` (what a chapter records) -> :mod:`~hflineage.publish` (execution, pages, rendering).
 """
 
 from importlib.metadata import version

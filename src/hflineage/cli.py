@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .book.build import render
-from .book.pipeline import run
-from .book.profiles import available_profiles, parse_overrides
 from .config import REPO_ROOT
 from .errors import HflineageError
 from .files import display_path
+from .publish.build import render
+from .publish.pipeline import run
+from .publish.profiles import available_profiles, parse_overrides
 
 EPILOG = """\
 examples:

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from hflineage.book.report import PALETTE, legibility_problems, set_theme  # noqa: E402
+from hflineage.chapter.report import PALETTE, legibility_problems, set_theme  # noqa: E402
 from hflineage.mdi import plots  # noqa: E402
 from hflineage.mdi.facts import MASS_CATEGORIES  # noqa: E402
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import make_models
 
 from hflineage import race
-from hflineage.book.tables import regression_table
+from hflineage.chapter.tables import regression_table
 from hflineage.data.schema import snapshot_date
 from hflineage.errors import HflineageError, ParameterError
 from hflineage.race import models as rm

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from hflineage.book.report import legibility_problems, set_theme  # noqa: E402
+from hflineage.chapter.report import legibility_problems, set_theme  # noqa: E402
 from hflineage.race import plots  # noqa: E402
 
 

@@ -298,7 +298,7 @@ def regression_columns(
     *,
     headers: Sequence[str] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]]]:
-    """What :func:`hflineage.book.tables.regression_table` needs to show race fits in the
+    """What :func:`hflineage.chapter.tables.regression_table` needs to show race fits in the
     journal layout: one fit per (spec, outcome) of ``columns``, and the race's footer rows.
 
     Returns:

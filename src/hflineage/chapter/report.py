@@ -9,12 +9,12 @@ Every chapter notebook makes one :class:`Chapter` and records through it:
   the book's column, overlapping tick labels) for the run's lint; caption, label and alt text go
   in the code cell's ``mystnb`` metadata;
 - ``ch.table(df, key, caption, first=..., labels=...)`` — writes ``tables/<key>.csv`` (numbers as
-  computed) and ``.html``, returns the view a reader sees (:mod:`hflineage.book.tables`);
+  computed) and ``.html``, returns the view a reader sees (:mod:`hflineage.chapter.tables`);
 - ``ch.claim(claim_id, verdict, where)`` — a :class:`~hflineage.verdicts.Verdict` (from a rule of
   :mod:`hflineage.verdicts`, never a typed status) on a claim of ``book/claims.yml`` for the
   generated replication-status page.
 
-The pipeline (:mod:`hflineage.book`) merges the per-chapter JSON files into ``numbers.json``.
+The pipeline (:mod:`hflineage.publish.pipeline`) merges the per-chapter JSON files into ``numbers.json``.
 """
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ class Chapter:
         """Record a number the text quotes (and glue it for ``{glue:text}`key```); return it.
 
         A percentage format (``fmt=".1%"``) keeps two significant digits for a share below 1% or
-        above 99% (:func:`hflineage.book.sentences.share_format`): 2 of 5,175 reads "0.039%",
+        above 99% (:func:`hflineage.chapter.sentences.share_format`): 2 of 5,175 reads "0.039%",
         not "0.0%", and 503 of 504 "99.80%", not "100%".
         """
         from .sentences import share_format
@@ -353,11 +353,11 @@ class Chapter:
         digits: int = 3,
     ) -> Any:
         """Write ``tables/<key>.csv`` (the numbers as computed) and ``.html``; return the view a
-        reader sees, formatted by :func:`hflineage.book.tables.format_table`: counts as integers,
+        reader sees, formatted by :func:`hflineage.chapter.tables.format_table`: counts as integers,
         shares as percentages ("< 0.1%" for tiny ones), readable headers (``labels``), the key
         columns ``first``, p-values (``pvalues``, default: columns named p) as "< 0.001".  A note in
         ``frame.attrs["note"]`` (e.g. from
-        :func:`~hflineage.book.tables.regression_table`) is added to the caption.
+        :func:`~hflineage.chapter.tables.regression_table`) is added to the caption.
         """
         from .tables import format_table
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hflineage.book.sentences import (
+from hflineage.chapter.sentences import (
     by_value,
     compare,
     count_share,

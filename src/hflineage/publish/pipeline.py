@@ -14,7 +14,7 @@
 
 ``render(profile)`` then assembles a build source folder ``_build/source/<profile>/`` — the
 committed ``_config.yml``, ``_toc.yml`` and ``book/`` pages, the pages generated from this run
-(:mod:`hflineage.book.pages`), and the executed notebooks as ``notebooks/NN_name.ipynb`` — and
+(:mod:`hflineage.publish.pages`), and the executed notebooks as ``notebooks/NN_name.ipynb`` — and
 builds it with ``jupyter-book build -W -n --keep-going`` into ``_build/html``.  ``_toc.yml`` lists
 the chapters with the glob ``notebooks/[0-9]*``, so inside the build source it finds exactly the
 executed notebooks, and a new chapter needs no toc edit.
@@ -65,7 +65,7 @@ PACKAGES = (
 
 
 def merge_numbers(results_dir: Path, chapters: list[str] | None = None) -> dict[str, Any]:
-    """Merge ``numbers/*.json`` (one per chapter, written by :class:`hflineage.book.report.Chapter`).
+    """Merge ``numbers/*.json`` (one per chapter, written by :class:`hflineage.chapter.report.Chapter`).
 
     Returns ``{"numbers": {chapter: {key: entry}}, "claims": {claim_id: [verdict, ...]}}``;
     each verdict carries its ``chapter``.  ``chapters`` limits the merge to those names (files
@@ -154,7 +154,7 @@ def run(
     numbers stay in ``numbers.json``); ``overrides`` are ``-p`` values (see
     :func:`plan_parameters`).  A failing notebook stops the run with :class:`NotebookError`.
 
-    A chapter whose fingerprint (:mod:`hflineage.book.fingerprint`) equals that of its last
+    A chapter whose fingerprint (:mod:`hflineage.publish.fingerprint`) equals that of its last
     successful run is reused, not re-executed ("03_mdi: up to date"); ``force`` re-runs all.
     """
     root = Path(root or REPO_ROOT).resolve()

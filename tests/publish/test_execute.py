@@ -13,7 +13,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from test_run import HEADER
 
-from hflineage.book import execute
+from hflineage.publish import execute
 
 TINY = (
     HEADER

@@ -10,12 +10,12 @@ import pytest
 import yaml
 
 from hflineage import verdicts
-from hflineage.book import claims as book_claims
-from hflineage.book import markdown
-from hflineage.book import pages as bookpages
-from hflineage.book import status as book_status
+from hflineage.chapter import claims as book_claims
 from hflineage.config import REPO_ROOT
 from hflineage.errors import HflineageError
+from hflineage.publish import markdown
+from hflineage.publish import pages as bookpages
+from hflineage.publish import status as book_status
 
 BOOK = REPO_ROOT / "book"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from test_run import TINY as _TINY
 
-from hflineage.book import fingerprint
-from hflineage.book import pipeline as book_run
+from hflineage.publish import fingerprint
+from hflineage.publish import pipeline as book_run
 
 #: The tiny chapter of test_run without its claim (verdicts are not what this file tests).
 TINY = "\n".join(line for line in _TINY.splitlines() if "ch.claim(" not in line) + "\n"

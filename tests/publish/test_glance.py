@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hflineage.book import glance
-from hflineage.book.claims import load_claims
+from hflineage.chapter.claims import load_claims
 from hflineage.config import REPO_ROOT
+from hflineage.publish import glance
 from hflineage.verdicts import Evidence, method_verdict, sign_rule
 
 

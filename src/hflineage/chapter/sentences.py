@@ -6,7 +6,7 @@ grouped by nothing).  These helpers write the phrase from the numbers, so that i
 
 - :func:`plural` -- "1 specification", "504 specifications", "no specification";
 - :func:`count_share` -- "1 of 504 (< 1%)": a count with its share, which never reads as 0% or
-  100% unless it is exactly that (:func:`hflineage.book.tables.format_share`);
+  100% unless it is exactly that (:func:`hflineage.chapter.tables.format_share`);
 - :func:`share_format` -- the format spec that prints a small share with two significant digits
   ("0.033%", not "0.0%");
 - :func:`join` -- "a", "a and b", "a, b and c";

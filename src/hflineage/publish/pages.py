@@ -11,7 +11,7 @@
   test, chapter);
 - ``book/colophon.md`` — versions, checksums and runtimes from ``results/<profile>/manifest.json``;
 - ``book/glance.md`` (+ ``glance.png``) — the introduction's "results at a glance" box
-  (:mod:`hflineage.book.glance`).
+  (:mod:`hflineage.publish.glance`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..chapter.claims import load_claims, load_methods
 from ..config import results_dir
-from .claims import load_claims, load_methods
 from .glance import write_glance
 from .markdown import (
     GENERATED_NOTE,
@@ -142,7 +142,7 @@ def methods_page(entries: list[dict[str, Any]], chapters: set[str]) -> str:
             "",
             "Each construct of the two papers, the function that computes it (in `src/hflineage/`), "
             "the tests that check it against hand-worked values, and the chapter that uses it. "
-            "A test (`tests/book/test_pages.py`) checks that every function named here exists and "
+            "A test (`tests/publish/test_pages.py`) checks that every function named here exists and "
             "every test file is there.",
             "",
             list_table(

@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from hflineage.book.report import CLAIM_STATUSES, Chapter, snapshot_label  # noqa: E402
+from hflineage.chapter.report import CLAIM_STATUSES, Chapter, snapshot_label  # noqa: E402
 from hflineage.errors import ParameterError  # noqa: E402
 from hflineage.verdicts import Evidence, sign_rule  # noqa: E402
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hflineage.book.tables import (
+from hflineage.chapter.tables import (
     format_number,
     format_p,
     format_share,
@@ -190,7 +190,7 @@ def test_sample_accounting_refuses_what_is_not_a_pyfixest_fit():
 
 
 def test_chapter_table_shows_the_formatted_view_and_keeps_the_numbers(tmp_path):
-    from hflineage.book.report import Chapter
+    from hflineage.chapter.report import Chapter
 
     ch = Chapter("09_test", tmp_path, glue=False)
     frame = pd.DataFrame(

@@ -38,7 +38,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_every_chapter_on_a_synthetic_hub_stats_file(project, tmp_path, monkeypatch, capsys):
-    from hflineage.book import pipeline
+    from hflineage.publish import pipeline
 
     assert main(["synth", "--models", str(N_MODELS), "--out", str(tmp_path), "--seed", "7"]) == 0
     path = tmp_path / f"synthetic-hub-stats-{N_MODELS}.parquet"

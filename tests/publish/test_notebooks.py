@@ -11,12 +11,13 @@ import json
 
 import pytest
 
-from hflineage.book import build as render
-from hflineage.book import claims, profiles
-from hflineage.book import pipeline as book_run
-from hflineage.book.report import CLAIM_STATUSES
+from hflineage.chapter import claims
+from hflineage.chapter.report import CLAIM_STATUSES
 from hflineage.config import REPO_ROOT
 from hflineage.data import load_snapshot
+from hflineage.publish import build as render
+from hflineage.publish import pipeline as book_run
+from hflineage.publish import profiles
 
 pytestmark = pytest.mark.notebooks
 

@@ -14,7 +14,7 @@ import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from hflineage.book.report import (  # noqa: E402
+from hflineage.chapter.report import (  # noqa: E402
     COLUMN_PX,
     DPI,
     Chapter,

@@ -116,7 +116,7 @@ def _strip_ansi(text: str) -> str:
 #: Tags that keep a cell's code out of the reader's way (hidden under "show source", or removed).
 HIDING_TAGS = frozenset({"hide-input", "hide-cell", "remove-input", "remove-cell"})
 
-#: The :class:`~hflineage.book.report.Chapter` methods that only record (bookkeeping).
+#: The :class:`~hflineage.chapter.report.Chapter` methods that only record (bookkeeping).
 BOOKKEEPING = frozenset({"number", "figure", "table", "claim"})
 
 
@@ -157,7 +157,7 @@ def lint_notebook(path: Path, results_dir: Path | None = None) -> list[str]:
     on stderr, error outputs, bookkeeping code shown in full (a cell that only records with
     ``ch.number``/``ch.table``/``ch.claim`` or draws a figure for ``ch.figure``, not tagged
     ``hide-input`` or ``remove-cell``), and, when ``results_dir`` is given, the legibility
-    checks :meth:`hflineage.book.report.Chapter.figure` recorded (text shown below 9 pt,
+    checks :meth:`hflineage.chapter.report.Chapter.figure` recorded (text shown below 9 pt,
     overlapping tick labels).
     """
     import nbformat

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import verdicts
+from ..chapter.report import CLAIM_STATUSES
 from ..errors import HflineageError
 from .markdown import GENERATED_NOTE, WIDE, _doc, list_table, md_escape
-from .report import CLAIM_STATUSES
 
 NOT_ASSESSED = "not yet assessed"
 

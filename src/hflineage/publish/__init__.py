@@ -1,5 +1,8 @@
-"""The book: run profiles and parameters, papermill execution, the generated pages, rendering,
-and the ``Chapter`` record every notebook writes its numbers, figures and verdicts through.
+"""Publishing the book: run profiles and parameters, papermill execution, fingerprints, the
+generated pages (status, parameters, methods, colophon) and rendering with Jupyter Book.
+
+What a chapter itself writes through (the ``Chapter`` record, tables, sentences, claims) is
+:mod:`hflineage.chapter`.
 
 ``run(profile)`` executes the chapters; ``render(profile)`` builds ``_build/html``;
 ``book(profile)`` does both.

@@ -16,8 +16,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ..chapter.report import set_theme
 from .markdown import _doc, list_table, md_escape
-from .report import set_theme
 from .status import NOT_ASSESSED, badge, final_verdict
 
 #: Two-sided 5% critical value of the normal distribution.

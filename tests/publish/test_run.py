@@ -15,13 +15,18 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import listing_table
 
-from hflineage.book import build as render
-from hflineage.book import execute, profiles
-from hflineage.book import pipeline as book_run
-from hflineage.book import snapshot as book_snapshot
-from hflineage.book.execute import NotebookError
-from hflineage.book.pipeline import merge_numbers
-from hflineage.book.profiles import (
+from hflineage.cli import main
+from hflineage.config import EMBEDDED_NAME, MANIFEST, REPO_ROOT
+from hflineage.data import load_snapshot
+from hflineage.errors import HflineageError, ParameterError
+from hflineage.files import sha256_file
+from hflineage.publish import build as render
+from hflineage.publish import execute, profiles
+from hflineage.publish import pipeline as book_run
+from hflineage.publish import snapshot as book_snapshot
+from hflineage.publish.execute import NotebookError
+from hflineage.publish.pipeline import merge_numbers
+from hflineage.publish.profiles import (
     Profile,
     coerce,
     load_profile,
@@ -30,12 +35,7 @@ from hflineage.book.profiles import (
     parse_value,
     plan_parameters,
 )
-from hflineage.book.snapshot import family
-from hflineage.cli import main
-from hflineage.config import EMBEDDED_NAME, MANIFEST, REPO_ROOT
-from hflineage.data import load_snapshot
-from hflineage.errors import HflineageError, ParameterError
-from hflineage.files import sha256_file
+from hflineage.publish.snapshot import family
 
 HEADER = """\
 ---
@@ -71,7 +71,7 @@ TINY = chapter(
     ```
 
     ```{code-cell} ipython3
-    from hflineage.book.report import Chapter
+    from hflineage.chapter.report import Chapter
 
     ch = Chapter("01_tiny", results_dir, glue=False)
     ch.number("window_days", window_days, "window")
@@ -558,7 +558,7 @@ def test_stage_book_refuses_a_chapter_edited_since_its_run(project, monkeypatch)
     (project / "_config.yml").write_text("title: t\n")
     (project / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
     (project / "book").mkdir()
-    monkeypatch.setattr("hflineage.book.pages.write_pages", lambda *a: [])
+    monkeypatch.setattr("hflineage.publish.pages.write_pages", lambda *a: [])
     src = render.stage_book("other", project)
     assert (src / "notebooks" / "01_tiny.ipynb").exists()
     assert sorted(p.name for p in src.iterdir()) == ["_config.yml", "_toc.yml", "book", "notebooks"]

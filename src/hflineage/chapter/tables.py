@@ -12,7 +12,7 @@
   singleton fixed-effect groups, Poisson groups without any positive outcome), recomputed from the
   panel independently of the estimator and checked against the fit's N.
 
-:meth:`hflineage.book.report.Chapter.table` shows every table through :func:`format_table`.
+:meth:`hflineage.chapter.report.Chapter.table` shows every table through :func:`format_table`.
 """
 
 from __future__ import annotations
