@@ -109,22 +109,27 @@ def test_sign_rule_counts_contrary_fits_against():
     )
 
 
-def test_sign_rule_insignificant_primary_is_not_reproduced_whatever_the_robustness():
-    # z = -0.5, p = 0.617; every robustness fit significant and supporting: still not reproduced
+def test_sign_rule_insignificant_primary_is_inconclusive_whatever_the_robustness():
+    # z = -0.5, p = 0.617; every robustness fit significant and supporting: still inconclusive
+    # (no sesoi declared).  MDE = (1.959964 + 0.841621) * 0.02 = 0.05603
     v = sign_rule(
         Evidence("p", -0.01, 0.02), expected="negative", robustness=rob(6, 6, 0), subject=PRIO
     )
-    assert v.status == "not reproduced"
+    assert v.status == "inconclusive"
     assert v.sentence == (
         "The paper says a derivative released later gets fewer likes, but here the estimate (p) "
-        "is \u22120.01 (SE 0.02, p = 0.62): not distinguishable from zero at the 5% level."
+        "is \u22120.01 (SE 0.02, p = 0.62): not distinguishable from zero at the 5% level; the "
+        "test detects an effect of 0.056 or more with 80% power; no smallest effect of interest "
+        "is declared, so absence is not shown either."
     )
+    assert v.mde == pytest.approx(0.0560317, abs=1e-6)
+    assert (v.sesoi, v.tost_p, v.equivalence_bounds, v.designs) == (None, None, None, ())
 
 
-def test_sign_rule_too_small_is_not_reproduced():
+def test_sign_rule_too_small_is_inconclusive_without_sesoi():
     # z = 4 (significant) but 0.004 < min_effect 0.01
     v = sign_rule(Evidence("p", 0.004, 0.001), expected="positive", min_effect=0.01)
-    assert v.status == "not reproduced"
+    assert v.status == "inconclusive"
     assert "significant but smaller than the 0.01 the rule requires" in v.sentence
     # exactly min_effect counts (>=)
     assert sign_rule(Evidence("p", 0.01, 0.001), expected="positive", min_effect=0.01).status == (
@@ -145,15 +150,15 @@ def test_sign_rule_significant_opposite_sign_is_contradicted():
         "The paper says finetunes are more disruptive than merges, but here the opposite holds: "
         "the estimate (cd LPM, merge vs finetune) is 0.087 (SE 0.011, p < 0.001)"
     )
-    # an insignificant opposite sign is only "not reproduced": z = 1
-    assert sign_rule(Evidence("p", 0.02, 0.02), expected="negative").status == "not reproduced"
+    # an insignificant opposite sign is only "inconclusive": z = 1
+    assert sign_rule(Evidence("p", 0.02, 0.02), expected="negative").status == "inconclusive"
 
 
 def test_sign_rule_alpha_is_strict():
-    assert sign_rule(Evidence("p", 1.0, p=0.05), expected="positive").status == "not reproduced"
+    assert sign_rule(Evidence("p", 1.0, p=0.05), expected="positive").status == "inconclusive"
     assert sign_rule(Evidence("p", 1.0, p=0.0499), expected="positive").status == "reproduced"
     assert sign_rule(Evidence("p", 1.0, p=0.02), expected="positive", alpha=0.01).status == (
-        "not reproduced"
+        "inconclusive"
     )
 
 
@@ -219,7 +224,7 @@ def test_robustness_share_untestable_fits_lower_the_share():
     assert [f["p_adjusted"] for f in r.fits] == pytest.approx([0.0054, None, 0.0455], abs=1e-4)
     assert (r.n, r.support, r.untestable) == (3, 2, 1)
     assert r.share_support == pytest.approx(2 / 3)
-    assert r.fits[1]["outcome"] == "untestable" and r.fits[1]["estimate"] is None
+    assert r.fits[1]["outcome"] == "not estimable" and r.fits[1]["estimate"] is None
 
 
 def test_robustness_share_bad_input():
@@ -267,26 +272,26 @@ def test_threshold_rule_above_and_below():
     assert v.primary.estimate == 0.62 and v.primary.text() == "62%"
     assert threshold_rule(0.5, threshold=0.5, label=TOP).status == "reproduced"  # inclusive
     assert threshold_rule(0.5, threshold=0.5, label=TOP, inclusive=False).status == (
-        "not reproduced"
+        "absent"
     )
     low = threshold_rule(0.42, threshold=0.5, label=TOP, subject="it is concentrated", fmt=".0%")
-    assert low.status == "not reproduced"
+    assert low.status == "absent"
     assert low.sentence == (
         "The paper says it is concentrated, but here the share of edges held by the top 1% of "
         "parents is 42%, below the 50% the rule requires."
     )
     # above=False mirrors: a claim that a value is low
     assert threshold_rule(0.3, threshold=0.4, above=False, label="x").status == "reproduced"
-    assert threshold_rule(0.5, threshold=0.4, above=False, label="x").status == "not reproduced"
+    assert threshold_rule(0.5, threshold=0.4, above=False, label="x").status == "absent"
 
 
 def test_threshold_rule_partly_and_contrary():
     assert threshold_rule(0.45, threshold=0.5, partly=0.4, label="x").status == "partly reproduced"
-    assert threshold_rule(0.35, threshold=0.5, partly=0.4, label="x").status == "not reproduced"
+    assert threshold_rule(0.35, threshold=0.5, partly=0.4, label="x").status == "absent"
     assert threshold_rule(0.1, threshold=0.5, contrary=0.2, label="x").status == "contradicted"
-    assert threshold_rule(0.2, threshold=0.5, contrary=0.2, label="x").status == "not reproduced"
+    assert threshold_rule(0.2, threshold=0.5, contrary=0.2, label="x").status == "absent"
     assert threshold_rule(0.5, threshold=0.4, above=False, contrary=0.6, label="x").status == (
-        "not reproduced"
+        "absent"
     )
     assert threshold_rule(0.7, threshold=0.4, above=False, contrary=0.6, label="x").status == (
         "contradicted"
@@ -304,8 +309,8 @@ def test_threshold_rule_with_an_opposite_statistic():
         fmt=".0%",
     )
     assert threshold_rule(0.55, opposite=0.40, **kw).status == "reproduced"
-    assert threshold_rule(0.50, opposite=0.40, **kw).status == "not reproduced"  # strict
-    assert threshold_rule(0.45, opposite=0.50, **kw).status == "not reproduced"  # strict
+    assert threshold_rule(0.50, opposite=0.40, **kw).status == "absent"  # strict
+    assert threshold_rule(0.45, opposite=0.50, **kw).status == "absent"  # strict
     v = threshold_rule(0.30, opposite=0.60, subject="most models are consolidative", **kw)
     assert v.status == "contradicted"
     assert v.sentence == (
@@ -367,9 +372,12 @@ def test_verdict_status_is_checked_and_to_dict_is_json():
     assert STATUSES == (
         "reproduced",
         "partly reproduced",
-        "not reproduced",
+        "absent",
+        "inconclusive",
         "contradicted",
+        "design-dependent",
         "not testable",
+        "not testable (construct)",
         "method",
     )
     with pytest.raises(ParameterError, match=r"unknown value 'partly' for parameter 'status'"):
@@ -387,7 +395,7 @@ def test_verdict_status_is_checked_and_to_dict_is_json():
         "clusters": None,
         "fmt": None,
     }
-    assert d["robustness"]["fits"][1]["outcome"] == "untestable"
+    assert d["robustness"]["fits"][1]["outcome"] == "not estimable"
 
 
 def test_fmt_number_and_p():

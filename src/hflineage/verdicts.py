@@ -4,149 +4,94 @@ A chapter never types a verdict.  It estimates the claim's *declared primary spe
 (``book/claims.yml``), wraps the result in :class:`Evidence`, and hands it to one of the rules:
 
 - :func:`sign_rule` — a finding with an expected sign: the primary estimate decides (significant
-  at ``alpha``, the expected sign, at least ``min_effect`` in size); the other fits of the claim
-  form a :class:`Robustness` share (:func:`robustness_share`, Holm-adjusted) in which significant
-  results of the *opposite* sign count against the claim.  Robustness can turn "reproduced" into
-  "partly reproduced", never "not reproduced" into anything better;
+  at ``alpha``, the expected sign, at least ``min_effect`` in size).  A primary that does not
+  support the paper is "absent" when an equivalence test (:func:`tost`) rules out effects as
+  large as the declared ``sesoi``, else "inconclusive" (the sentence gives the minimum
+  detectable effect, :func:`minimum_detectable_effect`).  Other declared designs that a
+  simulation finds valid (:class:`Design`) make it "design-dependent" when they disagree.  The
+  other fits of the claim form a :class:`Robustness` share (:func:`robustness_share`,
+  Holm-adjusted, each declared family counted once, biased fits excluded) in which significant
+  results of the *opposite* sign count against the claim; it can turn "reproduced" into
+  "partly reproduced";
 - :func:`threshold_rule` — a descriptive claim: a statistic against a declared threshold;
+- :func:`construct_check` — whether the measure can show the pattern at all ("not testable
+  (construct)" when too few units could take the values the claim is about);
 - :func:`data_scale_rule` — the size of the data set a paper used against this run's snapshot;
 - :func:`method_verdict` — a method the book implements (not a finding data could refute);
 - :func:`not_testable` — this run's data cannot test the claim (reason given).
 
-Bad input.  A caller's mistake — an unknown ``expected``, a negative standard error, ``alpha``
-outside (0, 1), a p-value outside [0, 1], thresholds in the wrong order — raises a one-line
-:class:`~hflineage.errors.ParameterError`.  A number the data could not produce — a NaN or
-infinite estimate, a NaN or zero standard error (a fit that failed or degenerated, e.g. on the
-small ``ci`` slice) — is not a mistake: the rule returns "not testable" and says why.
+Bad input.  A caller's mistake — an unknown ``expected``, a negative standard error or
+``sesoi``, ``alpha`` outside (0, 1), a p-value outside [0, 1], thresholds in the wrong order,
+lists of different lengths — raises a one-line :class:`~hflineage.errors.ParameterError`.  A
+number the data could not produce — a NaN or infinite estimate, a NaN or zero standard error (a
+fit that failed or degenerated, e.g. on the small ``ci`` slice) — is not a mistake: the rule
+returns "not testable" and says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
-from scipy import stats
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .errors import ParameterError, check_choice
+from .verdict_designs import (
+    as_design,
+    design_rows,
+    design_sentence,
+    disagree,
+    outcome_of,
+    power_clause,
+)
+from .verdict_robustness import robustness_share
+from .verdict_stats import (
+    Tost,
+    check_alpha,
+    check_sesoi,
+    equivalence_bounds,
+    holm_adjust,
+    minimum_detectable_effect,
+    tost,
+)
 from .verdict_types import (
-    ADJUSTMENTS,
     SIGNS,
+    STATUS_MEANINGS,
     STATUSES,
+    Design,
     Evidence,
     Robustness,
     Verdict,
-    _check_alpha,
     _finite,
-    _plain,
     fmt_number,
     fmt_p,
     two_sided_p,
 )
 
-#: The module's API: the rules, and the types and formats they use (held in
-#: :mod:`hflineage.verdict_types`).
+#: The module's API: the rules, and the types, formats and tests they use (held in
+#: :mod:`hflineage.verdict_types`, :mod:`hflineage.verdict_stats` and
+#: :mod:`hflineage.verdict_robustness`).
 __all__ = [
     "STATUSES",
+    "STATUS_MEANINGS",
+    "Design",
     "Evidence",
     "Robustness",
+    "Tost",
     "Verdict",
+    "construct_check",
     "data_scale_rule",
+    "equivalence_bounds",
     "fmt_number",
     "fmt_p",
+    "holm_adjust",
     "method_verdict",
+    "minimum_detectable_effect",
     "not_testable",
     "robustness_share",
     "sign_rule",
     "threshold_rule",
+    "tost",
     "two_sided_p",
 ]
-
-
-def robustness_share(
-    estimates: Sequence[float],
-    ses: Sequence[float] | None,
-    *,
-    expected: str,
-    alpha: float = 0.05,
-    adjust: str = "holm",
-    labels: Sequence[str] | None = None,
-    p: Sequence[float] | None = None,
-) -> Robustness:
-    """Count a claim's other fits for and against it, Holm-adjusted across the fits.
-
-    Each fit's two-sided p-value comes from ``p`` if given, else from ``estimate / se``
-    (normal).  Fits with a finite p form one family of tests; their p-values are adjusted
-    together (``adjust="holm"``: Holm's step-down method via
-    :func:`statsmodels.stats.multitest.multipletests`).  A fit is *support* if its adjusted
-    p-value is below ``alpha`` and its sign is ``expected``; *contrary* if significant with the
-    opposite sign.  Fits with no finite estimate or p are *untestable*: counted in ``n`` (so
-    they lower the share), neither for nor against.
-
-    Args:
-        estimates: one estimate per fit.
-        ses: standard errors (same length), or ``None`` when ``p`` is given.
-        expected: ``"positive"`` or ``"negative"``, the sign the claim predicts.
-        alpha: significance level for the adjusted p-values (two-sided).
-        adjust: ``"holm"`` or ``"none"``.
-        labels: a label per fit (default ``"fit 1"``, ...).
-        p: two-sided p-values per fit, for fits whose inference is not a normal z.
-
-    Returns:
-        The :class:`Robustness` record, with one dict per fit in ``fits``.
-    """
-    from statsmodels.stats.multitest import multipletests
-
-    check_choice("expected", expected, SIGNS)
-    check_choice("adjust", adjust, ADJUSTMENTS)
-    _check_alpha(alpha)
-    est = np.asarray(estimates, dtype=float).ravel()
-    k = est.size
-    if k == 0:
-        raise ParameterError("robustness_share needs at least one fit; got no estimates")
-    if ses is None and p is None:
-        raise ParameterError("robustness_share needs standard errors (ses) or p-values (p)")
-    se = np.full(k, np.nan) if ses is None else np.asarray(ses, dtype=float).ravel()
-    for name, arr in (("ses", se), ("p", None if p is None else np.asarray(p, float).ravel())):
-        if arr is not None and arr.size != k:
-            raise ParameterError(f"{name} has {arr.size} values; expected {k} (one per estimate)")
-    if np.any(se[np.isfinite(se)] < 0):
-        raise ParameterError("standard errors must be >= 0; got a negative one in ses")
-    if p is not None:
-        pv = np.asarray(p, dtype=float).ravel()
-        finite_p = pv[np.isfinite(pv)]
-        if np.any((finite_p < 0) | (finite_p > 1)):
-            raise ParameterError("p-values must be in [0, 1]; got one outside in p")
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pv = np.where(se > 0, 2 * stats.norm.sf(np.abs(est / se)), np.nan)
-    names = list(labels) if labels is not None else [f"fit {i + 1}" for i in range(k)]
-    if len(names) != k:
-        raise ParameterError(f"labels has {len(names)} values; expected {k} (one per estimate)")
-
-    ok = np.isfinite(est) & np.isfinite(pv)
-    p_adj = np.full(k, np.nan)
-    if ok.any():
-        p_adj[ok] = pv[ok] if adjust == "none" else multipletests(pv[ok], method="holm")[1]
-    sig = ok & (p_adj < alpha)
-    sign = 1.0 if expected == "positive" else -1.0
-    supp = sig & (np.sign(est) == sign)
-    contra = sig & (np.sign(est) == -sign)
-    outcome = np.where(supp, "support", np.where(contra, "contrary", "neither"))
-    outcome = np.where(ok, outcome, "untestable")
-    fits = tuple(
-        _plain({"label": lab, "estimate": e, "se": s, "p": q, "p_adjusted": qa, "outcome": str(o)})
-        for lab, e, s, q, qa, o in zip(names, est, se, pv, p_adj, outcome, strict=True)
-    )
-    return Robustness(
-        n=k,
-        support=int(supp.sum()),
-        contrary=int(contra.sum()),
-        share_support=float(supp.sum() / k),
-        adjustment=adjust,
-        alpha=alpha,
-        untestable=int((~ok).sum()),
-        fits=fits,
-    )
 
 
 def _but(subject: str) -> str:
@@ -165,99 +110,203 @@ def sign_rule(
     max_contrary: float = 0.0,
     subject: str = "",
     quantity: str = "",
+    sesoi: float | None = None,
+    designs: Sequence[Design | Mapping[str, Any]] | None = None,
+    power: float = 0.8,
 ) -> Verdict:
     """A finding with an expected sign, decided by its declared primary estimate.
 
-    - primary significant (``p < alpha``, two-sided) with the expected sign and
-      ``|estimate| >= min_effect``: "reproduced" if ``robustness`` is ``None`` or
-      (``share_support >= min_support`` and ``contrary <= max_contrary * n``), else
-      "partly reproduced";
-    - primary significant with the opposite sign: "contradicted" (whatever its size);
-    - otherwise "not reproduced": a primary that is not significant, or smaller than
-      ``min_effect``, decides — robustness fits never upgrade it;
-    - a primary with no finite estimate or p: "not testable".
+    Each design (the primary, then each declared design) gets an outcome: *support*
+    (``p < alpha``, two-sided, the expected sign, ``|estimate| >= min_effect``), *too small*
+    (significant, expected sign, smaller than ``min_effect``), *opposite* (significant, the other
+    sign), *not significant*, or *not estimable*; a design whose ``valid`` is ``False`` is
+    *ignored (not valid)*.  Then, in order:
+
+    - a primary with no finite estimate or p: "not testable";
+    - the primary and the valid designs disagree (one *support*, another *not significant* or
+      *opposite*): "design-dependent";
+    - primary *support*: "reproduced" if ``robustness`` is ``None``, has no family left (all
+      excluded as biased), or (``share_support >= min_support`` and
+      ``contrary <= max_contrary * n``); else "partly reproduced";
+    - primary *opposite*: "contradicted" (whatever its size);
+    - primary *not significant* or *too small*: "absent" if ``sesoi`` is given and the TOST at
+      ``alpha`` (:func:`tost`, normal) rejects effects of ``+/- sesoi`` (TOST p < ``alpha``);
+      else "inconclusive".  Robustness never upgrades it.
+
+    The record carries the minimum detectable effect (``mde``: two-sided at ``alpha`` with
+    ``power``), the TOST p-value and the (1 - 2 alpha) interval when ``sesoi`` is given, and the
+    designs' outcomes; the sentence states them when the primary does not support the paper.
 
     Args:
-        primary: the declared primary estimate (needs ``se`` or ``p``).
+        primary: the declared primary estimate (needs ``se`` or ``p``; the MDE and the TOST
+            need ``se``).
         expected: ``"positive"`` or ``"negative"``.
-        alpha: two-sided significance level of the primary test.
+        alpha: two-sided significance level of the primary test, and level of the TOST.
         min_effect: smallest ``|estimate|`` that counts as the effect (in the estimate's units).
         robustness: the other fits (:func:`robustness_share`), or ``None``.
-        min_support: share of robustness fits that must support the claim.
-        max_contrary: largest share of robustness fits allowed to be significantly contrary.
+        min_support: share of robustness families that must support the claim.
+        max_contrary: largest share of robustness families allowed to be significantly
+            contrary.
         subject: what the paper claims, as a clause, e.g. ``"a derivative released later gets
             fewer likes"``; used in the sentence.
         quantity: what the estimate is, e.g. ``"the coefficient of log entry rank"`` (default:
             the primary's label).
+        sesoi: the declared smallest effect size of interest (> 0, the estimate's units), or
+            ``None`` (then a primary that does not support the paper is "inconclusive").
+        designs: other declared designs (:class:`Design` or mappings of its fields), each with
+            the simulation's ``valid`` flag.
+        power: the power at which the minimum detectable effect is computed.
 
     Returns:
         The :class:`Verdict`.
     """
     check_choice("expected", expected, SIGNS)
-    _check_alpha(alpha)
+    check_alpha(alpha)
+    check_alpha(power, "power")
     if not (_finite(min_effect) and min_effect >= 0):
         raise ParameterError(f"min_effect must be a number >= 0; got {min_effect!r}")
     for name, val in (("min_support", min_support), ("max_contrary", max_contrary)):
         if not (_finite(val) and 0 <= val <= 1):
             raise ParameterError(f"{name} must be a share in [0, 1]; got {val!r}")
+    if sesoi is not None:
+        check_sesoi(sesoi)
     if primary.se is None and primary.p is None:
         raise ParameterError(
             f"primary evidence {primary.label!r} has neither se nor p; the sign rule needs one"
         )
+    others = [as_design(d) for d in designs or ()]
     rule = f"sign: expected {expected}, alpha {alpha:g} (two-sided), min effect {min_effect:g}" + (
-        f"; robustness: at least {min_support:.0%} of other fits support, at most "
+        f"; robustness: at least {min_support:.0%} of other {robustness.unit} support, at most "
         f"{max_contrary:.0%} contrary ({robustness.adjustment}-adjusted)"
         if robustness is not None
         else ""
     )
+    if sesoi is not None:
+        rule += f"; absent if a TOST at {alpha:g} rules out effects of \u00b1{sesoi:g}, else inconclusive"
+    if others:
+        rule += f"; design-dependent if valid designs disagree ({len(others)} other declared)"
+    fmt = primary.fmt
     what = quantity or f"the estimate ({primary.label})"
-    if not (_finite(primary.estimate) and _finite(primary.p)):
-        return Verdict(
-            "not testable",
-            f"{_but(subject)} {what} could not be computed on this run's data.",
-            rule,
-            primary,
-            robustness,
-        )
+    se = primary.se if primary.se is not None and _finite(primary.se) and primary.se > 0 else None
+    mde = minimum_detectable_effect(se, alpha, power) if se is not None else None
+    t = tost(primary.estimate, se, sesoi, alpha) if sesoi is not None and se is not None else None
+    bounds = equivalence_bounds(primary.estimate, se, alpha) if t is not None else None
     sign = 1.0 if expected == "positive" else -1.0
-    significant = primary.p < alpha
+    rows = design_rows(primary, others, sign, alpha, min_effect) if others else []
+    record = {
+        "mde": mde,
+        "sesoi": sesoi,
+        "tost_p": t.p if t is not None else None,
+        "equivalence_bounds": bounds,
+        "designs": tuple(rows),
+    }
+
+    def verdict(status: str, sentence: str) -> Verdict:
+        return Verdict(status, sentence, rule, primary, robustness, **record)
+
+    if not (_finite(primary.estimate) and _finite(primary.p)):
+        return verdict(
+            "not testable", f"{_but(subject)} {what} could not be computed on this run's data."
+        )
+    if rows and disagree(rows):
+        return verdict("design-dependent", design_sentence(subject, rows, fmt))
+    outcome = outcome_of(primary.estimate, primary.p, sign, alpha, min_effect)
     shown = f"{what} is {primary.text()}"
-    if significant and np.sign(primary.estimate) == -sign:
-        return Verdict(
-            "contradicted",
-            f"{_but(subject)} here the opposite holds: {shown}.",
-            rule,
-            primary,
-            robustness,
+    if outcome == "opposite":
+        return verdict("contradicted", f"{_but(subject)} here the opposite holds: {shown}.")
+    if outcome in ("not significant", "too small"):
+        status = "absent" if t is not None and t.equivalent else "inconclusive"
+        why = (
+            f"not distinguishable from zero at the {alpha:.0%} level"
+            if outcome == "not significant"
+            else f"significant but smaller than the {fmt_number(min_effect, fmt)} the rule requires"
         )
-    if not significant:
-        return Verdict(
-            "not reproduced",
-            f"{_but(subject)} here {shown}: not distinguishable from zero at the "
-            f"{alpha:.0%} level.",
-            rule,
-            primary,
-            robustness,
-        )
-    if abs(primary.estimate) < min_effect:
-        return Verdict(
-            "not reproduced",
-            f"{_but(subject)} here {shown}: significant but smaller than the "
-            f"{fmt_number(min_effect)} the rule requires.",
-            rule,
-            primary,
-            robustness,
-        )
+        tail = power_clause(mde, power, t, bounds, sesoi, alpha, fmt)
+        return verdict(status, f"{_but(subject)} here {shown}: {why}{tail}.")
     head = f"As the paper says, {subject}: {shown}" if subject else f"As the paper says, {shown}"
     if robustness is None:
-        return Verdict("reproduced", head + ".", rule, primary, None)
+        return verdict("reproduced", head + ".")
+    if robustness.n == 0:
+        return verdict(
+            "reproduced",
+            head + f"; every robustness fit ({robustness.excluded}) is excluded as biased by "
+            "the simulation, so the primary decides.",
+        )
     holds = (
         robustness.share_support >= min_support
         and robustness.contrary <= max_contrary * robustness.n
     )
-    status = "reproduced" if holds else "partly reproduced"
     joint = "; and " if holds else "; but only "
-    return Verdict(status, head + joint + robustness.text() + ".", rule, primary, robustness)
+    return verdict(
+        "reproduced" if holds else "partly reproduced", head + joint + robustness.text() + "."
+    )
+
+
+def construct_check(
+    share_could_show: float,
+    *,
+    min_share: float,
+    what: str,
+    population: str = "the units",
+    subject: str = "",
+    measure: str = "the measure",
+    fmt: str | None = ".2%",
+) -> Verdict | None:
+    """Whether the measure can show the claimed pattern at all, by construction.
+
+    Some patterns cannot appear whatever the data: the literal disruption index can be negative
+    only for a model with ``n_j > 0``, so if only 0.55% of focal models have ``n_j > 0`` then
+    "most values are negative" is impossible.  A chapter computes the share of units that could
+    possibly show the pattern and calls this check before the claim's rule:
+    ``construct_check(share, **declared) or threshold_rule(...)``.
+
+    Args:
+        share_could_show: share of ``population`` that could show the pattern, in [0, 1].
+        min_share: the declared smallest share that lets the pattern appear, in (0, 1]; e.g.
+            0.5 for "most values are negative".
+        what: the units that could show it, as a noun phrase, e.g. ``"models with n_j > 0,
+            the only ones whose literal disruption index can be negative"``.
+        population: the units the share is of, e.g. ``"focal models"``.
+        subject: what the paper claims, as a clause; used in the sentence.
+        measure: the measure in words, e.g. ``"the literal disruption index"``.
+        fmt: format spec for the shares in the sentence.
+
+    Returns:
+        A "not testable (construct)" :class:`Verdict` when ``share_could_show < min_share``
+        (strictly); ``None`` when the measure can show the pattern (the claim's rule decides).
+        A NaN share (no units) gives "not testable".
+    """
+    if isinstance(min_share, bool) or not (_finite(min_share) and 0 < min_share <= 1):
+        raise ParameterError(f"min_share must be a share in (0, 1]; got {min_share!r}")
+    if not what.strip():
+        raise ParameterError("construct_check needs 'what': the units that could show the pattern")
+    if _finite(share_could_show) and not 0 <= share_could_show <= 1:
+        raise ParameterError(
+            f"share_could_show must be a share in [0, 1]; got {share_could_show!r}"
+        )
+    rule = (
+        f"construct: not testable (construct) if fewer than {fmt_number(min_share, fmt)} of "
+        f"{population} are {what}"
+    )
+    label = f"share of {population} that are {what}"
+    ev = Evidence(label=label, estimate=float(share_could_show), fmt=fmt)
+    if not _finite(share_could_show):
+        return Verdict(
+            "not testable",
+            f"{_but(subject)} the {label} is undefined on this run's data.",
+            rule,
+            ev,
+        )
+    if share_could_show >= min_share:
+        return None
+    return Verdict(
+        "not testable (construct)",
+        f"{_but(subject)} {measure} cannot show that by construction: only "
+        f"{fmt_number(share_could_show, fmt)} of {population} are {what}, below the "
+        f"{fmt_number(min_share, fmt)} the pattern needs.",
+        rule,
+        ev,
+    )
 
 
 def _passes(x: float, t: float, above: bool, inclusive: bool) -> bool:
@@ -291,7 +340,8 @@ def threshold_rule(
       ``contrary``;
     - "partly reproduced" if ``partly`` is given and ``value`` passes it (it must be weaker than
       ``threshold``);
-    - otherwise "not reproduced";
+    - otherwise "absent": a statistic of the whole snapshot (no sampling error) short of its
+      threshold, i.e. the pattern is not there at the declared size;
     - a NaN or infinite ``value``: "not testable".
 
     Args:
@@ -385,7 +435,7 @@ def threshold_rule(
             ev,
         )
     return Verdict(
-        "not reproduced",
+        "absent",
         f"{lead} here {shown}, {other if inclusive else 'not ' + side} the "
         f"{fmt_number(threshold, fmt)} the rule requires.",
         rule,
