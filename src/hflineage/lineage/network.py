@@ -30,13 +30,10 @@ from ..data.describe import ccdf
 from ..data.describe import concentration as top_share_of_total
 from ..data.schema import RELATIONS, arrow_strings, lookup_rows, unique_sorted
 from ..errors import HflineageError
+from .checks import GRAPH_EDGE_COLUMNS, check_edges
 
 if TYPE_CHECKING:
     import networkx as nx
-
-#: Columns of the edges frame this module needs (the contract of ``build_edges``).
-EDGE_REQUIRED = ("child", "parent", "relation", "parent_in_snapshot", "parent_younger")
-
 
 #: int64 value of NaT: the creation time of external nodes.
 NO_TIME = np.iinfo(np.int64).min
@@ -91,15 +88,6 @@ class LineageGraph:
         return np.arange(self.n_nodes) < self.n_models
 
 
-def _check_edges(edges: pd.DataFrame) -> None:
-    missing = [c for c in EDGE_REQUIRED if c not in edges.columns]
-    if missing:
-        raise HflineageError(
-            f"edges: missing column {missing[0]!r}; expected the frame of "
-            f"hflineage.lineage.edges.build_edges ({', '.join(EDGE_REQUIRED)}, ...)"
-        )
-
-
 def graph_arrays(
     models: pd.DataFrame,
     edges: pd.DataFrame,
@@ -113,7 +101,7 @@ def graph_arrays(
     timed measure); ``relations`` keeps only edges of those relation types.  Duplicate
     (child, parent) pairs raise: ``build_edges`` never makes them.
     """
-    _check_edges(edges)
+    check_edges(edges, GRAPH_EDGE_COLUMNS)
     ids = models["model_id"].astype(str).to_numpy(object)
     n_models = len(ids)
     keep = np.ones(len(edges), dtype=bool)
@@ -165,7 +153,7 @@ def to_networkx(edges: pd.DataFrame) -> nx.DiGraph:
     """
     import networkx as nx
 
-    _check_edges(edges)
+    check_edges(edges, GRAPH_EDGE_COLUMNS)
     attrs = [c for c in edges.columns if c not in ("child", "parent", "child_row", "parent_row")]
     return nx.from_pandas_edgelist(
         edges, source="child", target="parent", edge_attr=attrs or None, create_using=nx.DiGraph
