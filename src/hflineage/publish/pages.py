@@ -265,7 +265,14 @@ def write_pages(root: Path, profile: str, dest: Path) -> list[Path]:
     run_label = f", run {manifest.get('finished', '')[:10]}" if manifest.get("finished") else ""
     profiles = {name: load_profile(name, root).chapters for name in available_profiles(root)}
     pages = {
-        "status.md": status_page(claims, numbers, labels, profile=profile, run_label=run_label),
+        "status.md": status_page(
+            claims,
+            numbers,
+            labels,
+            profile=profile,
+            run_label=run_label,
+            methods=load_methods(root / "book" / "methods.yml"),
+        ),
         "parameters.md": parameters_page(notebooks, profiles),
         "methods.md": methods_page(load_methods(root / "book" / "methods.yml"), set(labels)),
         "colophon.md": colophon_page(manifest),
