@@ -137,24 +137,38 @@ def _recorded(verdict, chapter, where=""):
 
 
 def _row(page, cid, nxt):
+    """The summary-table row of ``cid`` (up to the next claim's row)."""
     return page[page.index(f"* - **{cid}**") : page.index(f"* - **{nxt}**")]
+
+
+def _section(page, cid):
+    """The per-claim section of ``cid`` (up to the next section or the end)."""
+    start = page.index(f"(claim-{cid.lower()})=")
+    nxt = page.find("(claim-", start + 1)
+    return page[start : nxt if nxt > 0 else len(page)]
 
 
 def test_status_page_lists_every_claim_not_yet_assessed(claims):
     page = book_status.status_page(claims, {"claims": {}}, {}, profile="ci")
     for cid in CLAIM_IDS:
-        assert page.count(f"* - **{cid}**") == 2  # the verdict table and the declarations
-    assert page.count("{bdg-light}`not yet assessed`") == len(CLAIM_IDS) + 1  # + the legend
+        assert page.count(f"* - **{cid}**") == 1  # one summary row
+        assert page.count(f"(claim-{cid.lower()})=") == 1  # one anchored section
+        assert f"{{ref}}`details <claim-{cid.lower()}>`" in page
+        assert f"`hflineage claim {cid} --from-results`" in _section(page, cid)
+    # summary rows and sections, + the legend
+    assert page.count("{bdg-light}`not yet assessed`") == 3 * len(CLAIM_IDS) + 1
     assert "**In this build:** 13 claims — 13 not yet assessed." in page
     assert "{cite:p}`wei2026disruptive`" in page and "{cite:p}`liu2026racing`" in page
-    # the rules in plain words come before the first claim
     rules = page[: page.index("* - **P1-data**")]
     assert "## How a verdict is decided" in rules
-    for status in ("reproduced", "partly reproduced", "not reproduced", "contradicted"):
+    for status in ("reproduced", "absent", "inconclusive", "design-dependent"):
         assert f"`{status}`: " in rules
-    assert "Holm" in rules and "never lift a primary result that fails" in rules
-    assert "## Declared primary specifications and rules" in page
+    assert "not testable (construct)`: " in rules
+    assert "Holm" in rules and "design-dependent" in rules
     assert ":class: hfl-table hfl-wide hfl-status" in page
+    # the verdict is the second column of the summary table
+    header = page[page.index("````{list-table}") :]
+    assert header.split("* - claim\n", 1)[1].startswith("  - verdict\n")
 
 
 def test_status_page_one_final_verdict_per_claim_with_primary_and_robustness(claims):
@@ -186,22 +200,76 @@ def test_status_page_one_final_verdict_per_claim_with_primary_and_robustness(cla
         }
     }
     labels = {"04_who_disrupts": {"fig-size"}, "06_robustness": set(), "02_lineage": set()}
-    page = book_status.status_page(claims, numbers, labels, profile="ci")
+    methods = [{"construct": "x", "claims": ["P1-size"], "functions": ["hflineage.mdi.f"]}]
+    page = book_status.status_page(claims, numbers, labels, profile="ci", methods=methods)
     row = _row(page, "P1-size", "P1-finetune")
     assert row.count("{bdg-") == 1 and "{bdg-warning}`partly reproduced`" in row
     assert "{numref}`fig-size`" in row
     assert "0.02 (SE 0.005, p \\< 0.001)" in row  # the primary result, escaped for MyST
+    # P1-size is the only finding with a p: Holm over one test leaves p as it is (z = 4)
+    assert "Holm p across the paper's findings: p \\< 0.001" in row
+    # minimum detectable effect (80% power, 5%): (1.95996 + 0.84162) * 0.005 = 0.014
+    assert "detectable (80% power): ±0.014" in row
+    # 90% interval: 0.02 -+ 1.64485 * 0.005 = [0.0118, 0.0282]
+    assert "90% interval [0.012, 0.028]" in row
     assert "n = 60,000; 3,000 clusters" in row
-    assert "1 of 3 support (33%)" in row and "1 contrary" in row and "Holm-adjusted" in row
+    assert "1 of 3 fits support (33%)" in row and "1 contrary" in row and "Holm-adjusted" in row
     assert "*also assessed in 06\\_robustness (not the verdict):*" in row
+    section = _section(page, "P1-size")
+    assert "**Computed by:** `hflineage.mdi.f`." in section
+    assert ":::{dropdown} All 3 robustness fits (1 contrary, 1 neither, 1 support)" in section
+    assert "*Code name of the primary fit:* `cd, roots out, LPM`" in section
     assert "{bdg-secondary}`method`" in _row(page, "P1-lineage", "P1-window")
     conc_row = _row(page, "P1-concentrated", "P1-size")
     assert "{bdg-success}`reproduced`" in conc_row and "  - 62%\n" in conc_row
-    assert "  - —\n" in conc_row  # no robustness set
+    assert "Robustness" not in conc_row  # no robustness set
     assert (
         "**In this build:** 13 claims — 1 reproduced, 1 partly reproduced, 1 not testable, "
         "1 method, 9 not yet assessed." in page
     )
+
+
+def test_holm_across_a_papers_findings_by_hand(claims):
+    # two P1 findings with p 0.01 and 0.04: Holm multiplies the smaller by 2 (0.02) and keeps
+    # the larger at max(0.02, 0.04 * 1) = 0.04; descriptive claims never enter the family
+    def rec(p, chapter):
+        ev = verdicts.Evidence("x", 1.0, 1.0, p=p)
+        return [_recorded(verdicts.sign_rule(ev, expected="positive"), chapter)]
+
+    numbers = {
+        "P1-size": (rec(0.01, "04_who_disrupts")[0]),
+        "P1-finetune": (rec(0.04, "04_who_disrupts")[0]),
+        "P1-concentrated": (rec(0.001, "02_lineage")[0]),
+    }
+    chosen = {k: v for k, v in numbers.items()}
+    adjusted = book_status.holm_by_paper(claims, chosen)
+    assert adjusted == pytest.approx({"P1-size": 0.02, "P1-finetune": 0.04})
+
+
+def test_history_shows_every_revision_and_why(claims):
+    c = next(c for c in claims["claims"] if c["id"] == "P1-size")
+    c = {
+        **c,
+        "revision": 2,
+        "revised": "2026-12-05",
+        "why": "a sesoi is declared",
+        "history": [
+            {
+                "revision": 1,
+                "declared": "2026-11-30",
+                "primary": "cd, LPM",
+                "rule": "sign",
+                "verdict": "partly reproduced",
+            }
+        ],
+    }
+    table = book_status.history_table(c, {"status": "inconclusive"})
+    assert (
+        "* - 1\n  - 2026-11-30\n  - cd, LPM\n  - sign\n  - {bdg-warning}`partly reproduced`"
+        in table
+    )
+    assert "* - 2 (in force)\n  - 2026-12-05" in table
+    assert "{bdg-secondary-line}`inconclusive`\n  - a sesoi is declared" in table
 
 
 def test_status_page_counts_add_up_to_the_claims(claims):
@@ -234,7 +302,9 @@ def test_unknown_claim_id_is_an_error(claims):
 STATUS_WORDS = (
     "reproduced",
     "partly reproduced",
-    "not reproduced",
+    "absent",
+    "inconclusive",
+    "design-dependent",
     "contradicted",
     "not testable",
     "method",
