@@ -271,9 +271,7 @@ def test_threshold_rule_above_and_below():
     assert v.rule == f"threshold: {TOP} at least 50%"
     assert v.primary.estimate == 0.62 and v.primary.text() == "62%"
     assert threshold_rule(0.5, threshold=0.5, label=TOP).status == "reproduced"  # inclusive
-    assert threshold_rule(0.5, threshold=0.5, label=TOP, inclusive=False).status == (
-        "absent"
-    )
+    assert threshold_rule(0.5, threshold=0.5, label=TOP, inclusive=False).status == ("absent")
     low = threshold_rule(0.42, threshold=0.5, label=TOP, subject="it is concentrated", fmt=".0%")
     assert low.status == "absent"
     assert low.sentence == (

@@ -269,7 +269,8 @@ class Robustness:
         if self.unit == "families" and self.n_fits is not None:
             extra.append(f"{self.n_fits} fits; a family counts once, by the majority of its fits")
         if self.excluded:
-            extra.append(f"{self.excluded} fits excluded as biased by the simulation")
+            fits = "fit" if self.excluded == 1 else "fits"
+            extra.append(f"{self.excluded} {fits} excluded as biased by the simulation")
         extra.append(f"{adj}, {fmt_number(self.alpha, '.0%')} level")
         return out + f" ({'; '.join(extra)})"
 

@@ -284,10 +284,9 @@ def construct_check(
         raise ParameterError(
             f"share_could_show must be a share in [0, 1]; got {share_could_show!r}"
         )
-    rule = (
-        f"construct: not testable (construct) if fewer than {fmt_number(min_share, fmt)} of "
-        f"{population} are {what}"
-    )
+    whole = fmt is not None and fmt.endswith("%") and float(min_share * 100).is_integer()
+    least = fmt_number(min_share, ".0%" if whole else fmt)  # "50%", not "50.00%"
+    rule = f"construct: not testable (construct) if fewer than {least} of {population} are {what}"
     label = f"share of {population} that are {what}"
     ev = Evidence(label=label, estimate=float(share_could_show), fmt=fmt)
     if not _finite(share_could_show):
@@ -303,7 +302,7 @@ def construct_check(
         "not testable (construct)",
         f"{_but(subject)} {measure} cannot show that by construction: only "
         f"{fmt_number(share_could_show, fmt)} of {population} are {what}, below the "
-        f"{fmt_number(min_share, fmt)} the pattern needs.",
+        f"{least} the pattern needs.",
         rule,
         ev,
     )
