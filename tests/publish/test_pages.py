@@ -125,11 +125,39 @@ def _claims_file(tmp_path, **change):
         ),
         ({"rule": {"name": "method", "words": "w"}}, r"kind 'finding' does not fit rule 'method'"),
         ({"reason": None}, r"claim 'P1-size' has no 'reason'"),
+        ({"sesoi": {"value": 0, "reason": "r"}}, r"sesoi must be \{value: a number > 0"),
+        ({"sesoi": {"value": 0.01}}, r"sesoi has no 'reason'"),
+        ({"revision": 2, "why": "w"}, r"is at revision 2 but has no 'revised'"),
+        ({"revision": 2, "revised": "2026-12-05"}, r"is at revision 2 but has no 'why'"),
+        (
+            {"revision": 2, "revised": "d", "why": "w", "history": [{"revision": 1}]},
+            r"each history entry needs a whole-number 'revision' and a 'declared' date",
+        ),
+        (
+            {
+                "revision": 2,
+                "revised": "d",
+                "why": "w",
+                "history": [{"revision": 2, "declared": "d"}],
+            },
+            r"history revision 2 is out of order",
+        ),
     ],
 )
 def test_bad_declarations_are_errors(tmp_path, change, message):
     with pytest.raises(HflineageError, match=message):
         book_claims.load_claims(_claims_file(tmp_path, **change))
+
+
+def test_declared_rule_passes_the_declared_sesoi_to_a_rule_that_takes_one(tmp_path):
+    path = _claims_file(tmp_path, sesoi={"value": 0.02, "reason": "two points per tenfold"})
+    assert book_claims.declared_rule("P1-size", path)["sesoi"] == 0.02
+    # a threshold rule takes no sesoi: none is passed
+    data = yaml.safe_load(path.read_text())
+    conc = next(c for c in data["claims"] if c["id"] == "P1-concentrated")
+    conc["sesoi"] = {"value": 0.1, "reason": "r"}
+    path.write_text(yaml.safe_dump(data))
+    assert "sesoi" not in book_claims.declared_rule("P1-concentrated", path)
 
 
 def _recorded(verdict, chapter, where=""):

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,6 @@ RULES = {
 
 def _check_declaration(path: Path, c: dict[str, Any]) -> None:
     """A claim's ``kind``, ``primary``, ``rule`` and ``reason``: present and consistent."""
-    import inspect
-
     where = f"{path}: claim {c['id']!r}"
     if c.get("kind") not in KINDS:
         raise HflineageError(f"{where} has kind {c.get('kind')!r}; expected one of {KINDS}")
@@ -55,6 +54,49 @@ def _check_declaration(path: Path, c: dict[str, Any]) -> None:
         raise HflineageError(f"{where}: kind {c['kind']!r} does not fit rule {rule['name']!r}")
     if not c.get("reason"):
         raise HflineageError(f"{where} has no 'reason'")
+    _check_revision(where, c)
+
+
+def _check_revision(where: str, c: dict[str, Any]) -> None:
+    """A claim's ``sesoi``, ``revision``/``revised``/``why`` and ``history``: well formed.
+
+    ``sesoi`` is ``{value: number > 0, reason: text}``; a claim at revision 2 or later names the
+    date (``revised``) and why it changed; each ``history`` entry names its ``revision`` (lower
+    than the one in force, oldest first) and the date it was ``declared``.
+    """
+    sesoi = c.get("sesoi")
+    if sesoi is not None:
+        value = sesoi.get("value") if isinstance(sesoi, dict) else None
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            raise HflineageError(
+                f"{where}: sesoi must be {{value: a number > 0, reason: ...}}; got {sesoi!r}"
+            )
+        if not sesoi.get("reason"):
+            raise HflineageError(f"{where}: sesoi has no 'reason' (why this size matters)")
+    revision = c.get("revision", 1)
+    if not isinstance(revision, int) or revision < 1:
+        raise HflineageError(f"{where}: revision must be a whole number >= 1; got {revision!r}")
+    if revision > 1:
+        for key in ("revised", "why"):
+            if not c.get(key):
+                raise HflineageError(f"{where} is at revision {revision} but has no {key!r}")
+    previous = 0
+    for h in c.get("history") or []:
+        if (
+            not isinstance(h, dict)
+            or not isinstance(h.get("revision"), int)
+            or not h.get("declared")
+        ):
+            raise HflineageError(
+                f"{where}: each history entry needs a whole-number 'revision' and a 'declared' "
+                f"date; got {h!r}"
+            )
+        if not previous < h["revision"] < revision:
+            raise HflineageError(
+                f"{where}: history revision {h['revision']} is out of order (oldest first, "
+                f"each below the revision in force, {revision})"
+            )
+        previous = h["revision"]
 
 
 def load_claims(path: Path) -> dict[str, Any]:
@@ -99,9 +141,16 @@ def declared_rule(claim_id: str, path: Path | None = None) -> dict[str, Any]:
     """The parameters ``book/claims.yml`` declares for ``claim_id``'s rule.
 
     A chapter passes them unchanged to the rule, so the verdict uses the declared parameters:
-    ``threshold_rule(value, **declared_rule("P1-concentrated"), label=...)``.
+    ``threshold_rule(value, **declared_rule("P1-concentrated"), label=...)``.  A claim's
+    declared smallest effect size of interest (``sesoi.value``) is passed as ``sesoi`` to a
+    rule that takes one (``sign_rule``), so a chapter never types it either.
     """
-    return dict(declared_claim(claim_id, path)["rule"].get("params") or {})
+    claim = declared_claim(claim_id, path)
+    params = dict(claim["rule"].get("params") or {})
+    sesoi = claim.get("sesoi")
+    if sesoi and "sesoi" in inspect.signature(RULES[claim["rule"]["name"]]).parameters:
+        params.setdefault("sesoi", float(sesoi["value"]))
+    return params
 
 
 def declared_primary(claim_id: str, path: Path | None = None) -> dict[str, Any]:
