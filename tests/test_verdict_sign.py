@@ -247,8 +247,10 @@ def test_design_bad_input():
         Design("d", 0.3)
     with pytest.raises(ParameterError, match=r"design 'd': valid must be True or False"):
         Design("d", 0.3, 0.1, valid="yes")
-    with pytest.raises(ParameterError, match=r"standard error must be >= 0"):
+    with pytest.raises(ParameterError, match=r"^design 'd': standard error must be >= 0"):
         Design("d", 0.3, -0.1)
+    with pytest.raises(ParameterError, match=r"^design 'd': p must be in \[0, 1\]; got 2"):
+        Design("d", 0.3, p=2.0)
     with pytest.raises(ParameterError, match=r"a design must be a Design or a mapping"):
         sign_rule(Evidence("p", 0.3, 0.1), expected="positive", designs=[0.3])
 

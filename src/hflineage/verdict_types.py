@@ -209,7 +209,10 @@ class Design:
             )
         if self.se is None and self.p is None:
             raise ParameterError(f"design {self.label!r} has neither se nor p; give one")
-        Evidence(self.label, self.estimate, self.se, self.p)  # the same checks of se and p
+        try:  # the same checks of se and p as an estimate's
+            Evidence(self.label, self.estimate, self.se, self.p)
+        except ParameterError as err:
+            raise ParameterError(str(err).replace("evidence ", "design ", 1)) from None
         if self.p is None:
             object.__setattr__(self, "p", two_sided_p(self.estimate, self.se))
 
