@@ -1,24 +1,27 @@
 """Results at a glance: the introduction's findings-first box.
 
-One figure — every finding's declared primary estimate as a z-statistic turned so that right is
-the direction the paper claims, with its 95% interval — and one table of the final verdicts,
-linked to the chapters.  Built at render time from ``numbers.json`` and ``book/claims.yml``, like
-the status page, so it always shows this run's numbers.
+First the findings in words — one generated line per finding: what the paper says, what we find
+(the verdict's own sentence) and the verdict. Then one figure covering every claim that has a
+number: each on its own axis in its own units (an effect with its 95% interval, the paper's
+direction named, the declared smallest effect of interest shaded, the robustness fits counted
+in the panel's title; or a statistic beside its declared threshold). Claims without a number (methods,
+claims the data cannot test) are listed beside it. Built at render time from ``numbers.json``
+and ``book/claims.yml``, like the status page, so it always shows this run's numbers.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from ..chapter.report import set_theme
 from .markdown import _doc, list_table, md_escape
-from .status import NOT_ASSESSED, badge, final_verdict
+from .status import NOT_ASSESSED, anchor, badge, final_verdict
 
 #: Two-sided 5% critical value of the normal distribution.
 Z95 = 1.959964
@@ -27,29 +30,40 @@ Z95 = 1.959964
 VERDICT_COLOURS = {
     "reproduced": "#009E73",
     "partly reproduced": "#E69F00",
-    "not reproduced": "#56B4E9",
+    "absent": "#0072B2",
+    "inconclusive": "#56B4E9",
     "contradicted": "#D55E00",
+    "design-dependent": "#CC79A7",
     "not testable": "#999999",
+    "not testable (construct)": "#999999",
     "method": "#999999",
     NOT_ASSESSED: "#999999",
 }
 
 
+def _finite(x: Any) -> bool:
+    return x is not None and isinstance(x, int | float) and math.isfinite(float(x))
+
+
 def glance_rows(claims: dict[str, Any], numbers: dict[str, Any]) -> pd.DataFrame:
-    """One row per claim: id, paper, claim, kind, final verdict, its sentence and chapter, and —
-    for findings judged by a sign rule — the primary estimate as ``z`` in the paper's direction
-    (``z = estimate / se``, negated when the paper expects a negative sign) with its interval.
+    """One row per claim: id, paper, claim, kind, final verdict, its sentence and chapter, the
+    primary estimate with its 95% interval (findings) or statistic and threshold (descriptive
+    claims), the paper's expected sign, the declared sesoi, the robustness record, and ``z`` (the estimate over its SE in the paper's direction).
     """
     recorded = numbers.get("claims", {})
     rows = []
     for claim in claims["claims"]:
         chosen, _ = final_verdict(claim, recorded.get(claim["id"], []))
-        expected = (claim.get("rule", {}).get("params") or {}).get("expected")
+        params = claim.get("rule", {}).get("params") or {}
+        expected = params.get("expected")
         primary = (chosen or {}).get("primary") or {}
         est, se = primary.get("estimate"), primary.get("se")
-        z = np.nan
-        if expected and est is not None and se:
-            z = (est / se) * (1.0 if expected == "positive" else -1.0)
+        direction = 1.0 if expected != "negative" else -1.0
+        z = low = high = np.nan
+        if expected and _finite(est) and _finite(se) and se > 0:
+            z = est / se * direction
+            low, high = est - Z95 * se, est + Z95 * se
+        sesoi = claim.get("sesoi")
         rows.append(
             {
                 "id": claim["id"],
@@ -61,77 +75,146 @@ def glance_rows(claims: dict[str, Any], numbers: dict[str, Any]) -> pd.DataFrame
                 "chapter": (chosen or {}).get("chapter") or claim["primary"].get("chapter", ""),
                 "estimate": est,
                 "se": se,
+                "low": low,
+                "high": high,
+                "fmt": primary.get("fmt"),
                 "expected": expected,
+                "threshold": params.get("threshold"),
+                "sesoi": float(sesoi["value"]) if isinstance(sesoi, dict) else np.nan,
+                "robustness": (chosen or {}).get("robustness") or {},
+                "label": primary.get("label") or "",
                 "z": z,
-                "z_low": z - Z95,
-                "z_high": z + Z95,
             }
         )
     return pd.DataFrame(rows)
 
 
-def glance_figure(rows: pd.DataFrame, data_label: str) -> Figure | None:
-    """Forest plot of the findings' primary estimates in the paper's direction (None when no
-    finding has one): right of the band is significant support, left of it significant
-    contradiction.
+def plotted(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows the figure shows: findings with an estimate and SE, descriptive claims with a
+    statistic and a threshold.
     """
-    found = rows[np.isfinite(rows["z"].to_numpy(dtype=float))].iloc[::-1]
-    if found.empty:
+    has_ci = np.isfinite(rows["low"].to_numpy(dtype=float))
+    has_stat = (rows["kind"] == "descriptive") & rows["estimate"].map(_finite)
+    has_stat &= rows["threshold"].map(_finite)
+    return rows[has_ci | has_stat]
+
+
+def _axis_text(row: pd.Series) -> str:
+    if row["kind"] == "descriptive":
+        return f"{row['id']}: statistic vs threshold"
+    towards = "below 0" if row["expected"] == "negative" else "above 0"
+    return f"{row['id']}: paper expects {towards}"
+
+
+def _robustness_text(row: pd.Series) -> str:
+    rob = row.get("robustness") or {}
+    if not rob or not rob.get("n"):
+        return ""
+    unit = rob.get("unit") or "fits"
+    return (
+        f" (robustness: {rob.get('support', 0)} of {rob['n']} {unit} for, "
+        f"{rob.get('contrary', 0)} against)"
+    )
+
+
+def glance_figure(rows: pd.DataFrame, data_label: str) -> Figure | None:
+    """One small panel per claim with a number, each on its own scale (None when none has one).
+
+    A finding: its primary estimate (dot, verdict colour) with the 95% interval, zero (black),
+    the side the paper expects (an arrow), the declared smallest effect of interest (shaded
+    band ±sesoi); the title counts the robustness fits for and against (fits of other
+    estimators are in other units, so they are not drawn on the primary's axis). A descriptive claim: its statistic and
+    the declared threshold (dashed).
+    """
+    shown = plotted(rows)
+    if shown.empty:
         return None
     set_theme()
-    # a Figure of its own, not pyplot: no backend is chosen (importing this module must not
-    # switch a chapter's kernel away from the inline backend, which would drop every figure)
-    fig = Figure(figsize=(8, 0.55 * len(found) + 1.6))
-    ax = fig.subplots()
-    y = np.arange(len(found))
-    lim = max(4.0, float(np.nanmax(np.abs(found[["z_low", "z_high"]].to_numpy()))) + 0.5)
-    ax.axvspan(-Z95, Z95, color="0.92", zorder=0)
-    ax.axvline(0, color="0.4", lw=1)
-    for yi, (_, row) in zip(y, found.iterrows(), strict=True):
+    # a Figure of its own, not pyplot: importing this module must not switch a chapter's
+    # kernel away from the inline backend
+    fig = Figure(figsize=(8, 1.05 * len(shown) + 0.9))
+    axes = np.atleast_1d(fig.subplots(len(shown), 1))
+    for ax, (_, row) in zip(axes, shown.iterrows(), strict=True):
         colour = VERDICT_COLOURS.get(row["status"], "#999999")
-        ax.plot([row["z_low"], row["z_high"]], [yi, yi], color=colour, lw=2.5)
-        ax.plot(row["z"], yi, "o", color=colour, ms=8)
-    ax.set_yticks(y, [f"{i}" for i in found["id"]])
-    ax.set_xlim(-lim, lim)
-    ax.set_xlabel("our primary estimate / its SE, in the direction the paper claims")
-    ax.text(lim * 0.97, len(found) - 0.4, "supports the paper →", ha="right", va="bottom")
-    ax.text(-lim * 0.97, len(found) - 0.4, "← against the paper", ha="left", va="bottom")
-    ax.set_ylim(-0.6, len(found) + 0.2)
-    handles = [
-        Line2D([], [], color=c, marker="o", lw=2.5, label=s)
-        for s, c in VERDICT_COLOURS.items()
-        if s in set(found["status"])
-    ]
-    ax.legend(handles=handles, loc="lower right", frameon=True)
-    fig.text(0.005, 0.005, f"Data: {data_label}", fontsize=9, color="0.3", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+        ax.set_yticks([])
+        ax.spines[["left", "right", "top"]].set_visible(False)
+        values = [float(row["estimate"])]
+        if row["kind"] == "descriptive":
+            thr = float(row["threshold"])
+            ax.axvline(thr, color="0.2", ls="--", lw=1.2)
+            ax.plot(row["estimate"], 0, "o", color=colour, ms=9)
+            values.append(thr)
+        else:
+            if _finite(row["sesoi"]):
+                ax.axvspan(-row["sesoi"], row["sesoi"], color="0.9", zorder=0)
+                values += [-row["sesoi"], row["sesoi"]]
+            ax.axvline(0, color="0.2", lw=1)
+            ax.plot([row["low"], row["high"]], [0, 0], color=colour, lw=3)
+            ax.plot(row["estimate"], 0, "o", color=colour, ms=9)
+            values += [row["low"], row["high"]]
+        lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+        pad = 0.15 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.2
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_ylim(-0.6, 0.6)
+        ax.set_title(
+            f"{_axis_text(row)} — {row['status']}{_robustness_text(row)}",
+            loc="left",
+            fontsize=10,
+            color=colour,
+        )
+        ax.tick_params(axis="x", labelsize=9)
+    fig.text(0.005, 0.003, f"Data: {data_label}", fontsize=9, color="0.3", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.03, 1, 1), h_pad=0.6)
     return fig
 
 
+def finding_lines(rows: pd.DataFrame) -> list[str]:
+    """One line per finding, generated: the paper's claim, what we find, the verdict, a link."""
+    lines = []
+    for _, row in rows[rows["kind"] == "finding"].iterrows():
+        found = md_escape(row["sentence"]) if row["sentence"] else "not yet assessed."
+        link = f"{{ref}}`details <{anchor(row['id'])}>`"
+        lines.append(
+            f"- {badge(row['status'])} **{row['id']}** — *the paper:* {md_escape(row['claim'])}. "
+            f"*We find:* {found} ({link})"
+        )
+    return lines
+
+
 def glance_page(rows: pd.DataFrame, figure: str | None, *, data_label: str) -> str:
-    """The Markdown of the box: the figure (if any) and the verdict table with chapter links."""
+    """The Markdown of the box: the findings in words, the figure, and every claim's verdict."""
     counts = rows["status"].value_counts()
     summary = ", ".join(f"{counts[s]} {s}" for s in VERDICT_COLOURS if s in counts)
+    shown = plotted(rows)
+    missing = rows[~rows["id"].isin(shown["id"])]
     parts = [
-        "`````{admonition} Results at a glance",
+        "`````{admonition} Findings at a glance",
         ":class: tip",
         "",
         f"This run ({md_escape(data_label)}): {len(rows)} claims — {summary}. Each verdict is a "
         "declared rule applied to a declared primary specification ({doc}`status` explains the "
-        "rules; the chapters show the numbers).",
+        "rules and lists every fit).",
+        "",
+        *finding_lines(rows),
         "",
     ]
     if figure:
+        no_number = ", ".join(f"{r['id']} ({r['status']})" for _, r in missing.iterrows()) or "none"
         parts += [
             "```{figure} " + figure,
             ":name: fig-glance",
-            ":alt: For each finding, our primary estimate divided by its standard error, turned so "
-            "that right is the direction the paper claims, with a 95% interval; the grey band is "
-            "not significant.",
+            ":alt: One small panel per claim with a number, each on its own scale: the primary "
+            "estimate with its 95% interval, zero, the smallest effect of interest as a grey "
+            "band, the robustness fits counted in the title; or a statistic beside its threshold.",
             "",
-            "**Right of the grey band: our primary estimate supports the paper; inside it: no "
-            "significant effect; left of it: significantly the other way.** Each finding's "
-            f"primary estimate / SE with its 95% interval. Data: {md_escape(data_label)}.",
+            "**Where each estimate lies against zero, the paper's direction and the smallest "
+            "effect that would matter.** One panel per claim with a number, on its own scale "
+            "(units of the claim's primary estimate): dot and bar, the primary estimate and its "
+            "95% interval, coloured by verdict; grey band, ± the declared smallest effect of "
+            "interest; each title counts the robustness fits for and against; dashed line, a "
+            "descriptive claim's "
+            f"threshold. Claims without a number: {md_escape(no_number)}. "
+            f"Data: {md_escape(data_label)}.",
             "```",
             "",
         ]
@@ -141,22 +224,25 @@ def glance_page(rows: pd.DataFrame, figure: str | None, *, data_label: str) -> s
         table.append(
             [
                 f"**{row['id']}**",
-                md_escape(row["claim"]),
                 badge(row["status"]),
+                md_escape(row["claim"]),
                 md_escape(row["sentence"]) + (f" ({link})" if link else "")
                 if row["sentence"]
                 else "—",
             ]
         )
-    parts.append(
+    parts += [
+        "::::{dropdown} Every claim's verdict, with its reason",
+        "",
         list_table(
-            ["claim", "the paper says", "our verdict", "why"],
+            ["claim", "our verdict", "the paper says", "why"],
             table,
-            [15, 27, 13, 45],
+            [14, 14, 27, 45],
             css="hfl-status",
-        )
-    )
-    parts.append("`````")
+        ),
+        "::::",
+        "`````",
+    ]
     return "\n".join(parts) + "\n"
 
 
@@ -174,3 +260,14 @@ def write_glance(
     path = dest / "glance.md"
     path.write_text(glance_page(rows, figure, data_label=data_label), encoding="utf-8")
     return path
+
+
+__all__ = [
+    "VERDICT_COLOURS",
+    "finding_lines",
+    "glance_figure",
+    "glance_page",
+    "glance_rows",
+    "plotted",
+    "write_glance",
+]
