@@ -149,6 +149,7 @@ def glance_figure(rows: pd.DataFrame, data_label: str) -> Figure | None:
                 ax.axvspan(-row["sesoi"], row["sesoi"], color="0.9", zorder=0)
                 values += [-row["sesoi"], row["sesoi"]]
             ax.axvline(0, color="0.2", lw=1)
+            values.append(0.0)  # zero is always on the axis: the test is against it
             ax.plot([row["low"], row["high"]], [0, 0], color=colour, lw=3)
             ax.plot(row["estimate"], 0, "o", color=colour, ms=9)
             values += [row["low"], row["high"]]
