@@ -54,9 +54,12 @@ def test_claim_statuses_are_the_verdict_rules_statuses():
     assert CLAIM_STATUSES == (
         "reproduced",
         "partly reproduced",
-        "not reproduced",
+        "absent",
+        "inconclusive",
         "contradicted",
+        "design-dependent",
         "not testable",
+        "not testable (construct)",
         "method",
     )
 

@@ -45,8 +45,8 @@ OUTCOME_WORDS = {
     "support": "significant in the paper's direction (after Holm)",
     "contrary": "significant against the paper's direction (after Holm)",
     "neither": "not significant after Holm",
-    "untestable": "could not be estimated",
     "not estimable": "could not be estimated",
+    "excluded (biased)": "left out: the simulation flags this design as biased",
 }
 
 
