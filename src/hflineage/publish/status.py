@@ -307,8 +307,12 @@ def fits_table(chosen: dict[str, Any] | None) -> str:
         for f in fits:
             counts[f.get("outcome", "?")] = counts.get(f.get("outcome", "?"), 0) + 1
         said = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
+        legend = "; ".join(
+            f"*{o}*: {OUTCOME_WORDS[o]}" for o in sorted(counts) if o in OUTCOME_WORDS
+        )
         parts.append(
-            f":::{{dropdown}} All {len(fits)} robustness fits ({md_escape(said)})\n\n{table}\n:::"
+            f":::{{dropdown}} All {len(fits)} robustness fits ({md_escape(said)})\n\n"
+            f"{legend}.\n\n{table}\n:::"
         )
     return "\n\n".join(parts)
 
