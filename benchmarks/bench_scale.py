@@ -108,8 +108,7 @@ def snapshot_path(n: int) -> Path | None:
     (written once into data/cache, which is not under version control)."""
     if n == REAL:
         return None
-    from hflineage.data.synthetic import synthetic_hub_stats
-    from hflineage.data.synthetic_label import synthetic_path, write_synthetic
+    from hflineage.synthetic import synthetic_hub_stats, synthetic_path, write_synthetic
 
     path = synthetic_path(CACHE, n)
     if not path.exists():

@@ -1,4 +1,4 @@
-"""Fit the synthetic generator's attachment kernel (``hflineage.data.synthetic.Attachment``) to the
+"""Fit the synthetic generator's attachment kernel (``hflineage.synthetic.Attachment``) to the
 embedded 2024-07-11 snapshot, once; the fitted values are constants in that module.
 
     .venv/bin/python benchmarks/fit_synthetic.py [--evals 160] [--refine 120] [--seed 0]
@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from hflineage.data import load_snapshot
-from hflineage.data.synthetic import ATTACHMENT, Attachment, attach_parents
 from hflineage.lineage import build_edges
+from hflineage.synthetic import ATTACHMENT, Attachment, attach_parents
 
 RANGES = {
     "eligible": (0.003, 0.15, "log"),

@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "hflineage"
 
 #: Layer of each top-level part of the package; modules not listed are shared helpers (layer 0).
 LAYERS = {"data": 1, "lineage": 2, "mdi": 3, "race": 3, "chapter": 4, "publish": 5, "cli": 6}
+LAYERS["synthetic"] = 3  # the generator: above data and lineage, beside mdi and race
 
 
 def module_name(path: Path, root: Path) -> str:

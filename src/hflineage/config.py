@@ -1,5 +1,6 @@
-"""Where things live: the repository's folders and the files the package reads and writes, named
-once so that no module spells a path of its own.
+"""Where things live and the units things are counted in: the repository's folders and the files
+the package reads and writes, named once so that no module spells a path of its own, and the
+length of a day in the units timestamps are compared in.
 
 Paths under a project ``root`` are functions of that root (tests and the ``ci`` profile run in
 temporary trees); the installed checkout's own root is :data:`REPO_ROOT`.
@@ -57,3 +58,16 @@ def executed_dir(root: Path, profile: str) -> Path:
 def html_dir(root: Path) -> Path:
     """``_build/html/``: the rendered book."""
     return build_dir(root) / "html"
+
+
+# ------------------------------------------------------------------------------------------------
+# Units of time, named once (timestamps are compared as integers in s, ms or µs since the epoch)
+# ------------------------------------------------------------------------------------------------
+#: Seconds in a day.
+DAY_SECONDS = 86_400
+#: Milliseconds in a day (the listing's resolution).
+DAY_MS = DAY_SECONDS * 1_000
+#: Microseconds in a day (the lineage graph's resolution).
+DAY_US = DAY_MS * 1_000
+#: Days in a mean (Julian) year.
+DAYS_PER_YEAR = 365.25

@@ -87,9 +87,9 @@ def test_with_recognition_adds_gains_to_the_panel():
 def ci_pair(tmp_path_factory):
     """The ci slice (the profile's five families) and a snapshot aged 120 days from it."""
     from hflineage.config import REPO_ROOT
-    from hflineage.data.ageing import age_snapshot
     from hflineage.publish import snapshot as book_snapshot
     from hflineage.publish.profiles import load_profile
+    from hflineage.synthetic import age_snapshot
 
     tmp = tmp_path_factory.mktemp("ci")
     spec = load_profile("ci").slice

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from hflineage.data.hub_stats import models_from_hub_stats
-from hflineage.data.synthetic import synthetic_hub_stats
 from hflineage.lineage import build_edges
 from hflineage.lineage.size import model_size
+from hflineage.synthetic import synthetic_hub_stats
 
 
 @pytest.fixture(scope="module")

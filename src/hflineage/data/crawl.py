@@ -15,11 +15,11 @@ import pyarrow.json as pj
 
 from ..errors import SnapshotError
 from .hub_stats import (
-    _BASE_MODELS_TYPE,
-    _models_with_extras,
-    _utc,
+    BASE_MODELS_TYPE,
+    as_utc,
     card_fields_from_values,
     extract_card_values,
+    models_with_extras,
 )
 from .schema import (
     end_of_day,
@@ -49,7 +49,7 @@ CRAWL_SCHEMA = pa.schema(
         ("tags", pa.list_(pa.string())),
         ("pipeline_tag", pa.string()),
         ("library_name", pa.string()),
-        ("baseModels", _BASE_MODELS_TYPE),
+        ("baseModels", BASE_MODELS_TYPE),
         ("safetensors", pa.struct([("total", pa.int64())])),
     ]
 )
@@ -91,13 +91,13 @@ def models_from_crawl(path: str | Path) -> pd.DataFrame:
         table[_CARD_VALUE].combine_chunks(), table[_CARD_RELATION].combine_chunks()
     )
     table = table.drop_columns([_CARD_VALUE, _CARD_RELATION])
-    models = _models_with_extras(table, path, card_parents, card_relation, shape="crawl")
+    models = models_with_extras(table, path, card_parents, card_relation, shape="crawl")
     models.attrs["duplicates_dropped"] = int(dup.sum())
     if state is not None:
         models.attrs["complete"] = bool(state.get("complete"))
         taken = state.get("finished_at") or state.get("updated_at")
         if taken:
-            models.attrs["snapshot_date"] = _utc(taken)
+            models.attrs["snapshot_date"] = as_utc(taken)
     elif len(models):
         models.attrs["snapshot_date"] = end_of_day(models["created_at"].max())
     return models

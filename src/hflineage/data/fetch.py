@@ -70,17 +70,21 @@ def fetch_lock(out_dir: str | Path):  # noqa: ANN201 - a context manager
 OFFLINE_HINT = "the embedded 2024-07-11 snapshot works offline: run without --snapshot"
 
 
-def _one_line(text: object, limit: int = 200) -> str:
+def one_line(text: object, limit: int = 200) -> str:
+    """``text`` on one line (white space folded), cut to ``limit`` characters with an ellipsis."""
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def offline_error(reason: object) -> NetworkError:
     """The one-line error for 'no network': what failed, and that the embedded snapshot works."""
-    return NetworkError(f"cannot reach huggingface.co ({_one_line(reason, 160)}); {OFFLINE_HINT}")
+    return NetworkError(f"cannot reach huggingface.co ({one_line(reason, 160)}); {OFFLINE_HINT}")
 
 
-def _offline_env() -> str | None:
+def offline_env_variable() -> str | None:
+    """The name of the variable that switches the Hub off here (``HF_HUB_OFFLINE`` or
+    ``TRANSFORMERS_OFFLINE`` set to 1/on/yes/true), or None.
+    """
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         if os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}:
             return name
@@ -106,16 +110,16 @@ def _hub_error(exc: BaseException, what: str) -> HflineageError:
     remote_missing = getattr(hf_errors, "RemoteEntryNotFoundError", hf_errors.EntryNotFoundError)
     if isinstance(exc, hf_errors.RevisionNotFoundError):
         return HflineageError(
-            f"{what}: revision not found ({_one_line(exc, 120)}); pass a commit sha or branch "
+            f"{what}: revision not found ({one_line(exc, 120)}); pass a commit sha or branch "
             f"listed at {HUB}/datasets/{HUB_STATS_REPO}/commits/main"
         )
     if isinstance(exc, hf_errors.RepositoryNotFoundError | remote_missing):
-        return HflineageError(f"{what}: not found on the Hub ({_one_line(exc, 160)})")
+        return HflineageError(f"{what}: not found on the Hub ({one_line(exc, 160)})")
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
     if isinstance(status, int) and status >= 400:
         url = getattr(getattr(response, "request", None), "url", None) or what
-        return NetworkError(f"HTTP {status} from {url} ({_one_line(exc, 120)})")
+        return NetworkError(f"HTTP {status} from {url} ({one_line(exc, 120)})")
     if isinstance(exc, hf_errors.OfflineModeIsEnabled):
         return offline_error("HF_HUB_OFFLINE is set")
     if isinstance(exc, hf_errors.LocalEntryNotFoundError):
@@ -124,7 +128,7 @@ def _hub_error(exc: BaseException, what: str) -> HflineageError:
     if isinstance(exc, (ConnectionError, TimeoutError, *transport)):
         return offline_error(f"{type(exc).__name__}: {exc}")
     # A local OSError (disk full, cache not writable): not a network problem.
-    return HflineageError(f"{what}: {type(exc).__name__}: {_one_line(exc, 160)}")
+    return HflineageError(f"{what}: {type(exc).__name__}: {one_line(exc, 160)}")
 
 
 def fetch_hub_stats(
@@ -149,7 +153,7 @@ def fetch_hub_stats(
     Raises :class:`~hflineage.errors.NetworkError` (one line) when the Hub cannot be reached.
     """
     out_dir = Path(out_dir)
-    env = _offline_env()
+    env = offline_env_variable()
     if env:
         raise offline_error(f"{env} is set")
     with fetch_lock(out_dir):
@@ -294,7 +298,7 @@ def _validate_hub_stats(path: Path, what: str) -> None:
         batch = next(handle.iter_batches(batch_size=VALIDATE_ROWS), None)
         first = pa.Table.from_batches([batch]) if batch is not None else None
     except (pa.ArrowInvalid, OSError) as exc:
-        raise _Unreadable(_one_line(exc, 120)) from None
+        raise _Unreadable(one_line(exc, 120)) from None
     missing = [c for c in (*LISTING_REQUIRED, "baseModels") if c not in names]
     if missing:
         raise SnapshotError(

@@ -22,27 +22,15 @@ from requests.utils import parse_header_links
 from ..errors import HflineageError, NetworkError
 from ..files import atomic_open, utc_now, write_json
 from .crawl import CHUNK_TEMPLATE, CRAWL_STATE, read_crawl_state
-from .fetch import DEFAULT_OUT, HUB, _offline_env, _one_line, fetch_lock, offline_error
+from .fetch import DEFAULT_OUT, HUB, fetch_lock, offline_env_variable, offline_error, one_line
+from .schema import HUB_FIELDS
 
 #: Sub-folder of ``out_dir`` that holds an API crawl (chunks + ``state.json``).
 CRAWL_DIRNAME = "hub-api-crawl"
 
 
 #: ``/api/models`` properties the models table needs (``expand`` returns only these, plus ``id``).
-#: ``baseModels`` is the Hub's resolved ``{relation, models: [{id}]}``; ``cardData`` carries the
-#: card's ``base_model`` / ``base_model_relation``; ``safetensors.total`` the parameter count.
-EXPAND = (
-    "createdAt",
-    "likes",
-    "downloads",
-    "downloadsAllTime",
-    "tags",
-    "pipeline_tag",
-    "library_name",
-    "cardData",
-    "safetensors",
-    "baseModels",
-)
+EXPAND = HUB_FIELDS
 
 
 #: The Hub serves at most 1,000 models per page.
@@ -200,7 +188,7 @@ class _Crawler:
                 self.sleep(wait)
                 delay = min(self.max_backoff, delay * 2)
                 continue
-            raise NetworkError(f"HTTP {status} from {url} ({_one_line(_body(response), 120)})")
+            raise NetworkError(f"HTTP {status} from {url} ({one_line(_body(response), 120)})")
         raise NetworkError(
             f"HTTP {status} from {url} after {self.max_retries} retries; the Hub is rate-limiting "
             "or failing: wait a while and re-run (the crawl resumes where it stopped)"
@@ -405,7 +393,7 @@ def _crawl(
     crawler = _Crawler(folder, limit=limit, **options)
     done = crawler.pending_done or (limit is not None and crawler.state["rows"] >= limit)
     if not done:
-        env = _offline_env()
+        env = offline_env_variable()
         if env:
             raise offline_error(f"{env} is set")
         if crawler.session is None:

@@ -70,7 +70,7 @@ ALIASES = {
 }
 
 
-_BASE_MODELS_TYPE = pa.struct(
+BASE_MODELS_TYPE = pa.struct(
     [("relation", pa.string()), ("models", pa.list_(pa.struct([("id", pa.string())])))]
 )
 
@@ -84,7 +84,7 @@ _BASE_MODEL_RELATION_RE = r'[{,]\s*"base_model_relation"\s*:\s*"(?P<v>[^"\\]*)"'
 _TOTAL_RE = r'[{,]\s*"total"\s*:\s*(?P<v>[0-9]+)'
 
 
-def _models_with_extras(
+def models_with_extras(
     table: pa.Table,
     source: object,
     card_parents: pd.Series,
@@ -95,7 +95,7 @@ def _models_with_extras(
     """The models table of a listing-shaped ``table`` plus the fields only hub-stats and the crawl
     carry: ``baseModels``, the card's ``base_model``, ``safetensors`` totals, all-time downloads.
     """
-    hub_parents, hub_relation = _base_models(table, source)
+    hub_parents, hub_relation = base_models_column(table, source)
     models = normalise_listing(
         table,
         source=source,
@@ -126,7 +126,7 @@ def models_from_hub_stats(table: pa.Table, *, source: object) -> pd.DataFrame:
     table = _apply_aliases(table)
     require_columns(table, LISTING_REQUIRED, source)
     card_parents, card_relation = _card_fields(table, source)
-    models = _models_with_extras(table, source, card_parents, card_relation, shape="hub-stats")
+    models = models_with_extras(table, source, card_parents, card_relation, shape="hub-stats")
     _apply_sidecar(models, source)
     return models
 
@@ -168,10 +168,11 @@ def _apply_sidecar(models: pd.DataFrame, source: object) -> None:
             models.attrs[key] = meta[key]
     date = meta.get("revision_date") or meta.get("fetched_at")
     if date:
-        models.attrs["snapshot_date"] = _utc(date)
+        models.attrs["snapshot_date"] = as_utc(date)
 
 
-def _utc(moment: object) -> pd.Timestamp:
+def as_utc(moment: object) -> pd.Timestamp:
+    """``moment`` as a UTC timestamp (a tz-naive one is taken to be UTC)."""
     stamp = pd.Timestamp(moment)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
@@ -219,7 +220,9 @@ def _list_column(array: pa.Array, n: int) -> pd.Series:
     return _lists_from_long(rows, values, n)
 
 
-def _base_models(table: pa.Table, source: object) -> tuple[pd.Series | None, pd.Series | None]:
+def base_models_column(
+    table: pa.Table, source: object
+) -> tuple[pd.Series | None, pd.Series | None]:
     """``hub_parents`` and ``hub_relation`` from ``baseModels {relation, models: [{id}]}``."""
     array = _column(table, "baseModels")
     if array is None:

@@ -15,15 +15,15 @@ from .schema import (
     BACKFILL_START,
     LISTING_REQUIRED,
     RELATIONS,
-    _count,
-    _empty_lists,
-    _string,
+    count_column,
+    empty_lists,
     end_of_day,
     first_pairs,
     group_lists,
     list_series,
     parse_created_at,
     require_columns,
+    string_column,
     union_lists,
 )
 
@@ -44,7 +44,7 @@ def parse_base_model_tags(tags: pa.ChunkedArray | pa.Array) -> tuple[pd.Series, 
     mask = pc.starts_with(flat, "base_model:")
     rows = pc.list_parent_indices(array).filter(mask).to_numpy().astype(np.int64)
     if len(rows) == 0:
-        return _empty_lists(n), pd.Series(pd.NA, index=range(n), dtype="string")
+        return empty_lists(n), pd.Series(pd.NA, index=range(n), dtype="string")
     body = pc.utf8_slice_codeunits(flat.filter(mask), 11)
     typed = pc.match_substring_regex(body, _TYPED_TAG)
     head = pc.list_element(pc.split_pattern(body, ":", max_splits=1), 0)
@@ -82,7 +82,7 @@ def normalise_listing(
     """
     require_columns(table, LISTING_REQUIRED, source)
     n = table.num_rows
-    model_id = _string(table, "id")
+    model_id = string_column(table, "id")
     if model_id.isna().any():
         raise SnapshotError(f"{source}: {int(model_id.isna().sum())} rows have no 'id'")
     dup = model_id.duplicated(keep=False)
@@ -97,7 +97,7 @@ def normalise_listing(
     if not pa.types.is_list(tags.type) and not pa.types.is_large_list(tags.type):
         raise SnapshotError(f"{source}: column 'tags' is {tags.type}, expected a list of strings")
     tag_parents, tag_relation = parse_base_model_tags(tags)
-    empty = _empty_lists(n)
+    empty = empty_lists(n)
     hub_parents = empty if hub_parents is None else hub_parents.reset_index(drop=True)
     card_parents = empty if card_parents is None else card_parents.reset_index(drop=True)
     na = pd.Series(pd.NA, index=range(n), dtype="string")
@@ -115,15 +115,15 @@ def normalise_listing(
             "author": author,
             "created_at": created,
             "created_at_reliable": ~created.between(BACKFILL_START, BACKFILL_END, inclusive="left"),
-            "likes": _count(table, "likes", source),
-            "downloads": _count(table, "downloads", source),
+            "likes": count_column(table, "likes", source),
+            "downloads": count_column(table, "downloads", source),
             "downloads_all_time": (
                 pd.Series(pd.NA, index=range(n), dtype="Int64")
                 if downloads_all_time is None
                 else downloads_all_time.reset_index(drop=True).astype("Int64")
             ),
-            "pipeline_tag": _string(table, "pipeline_tag"),
-            "library_name": _string(table, "library_name"),
+            "pipeline_tag": string_column(table, "pipeline_tag"),
+            "library_name": string_column(table, "library_name"),
             "tags": list_series(tags),
             "declared_parents": union_lists(tag_parents, hub_parents, card_parents),
             "declared_relation": tag_relation.fillna(hub_relation).fillna(card_relation),

@@ -19,24 +19,11 @@ from ..files import atomic_path, sha256_file, source_digest
 from .crawl import models_from_crawl
 from .hub_stats import ALIASES, models_from_hub_stats
 from .listing import normalise_listing
-from .schema import end_of_day
+from .schema import HUB_FIELDS, end_of_day
 from .synthetic_label import check_synthetic
 
 #: The columns the models table is made from (a hub-stats file has more: they are not read).
-READ_COLUMNS = (
-    "id",
-    "createdAt",
-    "likes",
-    "downloads",
-    "downloadsAllTime",
-    "tags",
-    "pipeline_tag",
-    "library_name",
-    "baseModels",
-    "safetensors",
-    "cardData",
-    *ALIASES,
-)
+READ_COLUMNS = ("id", *HUB_FIELDS, *ALIASES)
 
 
 def load_snapshot(
@@ -50,7 +37,7 @@ def load_snapshot(
 
     ``path=None`` reads the embedded 2024-07-11 listing and, with ``verify=True``, checks its
     sha256 against ``data/manifest.json``.  A synthetic benchmark file
-    (:mod:`hflineage.data.synthetic`) is refused unless ``allow_synthetic=True`` or, when
+    (:mod:`hflineage.synthetic`) is refused unless ``allow_synthetic=True`` or, when
     ``allow_synthetic`` is None, the environment variable ``HFLINEAGE_ALLOW_SYNTHETIC=1`` says it is
     a benchmark; its table then has ``attrs["synthetic"] = True``.  Only the columns the models
     table needs are read.  Any problem raises :class:`SnapshotError` with a one-line message

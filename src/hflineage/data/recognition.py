@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..config import DAY_SECONDS
 from ..errors import HflineageError, SnapshotError
 from .schema import snapshot_date
 
@@ -122,7 +123,7 @@ def recognition_between(
         "deleted": int((~both).sum()),
         "new": int(len(later) - both.sum()),
         "likes_fell": int((table["likes_gained"] < 0).sum()),
-        "interval_days": (d_later - d_main).total_seconds() / 86_400,
+        "interval_days": (d_later - d_main).total_seconds() / DAY_SECONDS,
     }
     if groups:
         in_any = np.zeros(len(ids_main), dtype=bool)

@@ -61,6 +61,24 @@ BACKFILL_END = pd.Timestamp("2022-03-02 23:30:00", tz="UTC")
 RELATIONS = ("finetune", "adapter", "quantized", "merge")
 
 
+#: The Hub's per-model fields the models table is made from (besides ``id``), in the order the
+#: API crawl asks for them (``/api/models?expand=...``) and a snapshot file is read by.
+#: ``baseModels`` is the Hub's resolved ``{relation, models: [{id}]}``; ``cardData`` carries the
+#: card's ``base_model`` / ``base_model_relation``; ``safetensors.total`` the parameter count.
+HUB_FIELDS = (
+    "createdAt",
+    "likes",
+    "downloads",
+    "downloadsAllTime",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "cardData",
+    "safetensors",
+    "baseModels",
+)
+
+
 #: Columns an API-listing-shaped table must have.
 LISTING_REQUIRED = ("id", "createdAt", "likes", "downloads", "tags")
 
@@ -102,7 +120,8 @@ def require_columns(
         )
 
 
-def _string(table: pa.Table, name: str) -> pd.Series:
+def string_column(table: pa.Table, name: str) -> pd.Series:
+    """Column ``name`` of ``table`` as a pandas string Series (all missing if there is none)."""
     if name not in table.column_names:
         return pd.Series(pd.NA, index=range(table.num_rows), dtype="string")
     return (
@@ -110,7 +129,8 @@ def _string(table: pa.Table, name: str) -> pd.Series:
     )
 
 
-def _count(table: pa.Table, name: str, source: object) -> pd.Series:
+def count_column(table: pa.Table, name: str, source: object) -> pd.Series:
+    """Column ``name`` as integer counts, missing as 0 (``source`` names the file in errors)."""
     col = table[name]
     if not pa.types.is_integer(col.type) and not pa.types.is_floating(col.type):
         try:
@@ -154,7 +174,8 @@ def list_series(array: pa.Array | pa.ChunkedArray) -> pd.Series:
     return pd.Series(array, dtype=pd.ArrowDtype(LIST_TYPE))
 
 
-def _empty_lists(n: int) -> pd.Series:
+def empty_lists(n: int) -> pd.Series:
+    """``n`` empty string lists (the list column of a table that has none)."""
     offsets = pa.array(np.zeros(n + 1, dtype=np.int64))
     return list_series(pa.LargeListArray.from_arrays(offsets, pa.array([], pa.large_string())))
 

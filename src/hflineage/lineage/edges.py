@@ -65,7 +65,7 @@ from ..data.schema import (
     unique_sorted,
 )
 from ..errors import HflineageError, check_choice
-from .ids import _name_part, _np, _owner
+from .ids import name_part, owner_part, to_numpy
 from .rules import INFERENCE_RULES, RULE_SETS, InferenceRule, infer_relations
 
 #: Parsing phases in the order they run; an edge keeps the first phase that found it.
@@ -166,7 +166,7 @@ def _relation_codes(values: pd.Series, rows: np.ndarray) -> np.ndarray:
     taken = arrow_strings(values).take(pa.array(np.asarray(rows, dtype=np.int64)))
     low = pc.utf8_lower(pc.utf8_trim_whitespace(taken))
     code = pc.index_in(low, value_set=pa.array(RELATIONS, pa.large_string()))
-    return _np(pc.fill_null(code, -1)).astype(np.int8)
+    return to_numpy(pc.fill_null(code, -1)).astype(np.int8)
 
 
 @dataclass
@@ -207,7 +207,7 @@ def _declared_pairs(models: pd.DataFrame) -> _Pairs:
     phase = np.concatenate(phase_l)
     relation = np.concatenate(rel_l)
     blank = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(declared)), 0), False)
-    ok = _np(blank).astype(bool)
+    ok = to_numpy(blank).astype(bool)
     rows, declared, phase, relation = rows[ok], declared.filter(blank), phase[ok], relation[ok]
     first = first_pairs(rows, declared, phase)
     return _Pairs(rows[first], declared.take(pa.array(first)), phase[first], relation[first])
@@ -227,7 +227,7 @@ def declared_pairs(models: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "row": pairs.rows,
-            "declared": _np(pairs.declared).astype(object),
+            "declared": to_numpy(pairs.declared).astype(object),
             "phase": np.asarray(PHASES, dtype=object)[pairs.phase],
             "declared_relation": relation,
         }
@@ -253,15 +253,17 @@ def derive_aliases(
     """
     check_choice("alias_rule", alias_rule, ALIAS_RULES)
     ids = arrow_strings(models["model_id"])
-    names = _name_part(ids)
+    names = name_part(ids)
     if keys is not None:
         if not isinstance(keys, pa.Array | pa.ChunkedArray):
             keys = pa.array(pd.Series(keys, dtype=object).to_numpy(object), pa.large_string())
         wanted = pc.unique(pc.utf8_lower(keys.cast(pa.large_string())))
         keep = pc.is_in(names, value_set=wanted)
         ids, names = ids.filter(keep), names.filter(keep)
-    canon = _np(pc.fill_null(pc.is_in(_owner(ids), value_set=pa.array(CANONICAL_ORGS)), False))
-    frame = pd.DataFrame({"key": _np(names), "target": _np(ids)}, dtype=object)
+    canon = to_numpy(
+        pc.fill_null(pc.is_in(owner_part(ids), value_set=pa.array(CANONICAL_ORGS)), False)
+    )
+    frame = pd.DataFrame({"key": to_numpy(names), "target": to_numpy(ids)}, dtype=object)
     canon_rows = frame[canon.astype(bool)]
     canon_rows = canon_rows[~canon_rows["key"].duplicated(keep=False)].assign(rule="canonical")
     parts = [canon_rows]
@@ -326,24 +328,24 @@ def _resolve(
     resolution[exact] = RESOLUTIONS.index("exact")
 
     lower_ids = pc.utf8_lower(ids)
-    cand = np.flatnonzero(_np(pc.is_in(lower_ids, value_set=pc.unique(low))))
+    cand = np.flatnonzero(to_numpy(pc.is_in(lower_ids, value_set=pc.unique(low))))
     cand_low = lower_ids.take(pa.array(cand))
-    codes = _np(pc.dictionary_encode(cand_low).indices).astype(np.int64)
+    codes = to_numpy(pc.dictionary_encode(cand_low).indices).astype(np.int64)
     dup = np.bincount(codes, minlength=1)[codes] > 1 if len(codes) else np.zeros(0, bool)
-    hit = _np(pc.fill_null(pc.index_in(low, value_set=cand_low.filter(pa.array(~dup))), -1))
+    hit = to_numpy(pc.fill_null(pc.index_in(low, value_set=cand_low.filter(pa.array(~dup))), -1))
     hit = hit.astype(np.int64)
     case = ~exact & (hit >= 0)
     pos[case] = cand[~dup][hit[case]]
     resolution[case] = RESOLUTIONS.index("case")
     in_dup = pc.is_in(low, value_set=cand_low.filter(pa.array(dup)))
-    ambiguous = ~exact & ~case & _np(pc.fill_null(in_dup, False)).astype(bool)
+    ambiguous = ~exact & ~case & to_numpy(pc.fill_null(in_dup, False)).astype(bool)
 
-    no_ns = ~_np(pc.fill_null(pc.match_substring(raw, "/"), False)).astype(bool)
+    no_ns = ~to_numpy(pc.fill_null(pc.match_substring(raw, "/"), False)).astype(bool)
     todo = ~exact & ~case & ~ambiguous & no_ns
     if aliases is None:
         aliases = derive_aliases(models, alias_rule, keys=raw.filter(pa.array(todo)))
     keys = pa.array(aliases["key"].to_numpy(object), pa.large_string())
-    a_hit = _np(pc.fill_null(pc.index_in(low, value_set=keys), -1)).astype(np.int64)
+    a_hit = to_numpy(pc.fill_null(pc.index_in(low, value_set=keys), -1)).astype(np.int64)
     alias = todo & (a_hit >= 0)
     targets = pa.array(aliases["target"].to_numpy(object), pa.large_string())
     kinds = pd.Index(_ALIAS_KINDS).get_indexer(aliases["rule"].to_numpy(object))
@@ -381,7 +383,7 @@ def resolve_parents(
     rule = np.asarray((*_ALIAS_KINDS, None), dtype=object)
     return pd.DataFrame(
         {
-            "parent": _np(res.parent).astype(object),
+            "parent": to_numpy(res.parent).astype(object),
             "resolution": np.asarray(RESOLUTIONS, dtype=object)[res.resolution],
             "alias_rule": rule[np.where(res.alias_rule < 0, len(_ALIAS_KINDS), res.alias_rule)],
             "ambiguous_case": res.ambiguous_case,
@@ -460,7 +462,7 @@ def build_edges(
     counts["pairs_total"] = len(child_pos)
     counts["pairs_unique"] = len(first_pairs(child_pos, pairs.declared))
 
-    self_loop = (res.parent_pos == child_pos) | _np(
+    self_loop = (res.parent_pos == child_pos) | to_numpy(
         pc.fill_null(pc.equal(res.parent, child), False)
     ).astype(bool)
     by_res = np.bincount(res.resolution[self_loop], minlength=len(RESOLUTIONS))

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from ..data.schema import RELATIONS, arrow_strings, explode_lists
 from ..errors import check_choice
-from .ids import _name_part, _np
+from .ids import name_part, to_numpy
 
 
 @dataclass(frozen=True)
@@ -174,10 +174,10 @@ def _own_name(child_ids: pa.Array, parent_ids: pa.Array | None) -> np.ndarray:
     ``-book-review``: a marker the child merely inherited by copying its parent's name says
     nothing about how the child was made.
     """
-    names = _np(_name_part(child_ids)).astype(np.dtypes.StringDType())
+    names = to_numpy(name_part(child_ids)).astype(np.dtypes.StringDType())
     if parent_ids is None:
         return names
-    parents = _np(_name_part(parent_ids)).astype(np.dtypes.StringDType())
+    parents = to_numpy(name_part(parent_ids)).astype(np.dtypes.StringDType())
     return np.strings.replace(names, parents, "")
 
 
@@ -196,17 +196,17 @@ def _rule_matches(
     """
     per_child = np.zeros(len(library), dtype=bool)
     if rule.tags:
-        marked = _np(pc.is_in(tag_values, value_set=pa.array(sorted(rule.tags)))).astype(bool)
+        marked = to_numpy(pc.is_in(tag_values, value_set=pa.array(sorted(rule.tags)))).astype(bool)
         per_child[tag_rows[marked]] = True
     if rule.libraries:
         lib = pc.is_in(library, value_set=pa.array(sorted(rule.libraries)))
-        per_child |= _np(pc.fill_null(lib, False)).astype(bool)
+        per_child |= to_numpy(pc.fill_null(lib, False)).astype(bool)
     hit = per_child[child_index]
     if rule.min_parents is not None:
         hit |= n_parents >= rule.min_parents
     if rule.name_pattern:
         found = pc.match_substring_regex(names if rule.own_name else whole_names, rule.name_pattern)
-        hit |= _np(pc.fill_null(found, False)).astype(bool)
+        hit |= to_numpy(pc.fill_null(found, False)).astype(bool)
     return hit
 
 
@@ -243,7 +243,7 @@ def infer_relations(
     else:
         parent_ids = arrow_strings(np.asarray(parents, dtype=object))
     names = pa.array(_own_name(child_ids, parent_ids).astype(object), pa.large_string())
-    whole_names = _name_part(child_ids)
+    whole_names = name_part(child_ids)
     relation = np.full(len(child_pos), DEFAULT_RELATION, dtype=object)
     fired = np.full(len(child_pos), DEFAULT_RULE, dtype=object)
     decided = np.zeros(len(child_pos), dtype=bool)

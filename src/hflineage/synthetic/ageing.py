@@ -11,27 +11,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..config import DAY_US, DAYS_PER_YEAR
+from ..data.hub_stats import as_utc, base_models_column
+from ..data.listing import parse_base_model_tags
+from ..data.schema import end_of_day
 from ..errors import ParameterError, SnapshotError
-from .synthetic import (
-    _US_PER_DAY,
-    ATTACHMENT,
-    CALIBRATION,
-    RELATIONS_ORDER,
-    Attachment,
-    Calibration,
-    _assemble,
-    _chunk,
-    _creation_days,
-    _derivative_eligible,
-    _Draft,
-    _External,
-    _hex_ids,
-    _relations,
-    _shuffle,
+from .arrays import hex_ids, single_chunk
+from .attachment import (
     attach_parents,
     attractiveness,
+    creation_days,
+    derivative_eligible,
+    draw_relations,
 )
-from .synthetic_label import label_synthetic
+from .calibration import ATTACHMENT, CALIBRATION, RELATIONS_ORDER, Attachment, Calibration
+from .files import label_synthetic
+from .generator import Draft, ExternalBases, assemble_table, shuffle_draft
 
 
 # ------------------------------------------------------------------------------------------------
@@ -54,11 +49,9 @@ AGEING = Ageing()
 def _table_date(table: pa.Table) -> pd.Timestamp:
     meta = table.schema.metadata or {}
     if b"hflineage.snapshot_date" in meta:
-        stamp = pd.Timestamp(meta[b"hflineage.snapshot_date"].decode())
-        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        return as_utc(meta[b"hflineage.snapshot_date"].decode())
     created = pc.max(table["createdAt"].cast(pa.timestamp("us", tz="UTC"))).as_py()
-    day = pd.Timestamp(created).tz_convert("UTC").floor("D")
-    return day + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+    return end_of_day(as_utc(created))
 
 
 def _times_us(table: pa.Table) -> np.ndarray:
@@ -73,12 +66,9 @@ def _times_us(table: pa.Table) -> np.ndarray:
 
 def _in_degree(table: pa.Table) -> np.ndarray:
     """Declared-derivative count of every row (``baseModels`` if present, else base_model tags)."""
-    from .hub_stats import _base_models
-    from .listing import parse_base_model_tags
-
     ids = pd.Index(table["id"].to_numpy(zero_copy_only=False))
     if "baseModels" in table.column_names:
-        parents, _ = _base_models(table, "table")
+        parents, _ = base_models_column(table, "table")
     else:
         parents, _ = parse_base_model_tags(table["tags"])
     flat = pc.list_flatten(parents.array._pa_array.combine_chunks())
@@ -125,18 +115,18 @@ def age_snapshot(
     start_us = start.value // 1000
     n_old = table.num_rows
     t_old = _times_us(table)
-    age_days = np.maximum((start_us - t_old) / _US_PER_DAY, 0.0)
+    age_days = np.maximum((start_us - t_old) / DAY_US, 0.0)
     likes = _counts(table, "likes")
 
     # deletions
-    hazard = (ageing.deletion_per_year / 365.25) * np.where(
+    hazard = (ageing.deletion_per_year / DAYS_PER_YEAR) * np.where(
         likes > 0, ageing.liked_deletion_factor, 1.0
     )
     deleted = rng.random(n_old) < -np.expm1(-hazard * days)
 
     # likes and downloads of every existing model
     rate = ageing.like_rate_decay * likes / np.maximum(age_days, 30.0)
-    new_likes = likes + rng.poisson(days * (rate + ageing.like_base_per_year / 365.25))
+    new_likes = likes + rng.poisson(days * (rate + ageing.like_base_per_year / DAYS_PER_YEAR))
     dl = _counts(table, "downloads")
     decay = np.sqrt(np.maximum(age_days, 30.0) / (np.maximum(age_days, 30.0) + days))
     noise = np.exp(ageing.downloads_sigma * rng.standard_normal(n_old))
@@ -150,17 +140,17 @@ def age_snapshot(
 
     # new models, created in (start, end]; bases among every earlier surviving model
     n_new = int(rng.poisson(int((~deleted).sum()) * np.expm1(calibration.growth_per_day * days)))
-    new_days = _creation_days(n_new, float(days), calibration.growth_per_day, rng)
+    new_days = creation_days(n_new, float(days), calibration.growth_per_day, rng)
     is_child = rng.random(n_new) < calibration.with_base
-    rel_c, n_par_c = _relations(int(is_child.sum()), calibration, rng)
+    rel_c, n_par_c = draw_relations(int(is_child.sum()), calibration, rng)
     rel_new = np.full(n_new, -1, dtype=np.int64)
     rel_new[is_child] = rel_c
     n_par = np.zeros(n_new, dtype=np.int64)
     n_par[is_child] = n_par_c
-    child_ok = _derivative_eligible(rel_new, rng, attachment, calibration)
+    child_ok = derivative_eligible(rel_new, rng, attachment, calibration)
     w_new = np.where(is_child & ~child_ok, 0.0, attractiveness(n_new, rng, attachment))
     w_old = np.where(deleted, 0.0, _in_degree(table) + attractiveness(n_old, rng, attachment))
-    old_days = (t_old - start_us) / _US_PER_DAY  # <= 0
+    old_days = (t_old - start_us) / DAY_US  # <= 0
     order_old = np.argsort(old_days, kind="stable")
     child, parent = attach_parents(
         np.concatenate([old_days[order_old], new_days]),
@@ -178,10 +168,8 @@ def age_snapshot(
     rel_new = np.where(is_child & (got == 0), -1, rel_new)
     merge, finetune = RELATIONS_ORDER.index("merge"), RELATIONS_ORDER.index("finetune")
     rel_new = np.where((rel_new == merge) & (got == 1), finetune, rel_new)
-    new_times = np.maximum(
-        (start_us + np.round(new_days * _US_PER_DAY)).astype(np.int64), start_us + 1
-    )
-    draft = _Draft(
+    new_times = np.maximum((start_us + np.round(new_days * DAY_US)).astype(np.int64), start_us + 1)
+    draft = Draft(
         times_us=new_times,
         backfilled=np.zeros(n_new, dtype=bool),
         relation=rel_new,
@@ -189,14 +177,16 @@ def age_snapshot(
         parent=parent,
         ghost=np.zeros(n_new, dtype=bool),
     )
-    draft = _shuffle(draft, rng)
+    draft = shuffle_draft(draft, rng)
     task = (
         table["pipeline_tag"].cast(pa.string())
         if "pipeline_tag" in table.column_names
         else pa.nulls(n_old, pa.string())
     )
-    external = _External(ids=table["id"].cast(pa.string()).combine_chunks(), task=_chunk(task))
-    new = _conform(_assemble(draft, rng, calibration, external), old.schema, rng)
+    external = ExternalBases(
+        ids=table["id"].cast(pa.string()).combine_chunks(), task=single_chunk(task)
+    )
+    new = _conform(assemble_table(draft, rng, calibration, external), old.schema, rng)
 
     kept = old.filter(pa.array(~deleted))
     if not listing:
@@ -226,9 +216,9 @@ def _conform(new: pa.Table, schema: pa.Schema, rng: np.random.Generator) -> pa.T
     n = new.num_rows
     for f in schema:
         if f.name in new.column_names and not pa.types.is_null(f.type):
-            columns.append(_chunk(new[f.name]).cast(f.type))
+            columns.append(single_chunk(new[f.name]).cast(f.type))
         elif f.name == "_id":
-            columns.append(_hex_ids(n, rng).cast(f.type))
+            columns.append(hex_ids(n, rng).cast(f.type))
         elif f.name == "private":
             columns.append(pa.array(np.zeros(n, dtype=bool)).cast(f.type))
         else:
@@ -238,14 +228,14 @@ def _conform(new: pa.Table, schema: pa.Schema, rng: np.random.Generator) -> pa.T
 
 def _drop_deleted_bases(table: pa.Table, deleted_ids: pa.Array) -> pa.Table:
     """``baseModels.models`` without the entries that name a deleted model."""
-    col = _chunk(table["baseModels"])
+    col = single_chunk(table["baseModels"])
     if not pa.types.is_struct(col.type) or col.type.get_field_index("models") < 0:
         return table
     models = pc.struct_field(col, "models")
     flat = pc.list_flatten(models)
     rows = pc.list_parent_indices(models).to_numpy()
     ids = pc.struct_field(flat, "id") if pa.types.is_struct(flat.type) else flat
-    keep = pc.invert(pc.fill_null(pc.is_in(ids, value_set=_chunk(deleted_ids)), False))
+    keep = pc.invert(pc.fill_null(pc.is_in(ids, value_set=single_chunk(deleted_ids)), False))
     keep_np = keep.to_numpy(zero_copy_only=False)
     offsets = np.zeros(len(col) + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows[keep_np], minlength=len(col)), out=offsets[1:])

@@ -4,9 +4,6 @@ licences (benchmarks and tests only).
 
 from __future__ import annotations
 
-import numpy as np
-import pyarrow as pa
-
 #: Libraries and tasks of original models (rounded from the embedded snapshot; None = no tag).
 ROOT_LIBRARIES = (
     ("transformers", 0.46),
@@ -77,29 +74,3 @@ NAME_MARKERS = {
 }
 
 LICENSES = ("apache-2.0", "mit", "llama3", "other", "cc-by-4.0", "openrail", "gemma")
-
-
-def _chunk(array: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-
-
-def _positive_share(
-    score: np.ndarray, share: float, *, scale: float, rng: np.random.Generator
-) -> np.ndarray:
-    """Counts that are > 0 for exactly the top ``share`` of ``score`` (among finite scores), heavy
-    tailed above: ``floor(exp(scale * (score - threshold))) + Poisson(1)``-like integers >= 1.
-    """
-    n = len(score)
-    k = int(round(share * n))
-    out = np.zeros(n, dtype=np.int64)
-    if k == 0:
-        return out
-    finite = np.isfinite(score)
-    k = min(k, int(finite.sum()))
-    if k == 0:
-        return out
-    top = np.argpartition(np.where(finite, -score, np.inf), k - 1)[:k]
-    threshold = score[top].min()
-    excess = np.minimum(scale * (score[top] - threshold), 30.0)
-    out[top] = 1 + np.floor(np.expm1(excess)).astype(np.int64) + rng.poisson(0.5, size=k)
-    return out

@@ -16,13 +16,19 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import listing_table
 
+from hflineage import synthetic
 from hflineage.cli import main
-from hflineage.data import load_snapshot, synthetic
-from hflineage.data.ageing import age_snapshot
+from hflineage.data import load_snapshot
 from hflineage.data.hub_stats import models_from_hub_stats
-from hflineage.data.synthetic import Attachment, attach_parents, synthetic_hub_stats
-from hflineage.data.synthetic_label import ALLOW_ENV, write_synthetic
+from hflineage.data.synthetic_label import ALLOW_ENV
 from hflineage.errors import ParameterError, SnapshotError
+from hflineage.synthetic import (
+    Attachment,
+    age_snapshot,
+    attach_parents,
+    synthetic_hub_stats,
+    write_synthetic,
+)
 
 N = 20_000
 
