@@ -6,6 +6,7 @@ Every user-fixable problem ends with one line ``error: ...`` on stderr and exit 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -15,9 +16,7 @@ from typing import Any
 from .config import REPO_ROOT
 from .errors import HflineageError
 from .files import display_path
-from .publish.build import render
-from .publish.pipeline import run
-from .publish.profiles import available_profiles, parse_overrides
+from .publish.profiles import DEFAULT_PROFILE, available_profiles, parse_overrides
 
 EPILOG = """\
 examples:
@@ -28,8 +27,10 @@ examples:
   hflineage synth --models 3000000 --out data/cache
                                                  a synthetic hub-stats file, for benchmarks only
   hflineage run --profile full --benchmark -p snapshot=data/cache/synthetic-hub-stats-3000000.parquet
-  hflineage run --profile sample                 execute every chapter with papermill
+  hflineage run                                  execute every chapter with papermill (profile embedded)
   hflineage book                                 run + render the book to _build/html
+  hflineage golden                               the last run's estimates against tests/golden/
+  hflineage claim P2-priority --from-results     one claim's declaration, fits and verdict
 """
 
 
@@ -87,8 +88,9 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from .data import synthetic, synthetic_label
+    from . import synthetic
     from .files import progress
+    from .synthetic import files as synthetic_label
 
     bar = progress(2, f"synthetic hub-stats ({args.models:,} models)", unit="step")
     table = synthetic.synthetic_hub_stats(args.models, seed=args.seed)
@@ -102,6 +104,174 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 BENCHMARK_HELP = "allow a synthetic benchmark snapshot (hflineage synth); never for results"
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .publish.pipeline import run
+
+    _benchmark(args)
+    t0 = time.perf_counter()
+    out = run(
+        args.profile,
+        only=args.only,
+        overrides=parse_overrides(args.param),
+        cell_progress=args.cell_progress,
+        force=args.force,
+    )
+    print(
+        f"ran {args.profile} in {time.perf_counter() - t0:.0f} s; results in {display_path(out, REPO_ROOT)}"
+    )
+    return 0
+
+
+def _cmd_book(args: argparse.Namespace) -> int:
+    from .publish.build import render
+    from .publish.pipeline import run
+
+    _benchmark(args)
+    t0 = time.perf_counter()
+    if not args.no_run:
+        run(args.profile, overrides=parse_overrides(args.param), force=args.force)
+    t1 = time.perf_counter()
+    index = render(args.profile, nitpicky=not args.no_nitpicky)
+    print(
+        f"book ({args.profile}) in {time.perf_counter() - t0:.0f} s "
+        f"(render {time.perf_counter() - t1:.0f} s): open {display_path(index, REPO_ROOT)}"
+    )
+    return 0
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options that ``run`` and ``book`` share: ``--force`` and ``--benchmark``."""
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="re-run every chapter, even those whose fingerprint (source, parameters, snapshot, "
+        "package code) matches their last successful run",
+    )
+    parser.add_argument("--benchmark", action="store_true", help=BENCHMARK_HELP)
+
+
+def add_subcommands(sub: Any) -> None:
+    """Add ``run`` and ``book`` to the ``hflineage`` command's subparsers."""
+    profiles = ", ".join(available_profiles()) or "embedded, ci, full"
+    help_profile = f"params/<profile>.yaml to use: {profiles} (default: {DEFAULT_PROFILE})"
+    run_p = sub.add_parser(
+        "run",
+        help="execute every chapter with papermill (results/<profile>/, _build/executed/)",
+        description="Execute the chapter notebooks with papermill under a profile.",
+    )
+    run_p.add_argument("--profile", default=DEFAULT_PROFILE, help=help_profile)
+    run_p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only these chapters, e.g. --only 03_mdi (or 03)",
+    )
+    run_p.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a chapter parameter, typed as YAML: -p window_days=180 "
+        "(or -p 03_mdi.window_days=180 for one chapter); repeatable",
+    )
+    run_p.add_argument(
+        "--cell-progress", action="store_true", help="also show papermill's per-cell progress"
+    )
+    _add_run_options(run_p)
+    run_p.set_defaults(func=_cmd_run)
+
+    book_p = sub.add_parser(
+        "book",
+        help="run every chapter, then render the book to _build/html (-W: warnings are errors)",
+        description="Run every chapter under a profile, then render the book with Jupyter Book.",
+    )
+    book_p.add_argument("--profile", default=DEFAULT_PROFILE, help=help_profile)
+    book_p.add_argument(
+        "-p", "--param", action="append", metavar="KEY=VALUE", help="as for `hflineage run`"
+    )
+    book_p.add_argument(
+        "--no-run", action="store_true", help="render the notebooks executed by the last run"
+    )
+    book_p.add_argument(
+        "--no-nitpicky", action="store_true", help="do not warn about unresolved references"
+    )
+    _add_run_options(book_p)
+    book_p.set_defaults(func=_cmd_book)
+
+
+def _cmd_golden(args: argparse.Namespace) -> int:
+    from .publish import golden
+
+    if args.update:
+        path = golden.update_golden(args.profile)
+        print(f"recorded the last {args.profile} run as {display_path(path, REPO_ROOT)}")
+        return 0
+    ok, report = golden.check_golden(args.profile, show_all=args.all)
+    print(report)
+    return 0 if ok else 1
+
+
+def _cmd_claim(args: argparse.Namespace) -> int:
+    from .publish import claim_record as cr
+
+    claim = cr.declared(args.id)  # an unknown id fails before anything runs
+    if not args.from_results:
+        from .publish.pipeline import run
+
+        chapters = cr.deciding_chapters(claim, _numbers_or_none(args.profile))
+        run(args.profile, only=chapters, force=args.force, progress=not args.json)
+    record = cr.claim_record(args.id, cr.read_numbers(args.profile))
+    if args.json:
+        print(json.dumps(record, indent=1, default=str))
+    else:
+        print(cr.format_record(record))
+    return 0
+
+
+def _numbers_or_none(profile: str) -> dict[str, Any] | None:
+    from .publish.claim_record import read_numbers
+
+    try:
+        return read_numbers(profile)
+    except HflineageError:
+        return None
+
+
+def add_reviewer_commands(sub: Any) -> None:
+    """Add ``golden`` (the last run against the golden estimates) and ``claim`` (one claim's
+    full record) to the ``hflineage`` command's subparsers.
+    """
+    help_profile = f"the run to read, results/<profile>/ (default: {DEFAULT_PROFILE})"
+    gold = sub.add_parser(
+        "golden",
+        help="compare the last run's estimates and verdicts with tests/golden/<profile>.json",
+        description="Compare every claim's primary estimate, SE, n and verdict of the last run "
+        "with the golden file; list what moved beyond its tolerance and the library versions "
+        "that differ. Exit status 1 when a number drifted.",
+    )
+    gold.add_argument("--profile", default=DEFAULT_PROFILE, help=help_profile)
+    gold.add_argument(
+        "--update", action="store_true", help="record the last run as the golden estimates"
+    )
+    gold.add_argument("--all", action="store_true", help="list every compared number")
+    gold.set_defaults(func=_cmd_golden)
+
+    claim = sub.add_parser(
+        "claim",
+        help="re-run the chapter(s) that decide one claim and print its full record",
+        description="Print one claim's declared estimand, primary and rule, the primary result, "
+        "every robustness fit with its outcome, and the verdict. Without --from-results the "
+        "chapters that record the claim run first (reused when their fingerprint is unchanged; "
+        "--force re-executes them).",
+    )
+    claim.add_argument("id", help="a claim id of book/claims.yml, e.g. P2-priority")
+    claim.add_argument("--profile", default=DEFAULT_PROFILE, help=help_profile)
+    claim.add_argument("--from-results", action="store_true", help="read the last run; run nothing")
+    claim.add_argument("--force", action="store_true", help="re-execute even if up to date")
+    claim.add_argument("--json", action="store_true", help="the record as JSON, for machines")
+    claim.set_defaults(func=_cmd_claim)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,12 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0, help="random seed (same seed, same file)")
     synth.set_defaults(func=_cmd_synth)
 
-    try:
-        pass  # (was a local import)
-    except ImportError:  # the pipeline module is optional until the book lands
-        pass
-    else:
-        add_subcommands(sub)
+    add_subcommands(sub)
+    add_reviewer_commands(sub)
     return parser
 
 
@@ -179,93 +345,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    _benchmark(args)
-    t0 = time.perf_counter()
-    out = run(
-        args.profile,
-        only=args.only,
-        overrides=parse_overrides(args.param),
-        cell_progress=args.cell_progress,
-        force=args.force,
-    )
-    print(
-        f"ran {args.profile} in {time.perf_counter() - t0:.0f} s; results in {display_path(out, REPO_ROOT)}"
-    )
-    return 0
-
-
-def _cmd_book(args: argparse.Namespace) -> int:
-    _benchmark(args)
-    t0 = time.perf_counter()
-    if not args.no_run:
-        run(args.profile, overrides=parse_overrides(args.param), force=args.force)
-    t1 = time.perf_counter()
-    index = render(args.profile, nitpicky=not args.no_nitpicky)
-    print(
-        f"book ({args.profile}) in {time.perf_counter() - t0:.0f} s "
-        f"(render {time.perf_counter() - t1:.0f} s): open {display_path(index, REPO_ROOT)}"
-    )
-    return 0
-
-
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    """Options that ``run`` and ``book`` share: ``--force`` and ``--benchmark``."""
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="re-run every chapter, even those whose fingerprint (source, parameters, snapshot, "
-        "package code) matches their last successful run",
-    )
-    parser.add_argument("--benchmark", action="store_true", help=BENCHMARK_HELP)
-
-
-def add_subcommands(sub: Any) -> None:
-    """Add ``run`` and ``book`` to the ``hflineage`` command's subparsers."""
-    profiles = ", ".join(available_profiles()) or "sample, ci, full"
-    help_profile = f"params/<profile>.yaml to use: {profiles} (default: sample)"
-    run_p = sub.add_parser(
-        "run",
-        help="execute every chapter with papermill (results/<profile>/, _build/executed/)",
-        description="Execute the chapter notebooks with papermill under a profile.",
-    )
-    run_p.add_argument("--profile", default="sample", help=help_profile)
-    run_p.add_argument(
-        "--only",
-        nargs="+",
-        metavar="NAME",
-        help="run only these chapters, e.g. --only 03_mdi (or 03)",
-    )
-    run_p.add_argument(
-        "-p",
-        "--param",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override a chapter parameter, typed as YAML: -p window_days=180 "
-        "(or -p 03_mdi.window_days=180 for one chapter); repeatable",
-    )
-    run_p.add_argument(
-        "--cell-progress", action="store_true", help="also show papermill's per-cell progress"
-    )
-    _add_run_options(run_p)
-    run_p.set_defaults(func=_cmd_run)
-
-    book_p = sub.add_parser(
-        "book",
-        help="run every chapter, then render the book to _build/html (-W: warnings are errors)",
-        description="Run every chapter under a profile, then render the book with Jupyter Book.",
-    )
-    book_p.add_argument("--profile", default="sample", help=help_profile)
-    book_p.add_argument(
-        "-p", "--param", action="append", metavar="KEY=VALUE", help="as for `hflineage run`"
-    )
-    book_p.add_argument(
-        "--no-run", action="store_true", help="render the notebooks executed by the last run"
-    )
-    book_p.add_argument(
-        "--no-nitpicky", action="store_true", help="do not warn about unresolved references"
-    )
-    _add_run_options(book_p)
-    book_p.set_defaults(func=_cmd_book)

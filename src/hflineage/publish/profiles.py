@@ -5,6 +5,7 @@ every notebook default, the overrides a user passes with ``-p``, and their check
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -24,7 +25,10 @@ INJECTED = ("profile", "snapshot", "results_dir")
 
 
 #: Top-level keys a ``params/<profile>.yaml`` may have.
-PROFILE_KEYS = ("profile", "snapshot", "slice", "chapters", "description")
+PROFILE_KEYS = ("profile", "snapshot", "slice", "chapters", "description", "alias_of")
+
+#: The profile ``hflineage run`` / ``make book`` use when none is named.
+DEFAULT_PROFILE = "embedded"
 
 
 CHAPTER_RE = re.compile(r"^\d\d_[A-Za-z0-9_]+$")
@@ -40,6 +44,12 @@ class Profile:
     slice: dict[str, Any] | None = None
     chapters: dict[str, dict[str, Any]] = field(default_factory=dict)
     description: str = ""
+    alias_of: str | None = None
+
+    @property
+    def canonical(self) -> str:
+        """The profile this name stands for (``sample`` -> ``embedded``); its own name otherwise."""
+        return self.alias_of or self.name
 
 
 def available_profiles(root: Path | None = None) -> list[str]:
@@ -72,6 +82,8 @@ def load_profile(name: str, root: Path | None = None) -> Profile:
         )
     if raw.get("profile", name) != name:
         raise ParameterError(f"{rel}: says profile {raw['profile']!r}, expected {name!r}")
+    if raw.get("alias_of") is not None:
+        return _alias(name, raw, rel, names, root)
     chapters = raw.get("chapters") or {}
     if not isinstance(chapters, dict) or not all(isinstance(v, dict) for v in chapters.values()):
         raise ParameterError(f"{rel}: 'chapters' must map NN_name to {{parameter: value}}")
@@ -92,6 +104,28 @@ def load_profile(name: str, root: Path | None = None) -> Profile:
         chapters={str(k): dict(v) for k, v in chapters.items()},
         description=str(raw.get("description") or ""),
     )
+
+
+def _alias(name: str, raw: dict[str, Any], rel: str, names: list[str], root: Path) -> Profile:
+    """A profile file that only says ``alias_of: <other>``: the other profile under this name
+    (results still go to ``results/<this name>``, so runs made under the old name stay where
+    they were).
+    """
+    target = raw["alias_of"]
+    extra = sorted(set(raw) - {"profile", "description", "alias_of"})
+    if extra:
+        raise ParameterError(
+            f"{rel}: an alias has only 'alias_of' and 'description'; found {extra[0]!r}"
+        )
+    if target not in names or target == name:
+        raise ParameterError(
+            f"{rel}: alias_of {target!r} is not another profile; expected one of: "
+            + ", ".join(n for n in names if n != name)
+        )
+    other = load_profile(target, root)
+    if other.alias_of:
+        raise ParameterError(f"{rel}: alias_of {target!r} is itself an alias of {other.alias_of!r}")
+    return dataclasses.replace(other, name=name, alias_of=target)
 
 
 @dataclass(frozen=True)
@@ -227,6 +261,34 @@ def find_notebooks(root: Path | None = None, only: list[str] | None = None) -> l
     return sorted(chosen)
 
 
+def parameter_clashes(
+    declared: dict[str, list[NotebookParameter]],
+) -> dict[str, list[NotebookParameter]]:
+    """Parameter names that two or more chapters declare with different meanings.
+
+    One name means one thing across the book, so that ``-p name=value`` sets one thing: chapters
+    that share a name must give it the same type and the same default (the comment, the reason,
+    may be worded for each chapter). Returns ``{name: [the declarations]}`` for each name that
+    breaks this; the pipeline's own ``profile``, ``snapshot`` and ``results_dir`` are exempt.
+    """
+    by_name: dict[str, list[NotebookParameter]] = {}
+    for params in declared.values():
+        for q in params:
+            if q.name not in INJECTED:
+                by_name.setdefault(q.name, []).append(q)
+    return {
+        name: qs
+        for name, qs in sorted(by_name.items())
+        if len({(type(q.default).__name__, repr(q.default)) for q in qs}) > 1
+    }
+
+
+def describe_clash(name: str, qs: list[NotebookParameter]) -> str:
+    """One line naming the chapters that declare ``name`` and what each means by it."""
+    parts = [f"{q.chapter} ({type(q.default).__name__} {q.default!r})" for q in qs]
+    return f"{name!r} means different things in " + ", ".join(parts)
+
+
 def plan_parameters(
     profile: Profile,
     notebooks: list[Path],
@@ -270,6 +332,12 @@ def plan_parameters(
             raise ParameterError(f"-p {key}: {name} is set by --profile, not by -p")
         targets = [chapter] if dot else names
         hits = [ch for ch in targets if name in defaults[ch]]
+        clash = parameter_clashes({ch: [q for q in declared[ch] if q.name == name] for ch in hits})
+        if not dot and clash:
+            raise ParameterError(
+                f"-p {key}: {describe_clash(name, clash[name])}; set one chapter's with "
+                f"-p {hits[0]}.{name}=..."
+            )
         if not hits:
             where = chapter if dot else "any selected chapter"
             known = sorted({k for ch in targets for k in defaults[ch] if k not in INJECTED})
