@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 
 from hflineage.chapter.report import PALETTE, legibility_problems, set_theme  # noqa: E402
 from hflineage.mdi import plots  # noqa: E402
-from hflineage.mdi.facts import MASS_CATEGORIES  # noqa: E402
+from hflineage.mdi.summaries import MASS_CATEGORIES  # noqa: E402
 
 
 def _mass_points(shares: dict[str, list[float]]) -> pd.DataFrame:

@@ -93,7 +93,7 @@ def test_recovers_a_planted_size_effect_on_the_real_focal_models():
     from hflineage.data import load_snapshot
     from hflineage.lineage import build_edges
     from hflineage.mdi import MdiGraph, covariates, mdi
-    from hflineage.mdi import models as M
+    from hflineage.mdi import regressions as M
 
     models = load_snapshot(None)
     edges = build_edges(models)

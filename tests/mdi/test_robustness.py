@@ -19,7 +19,7 @@ def test_mdi_summary_by_hand():
             "pattern_2a": [True, False, False, False],
             "pattern_2b": [True, True, True, False],
             "pattern_3": [True, True, True, True],
-            "status_1": ["contradicted", "not reproduced", "reproduced", "reproduced"],
+            "status_1": ["contradicted", "absent", "reproduced", "reproduced"],
         }
     )
     out = robustness.mdi_summary(curve).set_index("claim")

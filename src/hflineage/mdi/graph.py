@@ -19,6 +19,17 @@ from ..errors import HflineageError, ParameterError, check_choice
 VARIANTS = ("cd", "cd_nok", "ancestral", "sibling")
 
 
+#: The MDI every verdict uses: the literal index (the CD index with "cites" read as "declares as
+#: base model"), the one the literature defines.  The other variants are readings reported beside
+#: it ("which reading would reproduce the paper"), never the verdict.
+PRIMARY_VARIANT = "cd"
+
+
+#: Roots of the MDI graph score +1 whenever they have a successor (Holst et al.'s zero-reference
+#: trap), so the primary sample leaves them out.
+PRIMARY_INCLUDE_ROOTS = False
+
+
 PREDECESSORS = ("parents", "ancestors")
 
 
@@ -73,7 +84,10 @@ def _window_us(window_days: float) -> int:
     return int(round(window_days * _US_PER_DAY))
 
 
-def _check_relations(relations: Iterable[str] | None) -> tuple[str, ...] | None:
+def check_relations(relations: Iterable[str] | None) -> tuple[str, ...] | None:
+    """The relations an MDI graph keeps, checked against :data:`hflineage.data.RELATIONS` (``None``:
+    every relation); a single string is one relation.
+    """
     if relations is None:
         return None
     if isinstance(relations, str):
@@ -105,7 +119,7 @@ def _keys(m: sp.csr_array) -> np.ndarray:
     return rows * n + m.indices.astype(np.int64)
 
 
-def _range_count(
+def range_count(
     keys: np.ndarray,
     ncols: int,
     rows: np.ndarray,
@@ -137,7 +151,7 @@ def _range_count(
     return count, start
 
 
-def _expand(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def expand_ranges(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ranges [start_i, start_i + count_i) as flat (owner i, position) arrays."""
     count = count.astype(np.int64)
     total = int(count.sum())
@@ -147,7 +161,7 @@ def _expand(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return owner, pos
 
 
-def _contains(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
+def sorted_contains(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Membership of ``query`` keys in sorted ``keys``."""
     if len(keys) == 0:
         return np.zeros(len(query), dtype=bool)
@@ -156,7 +170,7 @@ def _contains(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
     return keys[at] == query
 
 
-def _union_count(
+def union_count(
     members: sp.csr_array,
     member_keys: np.ndarray,
     owner: np.ndarray,
@@ -179,14 +193,14 @@ def _union_count(
     pairs.  ``shared=None`` takes every member.
     """
     n = members.shape[1]
-    cnt, _ = _range_count(member_keys, n, source, lo[owner], hi[owner], members.indptr)
+    cnt, _ = range_count(member_keys, n, source, lo[owner], hi[owner], members.indptr)
     out = np.bincount(owner, weights=cnt, minlength=k).astype(np.int64)
     n_src = np.bincount(owner, minlength=k)
     multi = np.flatnonzero(n_src[owner] > 1)
     if len(multi) == 0:
         return out
     sub, sub_keys = (members, member_keys) if shared is None else shared
-    cnt_s, start_s = _range_count(
+    cnt_s, start_s = range_count(
         sub_keys, n, source[multi], lo[owner[multi]], hi[owner[multi]], sub.indptr
     )
     nz = cnt_s > 0
@@ -200,7 +214,7 @@ def _union_count(
     chunk = (cum // max(budget, 1))[owner[multi]]
     for c in unique_sorted(chunk):  # one pass unless the pairs exceed the budget
         sel = chunk == c
-        own_idx, pos = _expand(start_s[sel], cnt_s[sel])
+        own_idx, pos = expand_ranges(start_s[sel], cnt_s[sel])
         foc = owner[multi[sel]][own_idx]
         pair = unique_sorted(foc * n + sub.indices[pos].astype(np.int64))
         out -= np.bincount(foc, minlength=k) - np.bincount(pair // n, minlength=k)
@@ -270,7 +284,7 @@ class MdiGraph:
         """
         _require(models, MODEL_REQUIRED, "models")
         _require(edges, EDGE_REQUIRED, "edges")
-        relations = _check_relations(relations)
+        relations = check_relations(relations)
         ids, child_row, parent_row = frame_edge_rows(models, edges)
         n = len(ids)
         t = _micros(models["created_at"])

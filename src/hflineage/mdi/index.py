@@ -66,11 +66,11 @@ from .graph import (
     PREDECESSORS,
     VARIANTS,
     MdiGraph,
-    _check_relations,
-    _contains,
-    _expand,
-    _range_count,
-    _union_count,
+    check_relations,
+    expand_ranges,
+    range_count,
+    sorted_contains,
+    union_count,
 )
 
 
@@ -84,19 +84,19 @@ def _direct_components(g: MdiGraph, focal, lo, hi) -> tuple[np.ndarray, np.ndarr
     A = g.parents
     deg = g.n_parents
     # F's children in its window: the S that build on F (n_i + n_j)
-    cnt_c, start_c = _range_count(ckeys, n, focal, lo, hi, C.indptr)
-    pair_owner, pos = _expand(start_c, cnt_c)
+    cnt_c, start_c = range_count(ckeys, n, focal, lo, hi, C.indptr)
+    pair_owner, pos = expand_ranges(start_c, cnt_c)
     succ = C.indices[pos].astype(np.int64)
     # n_j: children S of F that also declare one of F's parents (triangles S→F→p, S→p)
     f_of_pair = focal[pair_owner]
-    tri_pair, ppos = _expand(A.indptr[f_of_pair], deg[f_of_pair])
-    hit = _contains(g.parent_keys, succ[tri_pair] * n + A.indices[ppos])
+    tri_pair, ppos = expand_ranges(A.indptr[f_of_pair], deg[f_of_pair])
+    hit = sorted_contains(g.parent_keys, succ[tri_pair] * n + A.indices[ppos])
     pair_hit = np.bincount(tri_pair[hit], minlength=len(succ)) > 0
     n_j = np.bincount(pair_owner[pair_hit], minlength=k).astype(np.int64)
     n_i = cnt_c - n_j
     # n_k: distinct S in the window that declare some parent of F, minus those counted in n_j
-    src_owner, spos = _expand(A.indptr[focal], deg[focal])
-    union = _union_count(C, ckeys, src_owner, A.indices[spos], lo, hi, k, shared=g.shared_children)
+    src_owner, spos = expand_ranges(A.indptr[focal], deg[focal])
+    union = union_count(C, ckeys, src_owner, A.indices[spos], lo, hi, k, shared=g.shared_children)
     return n_i, n_j, union - n_j
 
 
@@ -115,29 +115,29 @@ def _ancestral_components(
     D, dkeys = g.descendants
     A = g.parents
     anc, akeys = g.ancestors, g.ancestor_keys
-    cnt_d, _ = _range_count(dkeys, n, focal, lo, hi, D.indptr)
+    cnt_d, _ = range_count(dkeys, n, focal, lo, hi, D.indptr)
     root = g.n_parents[focal] == 0
     if predecessors == "parents":
-        own, pos = _expand(A.indptr[focal], g.n_parents[focal])
+        own, pos = expand_ranges(A.indptr[focal], g.n_parents[focal])
         src = A.indices[pos].astype(np.int64)
         # drop a parent p if another parent q of the same focal model is an ancestor of p
         multi = np.flatnonzero(np.bincount(own, minlength=k)[own] > 1)
         if len(multi):
             start = A.indptr[focal][own[multi]]
             cnt = g.n_parents[focal][own[multi]]
-            j, qpos = _expand(start, cnt)
+            j, qpos = expand_ranges(start, cnt)
             p_of, q_of = src[multi][j], A.indices[qpos].astype(np.int64)
-            covered = (p_of != q_of) & _contains(akeys, p_of * n + q_of)
+            covered = (p_of != q_of) & sorted_contains(akeys, p_of * n + q_of)
             drop = multi[np.bincount(j[covered], minlength=len(multi)) > 0]
             keep = np.ones(len(src), dtype=bool)
             keep[drop] = False
             own, src = own[keep], src[keep]
     else:
-        own, pos = _expand(anc.indptr[focal], np.diff(anc.indptr)[focal])
+        own, pos = expand_ranges(anc.indptr[focal], np.diff(anc.indptr)[focal])
         src = anc.indices[pos].astype(np.int64)
         top = g.n_parents[src] == 0
         own, src = own[top], src[top]
-    union = _union_count(D, dkeys, own, src, lo, hi, k, shared=g.shared_descendants)
+    union = union_count(D, dkeys, own, src, lo, hi, k, shared=g.shared_descendants)
     n_i = np.where(root, cnt_d, 0)
     n_j = np.where(root, 0, cnt_d)
     n_k = np.where(root, 0, union - cnt_d)
@@ -257,7 +257,7 @@ def mdi_all(
     for v in variants:
         check_choice("variant", v, VARIANTS)
     check_choice("predecessors", predecessors, PREDECESSORS)
-    relations = _check_relations(relations)
+    relations = check_relations(relations)
     if graph is None:
         graph = MdiGraph.from_frames(models, edges, relations)
     elif graph.relations != relations:

@@ -2,7 +2,7 @@
 
 Derivatives of one base model share shocks — the base's popularity, licence and release date —
 so the ~60,000 focal models of the snapshot are not independent draws: they come in about 3,000
-families (:func:`hflineage.mdi.facts.lineage_family`).  Every test of the MDI chapters therefore
+families (:func:`hflineage.mdi.covariates.lineage_family`).  Every test of the MDI chapters therefore
 uses a cluster-robust (sandwich) variance with families as clusters:
 
 - :func:`cluster_ols` — least squares for one or many outcomes sharing one design, with the

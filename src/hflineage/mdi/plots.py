@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .facts import MASS_CATEGORIES
-from .models import OTHER_DERIVATIONS, TERM_LABELS
+from .regressions import OTHER_DERIVATIONS, TERM_LABELS
+from .summaries import MASS_CATEGORIES
 
 #: Colours of the roles a successor can play for the focal model of the worked example (Okabe &
 #: Ito hues, as the book's theme: blue, orange and reddish purple are told apart by every kind of
@@ -315,7 +315,7 @@ def plot_coefficients(
     95% interval (clustered by lineage family) per reading, the ``primary`` reading first and
     filled, the others hollow.  A reading without the term (not estimable) has no dot.
 
-    ``coefs``: rows of :func:`hflineage.mdi.models.fit_all` (``variant``, ``model``, ``term``,
+    ``coefs``: rows of :func:`hflineage.mdi.regressions.fit_all` (``variant``, ``model``, ``term``,
     ``coef``, ``ci_low``, ``ci_high``); the finetune-vs-all-others coefficient comes from its own
     regression (same sample and controls), concatenated by the caller.
     """

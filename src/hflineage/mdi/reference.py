@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..data.schema import snapshot_date
 from ..errors import check_choice
-from .graph import PREDECESSORS, RESULT_COLUMNS, VARIANTS, _check_relations
+from .graph import PREDECESSORS, RESULT_COLUMNS, VARIANTS, check_relations
 
 
 # ------------------------------------------------------------------------------------------------
@@ -41,7 +41,7 @@ def mdi_reference(
     started = time.perf_counter()
     check_choice("variant", variant, VARIANTS)
     check_choice("predecessors", predecessors, PREDECESSORS)
-    relations = _check_relations(relations)
+    relations = check_relations(relations)
     ids = [str(x) for x in models["model_id"]]
     when = dict(zip(ids, pd.to_datetime(models["created_at"], utc=True), strict=True))
     reliable = dict(zip(ids, models["created_at_reliable"].fillna(False), strict=True))

@@ -14,9 +14,11 @@ import pandas as pd
 
 from ..data.schema import frame_edge_rows
 from ..errors import ParameterError
-from . import facts as F
+from .covariates import covariates, in_degree
+from .evidence import PATTERNS
 from .graph import VARIANTS, MdiGraph
 from .index import mdi_all
+from .scorecard import scorecard
 
 #: Default MDI choices.
 MDI_WINDOWS = (30, 90, 180, 365)
@@ -44,8 +46,8 @@ def mdi_curve(
 
     Each window censors its own focal models (a model needs a full window before the snapshot),
     as a study using that window would, and counts in-degree after its own window (with
-    ``indegree="after_window"``).  Covariates from :func:`hflineage.mdi.facts.covariates`; each
-    specification is scored by :func:`hflineage.mdi.facts.scorecard` (family-clustered tests,
+    ``indegree="after_window"``).  Covariates from :func:`hflineage.mdi.covariates.covariates`; each
+    specification is scored by :func:`hflineage.mdi.scorecard.scorecard` (family-clustered tests,
     minimum effects ``min_gap`` and ``min_rho``).
 
     Returns:
@@ -56,7 +58,7 @@ def mdi_curve(
         raise ParameterError("mdi_curve: every choice needs at least one value")
     start = time.perf_counter()
     graph = MdiGraph.from_frames(models, edges)
-    base = F.covariates(
+    base = covariates(
         models, edges, graph, window_days=windows[0], inherit_size=inherit_size, indegree=indegree
     )
     jobs = list(itertools.product(windows, include_roots))
@@ -68,7 +70,7 @@ def mdi_curve(
     _, child_row, parent_row = frame_edge_rows(models, edges)
     for window, roots in jobs:
         if window not in degree:
-            deg = F.in_degree(
+            deg = in_degree(
                 models, edges, window_days=window, reading=indegree, rows=(child_row, parent_row)
             )
             degree = {
@@ -89,7 +91,7 @@ def mdi_curve(
             }
         result = with_roots[window]
         result = result if roots else result[~result["is_root"].to_numpy(bool)]
-        card = F.scorecard(
+        card = scorecard(
             result, degree[window], large=large, alpha=alpha, min_gap=min_gap, min_rho=min_rho
         )
         cards.append(card.assign(window_days=window, include_roots=bool(roots)))
@@ -99,7 +101,7 @@ def mdi_curve(
 
 
 #: The MDI patterns and the claims they test.
-MDI_PATTERNS = {f"pattern_{k}": v for k, v in F.PATTERNS.items()}
+MDI_PATTERNS = {f"pattern_{k}": v for k, v in PATTERNS.items()}
 
 
 def mdi_summary(curve: pd.DataFrame) -> pd.DataFrame:

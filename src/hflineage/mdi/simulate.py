@@ -7,7 +7,7 @@ in-degrees and lineage families are kept exactly as observed; only the outcome i
     u_f ~ Normal(0, family_sd), independent across families,
 
 clipped to [0, 1], then 1[MDI > 0]_i ~ Bernoulli.  Every draw is fitted with the primary
-specification (the LPM of :data:`hflineage.mdi.models.RHS`, errors clustered by family, by
+specification (the LPM of :data:`hflineage.mdi.regressions.RHS`, errors clustered by family, by
 :func:`hflineage.mdi.inference.cluster_ols` on the patsy design statsmodels builds from the same
 formula).  ``effect = 0`` is the null: a test at ``alpha`` should reject in about ``alpha`` of the
 draws; i.i.d. standard errors, which ignore the shared family shocks, are kept beside to show
@@ -22,7 +22,7 @@ from scipy import stats
 
 from ..errors import HflineageError, ParameterError
 from . import inference as I
-from .models import RHS, categorical_formula
+from .regressions import RHS, categorical_formula
 
 #: Simulated outcomes fitted at once (memory: rows × CHUNK floats, a few times over).
 CHUNK = 50
@@ -57,7 +57,7 @@ def simulate_effect(
     each.
 
     Args:
-        frame: one variant's rows of :func:`hflineage.mdi.models.regression_frame` (the real
+        frame: one variant's rows of :func:`hflineage.mdi.regressions.regression_frame` (the real
             covariates and families).
         effect: the planted change in P(MDI > 0) per unit of ``term`` (0 = the null).
         term: the regressor that carries the effect.

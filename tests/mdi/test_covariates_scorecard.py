@@ -176,9 +176,9 @@ def test_scorecard_on_a_hand_built_result():
 def test_scorecard_minimum_effect_and_graph_roots():
     ids, mdi, cov = hand_result()
     result = pd.DataFrame({"variant": "x", "model_id": ids, "mdi": mdi, "is_root": False})
-    # a gap of 0.6 is significant but smaller than a declared minimum of 0.7: not reproduced
+    # a gap of 0.6 is significant but smaller than a declared minimum of 0.7: inconclusive (no sesoi)
     strict = scorecard(result, cov, min_gap=0.7).iloc[0]
-    assert strict["status_2a"] == "not reproduced" and strict["status_2b"] == "not reproduced"
+    assert strict["status_2a"] == "inconclusive" and strict["status_2b"] == "inconclusive"
     # finetunes that are roots of the MDI graph (a +1 by construction) leave comparison 2b:
     # flag the 20 large finetunes at -1 (families L5-L9)
     flagged = result.copy()
@@ -208,8 +208,8 @@ def test_scorecard_joins_by_model_row_or_by_id():
 
 def test_consolidative_verdict_follows_the_declared_threshold():
     assert consolidative_verdict(0.9, 0.05).status == "reproduced"
-    assert consolidative_verdict(0.5, 0.1).status == "not reproduced"  # not *more* than half
+    assert consolidative_verdict(0.5, 0.1).status == "absent"  # not *more* than half
     got = consolidative_verdict(0.002, 0.031, label="cd, roots out")
-    assert got.status == "not reproduced" and "0.2%" in got.sentence
+    assert got.status == "absent" and "0.2%" in got.sentence
     assert consolidative_verdict(0.02, 0.93).status == "contradicted"
     assert consolidative_verdict(float("nan"), 0.5).status == "not testable"

@@ -1,8 +1,8 @@
-"""Who disrupts: regressions of the MDI on model size, derivation type and in-degree (claims
+"""Who disrupts: the regressions of the MDI on model size, derivation type and in-degree (claims
 P1-size and P1-finetune), with standard errors clustered by lineage family.
 
 :func:`regression_frame` joins an :func:`~hflineage.mdi.index.mdi_all` result with the
-covariates of :func:`hflineage.mdi.facts.covariates`, one row per (variant, focal model with a
+covariates of :func:`hflineage.mdi.covariates.covariates`, one row per (variant, focal model with a
 defined MDI and a known size):
 
 - ``disruptive`` = 1 if MDI > 0, and ``mdi`` itself;
@@ -20,10 +20,9 @@ defined MDI and a known size):
 The declared primary specification (``book/claims.yml``) is the linear probability model (LPM)
 of ``disruptive`` under the literal index (``cd``, roots out) on :data:`RHS`: P1-size reads the
 ``log10_params`` coefficient, P1-finetune the ``finetune`` coefficient of :data:`RHS_FINETUNE`
-(finetune against every other derivation).  :func:`size_evidence` and
-:func:`finetune_evidence` turn the fits into the primary :class:`~hflineage.verdicts.Evidence`
-and the robustness share of every other (variant × estimator) fit, Holm-adjusted, in which
-significant results of the opposite sign count against the claim.
+(finetune against every other derivation).  :mod:`hflineage.mdi.evidence` turns
+the fits into the primary :class:`~hflineage.verdicts.Evidence` and the robustness share of every
+other (variant × estimator) fit.
 
 :func:`fit_all` fits a logit, an LPM and an OLS of ``mdi`` (statsmodels formula API) per variant.
 A logit whose outcome does not vary within a level of a categorical regressor is not identified
@@ -41,8 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import HflineageError, check_choice
-from ..verdicts import Evidence, Robustness, robustness_share, sign_rule
-from .facts import PRIMARY_VARIANT, covariate_rows
+from .covariates import covariate_rows
 
 ESTIMATORS = ("logit", "lpm", "ols_mdi")
 
@@ -108,7 +106,7 @@ def regression_frame(
 
     Args:
         result: an :func:`~hflineage.mdi.index.mdi_all` frame (with or without roots).
-        covariates: :func:`hflineage.mdi.facts.covariates` of the same models.
+        covariates: :func:`hflineage.mdi.covariates.covariates` of the same models.
         top_tags: pipeline tags kept as their own fixed-effect level; the rest pooled as "other".
 
     Returns:
@@ -120,7 +118,7 @@ def regression_frame(
     if missing:
         raise HflineageError(
             f"covariates: missing column {missing[0]!r}; expected the frame of "
-            "hflineage.mdi.facts.covariates"
+            "hflineage.mdi.covariates.covariates"
         )
     # join by row (no 3-million-string join) and keep the usable rows before taking strings
     at = covariate_rows(result, covariates)
@@ -313,146 +311,6 @@ def fit_all(
 def fit_label(variant: str, model: str, sample: str = "roots out") -> str:
     """``"cd, roots out, LPM, family-clustered"``: a fit in words."""
     return f"{variant}, {sample}, {ESTIMATOR_LABELS.get(model, model)}, family-clustered"
-
-
-def _lookup(coefs: pd.DataFrame, variant: str, model: str, term: str) -> pd.Series | None:
-    hit = coefs[(coefs["variant"] == variant) & (coefs["model"] == model) & (coefs["term"] == term)]
-    return hit.iloc[0] if len(hit) else None
-
-
-def term_evidence(
-    coefs: pd.DataFrame,
-    fits: pd.DataFrame,
-    term: str,
-    variant: str,
-    model: str,
-    *,
-    sample: str = "roots out",
-    sign: float = 1.0,
-    contrast: str = "",
-) -> Evidence:
-    """One coefficient of one fit as :class:`~hflineage.verdicts.Evidence` (NaN if the fit was
-    not estimable).  ``sign=-1`` flips it (a contrast read the other way round).
-    """
-    row = _lookup(coefs, variant, model, term)
-    info = fits[(fits["variant"] == variant) & (fits["model"] == model)]
-    label = fit_label(variant, model, sample) + (f", {contrast}" if contrast else "")
-    if row is None:
-        n = int(info["n"].iloc[0]) if len(info) else None
-        return Evidence(label, float("nan"), float("nan"), float("nan"), n, None)
-    return Evidence(
-        label,
-        sign * float(row["coef"]),
-        float(row["se"]),
-        float(row["p"]),
-        int(row["n"]),
-        int(row["clusters"]),
-    )
-
-
-def _robustness(evidence: list[Evidence], expected: str, alpha: float, adjust: str) -> Robustness:
-    return robustness_share(
-        [e.estimate for e in evidence],
-        [e.se for e in evidence],
-        p=[e.p for e in evidence],
-        expected=expected,
-        alpha=alpha,
-        adjust=adjust,
-        labels=[e.label for e in evidence],
-    )
-
-
-def size_evidence(
-    coefs: pd.DataFrame,
-    fits: pd.DataFrame,
-    *,
-    variant: str = PRIMARY_VARIANT,
-    model: str = PRIMARY_ESTIMATOR,
-    alpha: float = 0.05,
-    adjust: str = "holm",
-    sample: str = "roots out",
-) -> tuple[Evidence, Robustness]:
-    """P1-size: the ``log10_params`` coefficient of the primary fit, and the robustness share
-    of the same coefficient in every other (variant × estimator) fit of ``fits``.
-    """
-    primary = term_evidence(coefs, fits, "log10_params", variant, model, sample=sample)
-    others = [
-        term_evidence(coefs, fits, "log10_params", v, m, sample=sample)
-        for v, m in fits[["variant", "model"]].itertuples(index=False)
-        if (v, m) != (variant, model)
-    ]
-    return primary, _robustness(others, "positive", alpha, adjust)
-
-
-def finetune_evidence(
-    coefs_finetune: pd.DataFrame,
-    fits_finetune: pd.DataFrame,
-    coefs: pd.DataFrame,
-    fits: pd.DataFrame,
-    *,
-    variant: str = PRIMARY_VARIANT,
-    model: str = PRIMARY_ESTIMATOR,
-    alpha: float = 0.05,
-    adjust: str = "holm",
-    sample: str = "roots out",
-) -> tuple[Evidence, Robustness]:
-    """P1-finetune: the ``finetune`` coefficient of the primary fit of :data:`RHS_FINETUNE`;
-    robustness = the same coefficient in every other (variant × estimator) fit, and the pairwise
-    contrasts finetune − adapter / quantized / merge of every :data:`RHS` fit (the negative of
-    each derivation's coefficient against finetune).
-    """
-    primary = term_evidence(
-        coefs_finetune, fits_finetune, "finetune", variant, model, sample=sample
-    )
-    others = [
-        term_evidence(coefs_finetune, fits_finetune, "finetune", v, m, sample=sample)
-        for v, m in fits_finetune[["variant", "model"]].itertuples(index=False)
-        if (v, m) != (variant, model)
-    ]
-    for v, m in fits[["variant", "model"]].itertuples(index=False):
-        for term in OTHER_DERIVATIONS:
-            level = term.rsplit("[T.", 1)[1].rstrip("]")
-            ev = term_evidence(
-                coefs, fits, term, v, m, sample=sample, sign=-1.0, contrast=f"finetune vs {level}"
-            )
-            others.append(ev)
-    return primary, _robustness(others, "positive", alpha, adjust)
-
-
-def readings(
-    coefs: pd.DataFrame,
-    fits: pd.DataFrame,
-    term: str,
-    *,
-    expected: str = "positive",
-    alpha: float = 0.05,
-    min_effect: float = 0.0,
-    sample: str = "roots out",
-) -> pd.DataFrame:
-    """Which reading would reproduce the paper: the verdict :func:`hflineage.verdicts.sign_rule`
-    would give if each (variant × estimator) fit were the primary.  ``min_effect`` applies to
-    LPM fits only (it is a probability); logit and OLS-of-MDI fits need significance and sign.
-    """
-    rows = []
-    for v, m in fits[["variant", "model"]].itertuples(index=False):
-        ev = term_evidence(coefs, fits, term, v, m, sample=sample)
-        floor = min_effect if m == "lpm" else 0.0
-        status = (
-            "not testable"
-            if not np.isfinite(ev.estimate)
-            else sign_rule(ev, expected=expected, alpha=alpha, min_effect=floor).status
-        )
-        rows.append(
-            {
-                "variant": v,
-                "model": m,
-                "coef": ev.estimate,
-                "se": ev.se,
-                "p": ev.p,
-                "verdict": status,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def side_fits(

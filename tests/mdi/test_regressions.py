@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from hflineage.mdi import evidence as E
 from hflineage.mdi import inference as I
-from hflineage.mdi import models as M
+from hflineage.mdi import regressions as M
 from hflineage.mdi import simulate as S
 from hflineage.verdicts import sign_rule
 
@@ -143,7 +144,7 @@ def test_size_evidence_primary_decides_robustness_counts_contrary():
     )
     # a fit that could not be estimated has no coefficient row, only a fits row
     fits = pd.concat([fits, pd.DataFrame([{"variant": "ancestral", "model": "lpm", "n": 9}])])
-    primary, rob = M.size_evidence(coefs, fits)
+    primary, rob = E.size_evidence(coefs, fits)
     assert primary.label == "cd, roots out, LPM, family-clustered"
     assert (primary.estimate, primary.se, primary.n, primary.clusters) == (0.03, 0.005, 1000, 100)
     # Holm over the three testable others: p(z=5) * 3 and p(z=-5) * 2 stay far below 0.05
@@ -165,7 +166,7 @@ def test_finetune_evidence_counts_pairwise_contrasts_the_right_way_round():
             ("cd", "lpm", merge, 0.2, 0.02),  # finetune - merge = -0.2: contrary
         ]
     )
-    primary, rob = M.finetune_evidence(ft, ft_fits, coefs, fits)
+    primary, rob = E.finetune_evidence(ft, ft_fits, coefs, fits)
     assert primary.estimate == 0.05 and primary.label.startswith("cd, roots out, LPM")
     got = {f["label"].split(", ")[-1]: f for f in rob.fits}
     assert got["finetune vs adapter"]["estimate"] == pytest.approx(0.08)
@@ -184,8 +185,10 @@ def test_readings_apply_the_minimum_effect_to_lpm_fits_only():
             ("sibling", "lpm", "log10_params", -0.05, 0.01),
         ]
     )
-    got = M.readings(coefs, fits, "log10_params", min_effect=0.01).set_index(["variant", "model"])
-    assert got.loc[("cd", "lpm"), "verdict"] == "not reproduced"
+    got = E.readings(coefs, fits, "log10_params", min_effect=0.01).set_index(["variant", "model"])
+    assert (
+        got.loc[("cd", "lpm"), "verdict"] == "inconclusive"
+    )  # significant but below the floor, no sesoi
     assert got.loc[("cd", "logit"), "verdict"] == "reproduced"
     assert got.loc[("sibling", "lpm"), "verdict"] == "contradicted"
 
