@@ -11,7 +11,7 @@ from test_simulate import _timed_race
 from hflineage import race
 from hflineage.errors import ParameterError
 from hflineage.race import evidence as ev
-from hflineage.race import models as rm
+from hflineage.race import regressions as rm
 from hflineage.race import speccurve
 from hflineage.verdicts import sign_rule
 

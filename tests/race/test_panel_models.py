@@ -13,7 +13,7 @@ from hflineage import race
 from hflineage.chapter.tables import regression_table
 from hflineage.data.schema import snapshot_date
 from hflineage.errors import HflineageError, ParameterError
-from hflineage.race import models as rm
+from hflineage.race import regressions as rm
 
 DAY = 86_400
 
@@ -162,19 +162,19 @@ def test_lag_bins_and_spline_by_hand(panel):
     assert panel["lag_bin"].tolist() == ["1-3d", "3-7d", "3-7d", "30-60d", "60-90d"]
     assert panel["lag_bin1"].tolist() == [True, False, False, False, False]
     assert panel["lag_bin5"].tolist() == [False, False, False, True, False]
-    assert race.samples.lag_bins([0, 0.5, 730, 5000]).tolist() == ["0-1d", "0-1d", "730d+", "730d+"]
+    assert race.timing.lag_bins([0, 0.5, 730, 5000]).tolist() == ["0-1d", "0-1d", "730d+", "730d+"]
     # restricted cubic spline: zero below the first knot (log 2), and for x between the first
     # two knots only the first column is non-zero: (x - t1)^3 / (t5 - t1)^2
     t = np.log1p([1, 7, 30, 90, 365])
     x = np.log1p(4.0)
     assert panel["lag_rcs1"].iloc[1] == pytest.approx((x - t[0]) ** 3 / (t[4] - t[0]) ** 2)
     assert panel["lag_rcs2"].iloc[1] == 0 and panel["lag_rcs3"].iloc[1] == 0
-    assert race.samples.lag_spline([0.5]).tolist() == [[0.0, 0.0, 0.0]]
+    assert race.timing.lag_spline([0.5]).tolist() == [[0.0, 0.0, 0.0]]
     # beyond the last knot the spline is linear in x: equal steps in x give equal steps
-    far = race.samples.lag_spline(np.expm1([7.0, 8.0, 9.0]))
+    far = race.timing.lag_spline(np.expm1([7.0, 8.0, 9.0]))
     np.testing.assert_allclose(far[2] - far[1], far[1] - far[0], rtol=1e-9)
     with pytest.raises(ParameterError, match="lag spline knots"):
-        race.samples.lag_spline([1.0], knots=(7, 1, 30))
+        race.timing.lag_spline([1.0], knots=(7, 1, 30))
 
 
 def test_llm_sample_weights_and_older_than(panel):
@@ -569,3 +569,14 @@ def test_bases_weighted_equally_match_weighted_least_squares():
     assert ours.loc["log_entry_rank", "estimate"] != pytest.approx(
         unweighted.loc["log_entry_rank", "estimate"], rel=1e-3
     )
+
+
+def test_hill_stein_mapping_names_only_panel_columns(panel):
+    """The mapping is written once (race.constructs) and every column it names is built."""
+    named = race.constructs.mapped_columns()
+    assert "base_id" in named and "congestion" in named
+    assert set(named) <= set(race.PANEL_COLUMNS)
+    assert set(named) <= set(panel.columns)
+    table = race.mapping_table()
+    assert table.columns.tolist() == ["Hill & Stein", "on the Hub", "panel column(s)"]
+    assert len(table) == len(race.MAPPING)

@@ -1,6 +1,4 @@
-"""Entry into races: how derivatives concentrate on prominent bases (P2-entry), and binned
-scatters of recognition against priority and congestion.
-"""
+"""Entry into races: how derivatives concentrate on prominent bases (P2-entry)."""
 
 from __future__ import annotations
 
@@ -8,8 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.schema import frame_edge_rows
-from ..errors import ParameterError
-from .panel import _check_edges
+from .panel import check_edges
 
 
 def base_entry(models: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
@@ -17,7 +14,7 @@ def base_entry(models: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     number of direct derivatives ``n_derivatives`` (resolved, time-consistent, non-cyclic edges
     whose child has a reliable date).  ``created_reliable`` flags the base's own date.
     """
-    _check_edges(edges)
+    check_edges(edges)
     ok = (
         (edges["resolution"] != "unresolved")
         & edges["parent_in_snapshot"].astype(bool)
@@ -68,35 +65,3 @@ def entry_concentration(bases: pd.DataFrame, top_share: float = 0.01) -> dict[st
             with_children["likes"].rank().corr(with_children["n_derivatives"].rank())
         ),
     }
-
-
-def binscatter(
-    panel: pd.DataFrame, x: str, y: str, *, bins: int = 20, absorb: str | None = "base_id"
-) -> pd.DataFrame:
-    """Binned scatter of ``y`` against ``x`` within ``absorb`` groups (Stepner's binscatter).
-
-    Both variables are demeaned within the group and the overall means added back, so the points
-    show the within-base relation on the original scale; ``x`` is cut into ``bins`` quantile bins
-    (at most one bin per observation).  Returns one row per bin: ``x``, ``y`` (means),
-    ``n``.
-    """
-    for col in (x, y, absorb):
-        if col is not None and col not in panel.columns:
-            raise ParameterError(
-                f"binscatter: no column {col!r} in the panel; expected one of "
-                + ", ".join(panel.columns)
-            )
-    xv = panel[x].to_numpy(float)
-    yv = panel[y].to_numpy(float)
-    if absorb is not None:
-        g = panel[absorb]
-        xv = xv - panel[x].astype(float).groupby(g).transform("mean").to_numpy() + xv.mean()
-        yv = yv - panel[y].astype(float).groupby(g).transform("mean").to_numpy() + yv.mean()
-    bins = max(1, min(int(bins), len(xv)))
-    codes = pd.qcut(pd.Series(xv).rank(method="first"), bins, labels=False)
-    frame = pd.DataFrame({"bin": codes.to_numpy(), "x": xv, "y": yv})
-    return (
-        frame.groupby("bin")
-        .agg(x=("x", "mean"), y=("y", "mean"), n=("y", "size"))
-        .reset_index(drop=True)
-    )

@@ -1,40 +1,15 @@
 """The race to release: a panel of derivative models competing for recognition on one base.
 
 Liu, Kang & Yang (2026) carry Hill & Stein's race-to-the-bottom framework (QJE 2025) from
-scientific projects to Hugging Face.  The mapping used here:
-
-=====================  ===================================  ======================================
-Hill & Stein           on the Hub                           panel column(s)
-=====================  ===================================  ======================================
-project                a base model                         ``base_id``
-competing teams        its direct derivatives (entrants)    ``model_id``
-project potential      base prominence (absorbed by the     ``base_likes``, ``base_downloads``,
-                       base fixed effect)                   ``base_n_derivatives``
-priority               entry order and timing               ``entry_rank``, ``entry_pct``,
-                                                            ``lag_days``, ``early_entrant_*``
-competition            same-base entries around entry       ``congestion``
-maturation             time taken before release            ``lag_days``
-quality                what the metadata shows              ``has_datasets``, ``has_license``,
-                                                            ``has_eval``, ``has_paper``,
-                                                            ``has_library``
-kind of entry          declared or inferred relation        ``relation``, ``is_adapter``,
-                                                            ``is_quantized``, ``is_merge``
-entrant prominence     the author's earlier models          ``author_prior_models``,
-                                                            ``same_author_as_base``
-recognition            likes (cumulative) and downloads     ``likes``, ``log_likes``, ``any_like``,
-                       (last ~30 days)                      ``downloads``, ``log_downloads``
-exposure (confound)    age at the snapshot                  ``age_days``, ``log_age``,
-                                                            ``created_month``
-attention (confound)   the base's attention decays with     ``lag_days``, ``lag_bin``
-                       the lag since its release
-=====================  ===================================  ======================================
+scientific projects to Hugging Face; :data:`hflineage.race.constructs.MAPPING` says which
+panel column carries which of their constructs.
 
 The three clocks of a race — entry rank, lag since the base's release, age at the snapshot — move
-together within a base (lag + age is the base's own age); :func:`clock_correlations` measures how
-much.
+together within a base (lag + age is the base's own age); :func:`hflineage.race.timing.clock_correlations` measures
+how much.
 
 Sample rules of :func:`build_panel` (each one is counted in the sample funnel,
-:func:`funnel_table`):
+:func:`hflineage.race.sample.funnel_table`):
 
 * **edges** come from :func:`hflineage.lineage.edges.build_edges`.  Dropped: unresolved parents and parents
   not in the snapshot (no creation date, no likes to describe the base), edges whose parent is
@@ -75,7 +50,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..data.schema import (
-    RELATIONS,
     arrow_strings,
     explode_lists,
     frame_edge_rows,
@@ -83,37 +57,17 @@ from ..data.schema import (
     string_codes,
 )
 from ..errors import HflineageError, ParameterError, check_choice
-from .samples import lag_bin_names, lag_bins, lag_spline
+from .sample import Funnel, check_relations
 from .specs import LAG_BIN_EDGES, LAG_BINS, LAG_SPLINE, LAG_SPLINE_KNOTS
-
-#: Hill & Stein's constructs, their reading on the Hub, and the panel columns that carry them.
-MAPPING = (
-    ("project", "a base model", "base_id"),
-    ("competing teams", "its direct derivatives (entrants)", "model_id"),
-    (
-        "project potential",
-        "base prominence (absorbed by the base fixed effect)",
-        "base_likes, base_downloads, base_n_derivatives",
-    ),
-    ("priority", "entry order and timing", "entry_rank, entry_pct, early_entrant_7d/30d"),
-    ("competition", "same-base entries around entry", "congestion"),
-    ("maturation", "time between the base's release and entry", "lag_days"),
-    (
-        "quality",
-        "what the metadata shows",
-        "has_datasets, has_license, has_eval, has_paper, has_library",
-    ),
-    ("kind of output", "declared or inferred relation", "is_adapter, is_quantized, is_merge"),
-    ("team prominence", "the author's earlier models", "author_prior_models, same_author_as_base"),
-    (
-        "recognition",
-        "likes (cumulative) and downloads (last ~30 days)",
-        "likes, log_likes, any_like, downloads, log_downloads",
-    ),
-    ("(confound) exposure", "age at the snapshot", "age_days, log_age, created_month"),
-    ("(confound) attention", "the base's attention decays after its release", "lag_days, lag_bin"),
+from .timing import (
+    CONGESTION_WINDOWS,
+    DAY_MS,
+    entry_counts,
+    epoch_ms,
+    lag_bin_names,
+    lag_bins,
+    lag_spline,
 )
-
 
 #: Columns of the edges frame the panel needs (contract of :func:`hflineage.lineage.edges.build_edges`).
 EDGE_COLUMNS = (
@@ -182,121 +136,14 @@ PANEL_COLUMNS = (
 )
 
 
-_DAY_MS = 86_400_000
-
-
-def _epoch_ms(times: pd.Series) -> np.ndarray:
-    """Milliseconds since the epoch (UTC) of a datetime Series (the listing's resolution)."""
-    return times.dt.tz_convert("UTC").dt.as_unit("ms").astype("int64").to_numpy()
-
-
-def check_relations(relations: Sequence[str] | str | None) -> tuple[str, ...] | None:
-    """Validate a ``relations`` choice: None (all) or a non-empty subset of :data:`RELATIONS`."""
-    if relations is None:
-        return None
-    if isinstance(relations, str):
-        relations = (relations,)
-    relations = tuple(relations)
-    if not relations:
-        raise ParameterError(
-            "relations is empty; expected None (all) or some of: " + ", ".join(RELATIONS)
-        )
-    for rel in relations:
-        check_choice("relations", rel, RELATIONS)
-    return relations
-
-
-def _check_edges(edges: pd.DataFrame) -> None:
+def check_edges(edges: pd.DataFrame) -> None:
+    """Raise a one-line error naming the first column of :data:`EDGE_COLUMNS` the frame lacks."""
     missing = [c for c in EDGE_COLUMNS if c not in edges.columns]
     if missing:
         raise HflineageError(
             f"edges frame: missing column {missing[0]!r}; expected the columns of "
             f"hflineage.lineage.edges.build_edges ({', '.join(EDGE_COLUMNS)})"
         )
-
-
-class _Funnel:
-    """Counts edges, derivatives and bases left after each sample rule (edges given by their
-    positions; derivatives and bases counted by integer codes).
-    """
-
-    def __init__(self, child_code: np.ndarray, parent_code: np.ndarray) -> None:
-        self.rows: list[dict] = []
-        self.child_code = child_code
-        self.parent_code = parent_code
-
-    @staticmethod
-    def _distinct(codes: np.ndarray) -> int:
-        return int(np.count_nonzero(np.bincount(codes))) if codes.size else 0
-
-    def add(self, step: str, idx: np.ndarray) -> None:
-        prev = self.rows[-1]["edges"] if self.rows else len(idx)
-        self.rows.append(
-            {
-                "step": step,
-                "edges": len(idx),
-                "derivatives": self._distinct(self.child_code[idx]),
-                "bases": self._distinct(self.parent_code[idx]),
-                "dropped": prev - len(idx),
-            }
-        )
-
-
-def race_keys(base_code: np.ndarray, t_ms: np.ndarray, pad_ms: int) -> tuple[np.ndarray, int]:
-    """One sortable int64 key per entrant: ``base_code * span + t`` (time relative to the first).
-
-    ``span`` exceeds the time range plus ``pad_ms``, so ``key - pad_ms`` never reaches into the
-    previous base: searching a sorted key array then answers per-base time-window questions for
-    every entrant at once.
-    """
-    t_rel = t_ms - t_ms.min() if t_ms.size else t_ms
-    span = int(t_rel.max() if t_rel.size else 0) + int(pad_ms) + 1
-    if base_code.size and int(base_code.max()) + 1 > np.iinfo(np.int64).max // span:
-        raise HflineageError(
-            "race panel: too many bases for one int64 time key; use fewer bases or a shorter period"
-        )
-    return base_code.astype(np.int64) * span + t_rel, span
-
-
-#: Where the congestion window sits: ``around`` entry (the default) or strictly ``before`` it.
-CONGESTION_WINDOWS = ("around", "before")
-
-
-def entry_counts(
-    base_code: np.ndarray, t_ms: np.ndarray, window_days: float, window: str = "around"
-) -> dict[str, np.ndarray]:
-    """Per entrant: ``rank`` (1 = first; ties share the lower rank), ``n`` (entrants of its base),
-    ``congestion`` and ``congestion_trailing``.
-
-    ``congestion_trailing`` counts the entrants of the same base created in
-    ``[t - window, t)``; ``congestion`` is that count for ``window="before"``, and for
-    ``window="around"`` the other entrants of the same base created in
-    ``[t - window / 2, t + window / 2]`` (ties included: simultaneous releases are rivals).
-    """
-    check_choice("congestion_window", window, CONGESTION_WINDOWS)
-    window_ms = int(round(window_days * _DAY_MS))
-    half_ms = window_ms // 2
-    key, span = race_keys(base_code, t_ms, window_ms)
-    sorted_key = np.sort(key)
-    start_key = base_code.astype(np.int64) * span
-    first = np.searchsorted(sorted_key, start_key, side="left")
-    end = np.searchsorted(sorted_key, start_key + span, side="left")
-    before = np.searchsorted(sorted_key, key, side="left")
-    trailing = before - np.searchsorted(sorted_key, key - window_ms, side="left")
-    if window == "before":
-        congestion = trailing
-    else:
-        congestion = (
-            np.searchsorted(sorted_key, key + half_ms, side="right")
-            - np.searchsorted(sorted_key, key - half_ms, side="left")
-            - 1
-        )
-    return {
-        "rank": before - first + 1,
-        "n": end - first,
-        "congestion": congestion,
-        "congestion_trailing": trailing,
-    }
 
 
 def _tag_flags(tags: pd.Series) -> pd.DataFrame:
@@ -328,7 +175,7 @@ def author_prior_models(models: pd.DataFrame) -> pd.Series:
     """
     authors = arrow_strings(models["author"])
     code = np.where(pc.is_null(authors).to_numpy(zero_copy_only=False), -1, string_codes(authors))
-    t = _epoch_ms(models["created_at"])
+    t = epoch_ms(models["created_at"])
     t = t - t.min() if t.size else t
     span = int(t.max()) + 1 if t.size else 1
     key = code.astype(np.int64) * span + t
@@ -362,7 +209,7 @@ def race_subset(
     Kept: every edge of every model that declares at least one such base (all of its edges,
     resolved or not: they decide whether it declares a single parent) and the models at either
     end of them; the snapshot date of ``models`` goes with them.  :func:`build_panel` on the
-    subset, restricted to those bases (:func:`hflineage.race.samples.llm_sample`), gives the same
+    subset, restricted to those bases (:func:`hflineage.race.sample.llm_sample`), gives the same
     panel as on the whole snapshot (tested): ranks, congestion and race sizes only count a base's
     own derivatives.  ``author_prior`` (:func:`author_prior_models` of the whole ``models``)
     must come from the whole snapshot: an author's earlier models may lie outside the subset.
@@ -371,7 +218,7 @@ def race_subset(
     Returns:
         ``(models subset, edges subset, author_prior of the subset's rows)``.
     """
-    _check_edges(edges)
+    check_edges(edges)
     tags = [pipeline_tags] if isinstance(pipeline_tags, str) else list(pipeline_tags)
     if not tags:
         raise ParameterError(
@@ -419,12 +266,12 @@ def build_panel(
     is ``age_days`` at the snapshot (:func:`hflineage.data.schema.snapshot_date`).  Quality
     proxies, the author's prominence, the base's prominence and task (``base_pipeline_tag``) and
     the recognition outcomes follow; ``log_*`` columns are the regressors used by
-    :func:`hflineage.race.models.estimate` (``log_entry_rank = log(rank)``, the others
+    :func:`hflineage.race.regressions.estimate` (``log_entry_rank = log(rank)``, the others
     ``log1p``).  ``author_prior`` may pass :func:`author_prior_models` of ``models`` (as an
     array) when several panels are built from one snapshot.  The sample funnel is in
     ``panel.attrs["funnel"]`` (see :func:`funnel_table`).
     """
-    _check_edges(edges)
+    check_edges(edges)
     if int(min_derivatives) != min_derivatives or min_derivatives < 2:
         raise ParameterError(
             f"min_derivatives={min_derivatives!r}; expected an integer >= 2 (a race needs two "
@@ -454,7 +301,7 @@ def build_panel(
     parent_a = arrow_strings(edges["parent"])
     parent_code = string_codes(parent_a)
     child_code = string_codes(child_a)
-    funnel = _Funnel(child_code, parent_code)
+    funnel = Funnel(child_code, parent_code)
     idx = np.flatnonzero(np.asarray(pc.not_equal(child_a, parent_a), dtype=bool))
     # Number of parents each child declares (all edges, resolved or not): decides row eligibility.
     n_declared = np.bincount(child_code[idx], minlength=len(child_a))[child_code]
@@ -488,7 +335,7 @@ def build_panel(
         idx = idx[np.isin(relation_all[idx], np.asarray(relations, dtype=object))]
         funnel.add(f"relation in {', '.join(relations)}", idx)
 
-    t_ms = _epoch_ms(models["created_at"])
+    t_ms = epoch_ms(models["created_at"])
     counts = entry_counts(
         parent_code[idx], t_ms[child_row[idx]], congestion_days, congestion_window
     )
@@ -529,7 +376,7 @@ def build_panel(
 
     created = models["created_at"].iloc[crow].reset_index(drop=True)
     base_created = models["created_at"].iloc[prow].reset_index(drop=True)
-    lag_days = (t_ms[crow] - t_ms[prow]) / _DAY_MS
+    lag_days = (t_ms[crow] - t_ms[prow]) / DAY_MS
     lag_bin = lag_bins(lag_days, lag_bin_edges)
     bin_names = lag_bin_names(lag_bin_edges)
     age_days = (snap - created).dt.total_seconds().to_numpy() / 86_400
@@ -611,13 +458,3 @@ def build_panel(
         "funnel": funnel.rows,
     }
     return panel
-
-
-def funnel_table(panel: pd.DataFrame) -> pd.DataFrame:
-    """The sample funnel of a panel: edges, derivatives and bases left after each rule, and how
-    many edges each rule dropped.
-    """
-    rows = panel.attrs.get("funnel")
-    if not rows:
-        raise HflineageError("panel has no funnel in attrs; build it with race.build_panel")
-    return pd.DataFrame(rows)

@@ -25,10 +25,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
-from .models import _crv1_factor, estimation_sample
+from .regressions import crv1_factor, estimation_sample
 from .specs import CLUSTER, OUTCOMES, PRIMARY_SPEC, PRIORITY, SPECS
-
-_DAY_MS = 86_400_000
+from .timing import DAY_MS
 
 
 def pseudo_base_ranks(
@@ -89,7 +88,7 @@ def pseudo_base_ranks(
     gap = np.where(inside, np.abs(t[cand] - t[:, None]), np.inf)
     nearest = np.take_along_axis(cand, np.argsort(gap, axis=1, kind="stable")[:, :k], axis=1)
 
-    lag_ms = np.round(panel["lag_days"].to_numpy(float) * _DAY_MS).astype(np.int64)
+    lag_ms = np.round(panel["lag_days"].to_numpy(float) * DAY_MS).astype(np.int64)
     span = int(lag_ms.max()) + 2
     key = base.astype(np.int64) * span + lag_ms
     sort = np.argsort(key, kind="stable")
@@ -192,7 +191,7 @@ def placebo_fits(
     n_g = int(g.max()) + 1
     by_cluster = sparse.csr_matrix((np.ones(n), (g, np.arange(n))), shape=(n_g, n))
     levels = {f: int(data[f].nunique()) for f in s.fixed_effects}
-    factor = _crv1_factor(n, len(s.regressors), levels, n_g)
+    factor = crv1_factor(n, len(s.regressors), levels, n_g)
     sxx = (xd**2).sum(axis=0)
     frames = []
     for j, o in enumerate(outcomes):  # a few outcomes; every draw at once

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .entry import binscatter
-from .models import LABELS
+from .patterns import binscatter
+from .specs import LABELS, LADDER
 
 #: Axis labels of the variables drawn in binned scatters.
 AXIS = {
@@ -49,39 +49,6 @@ def binscatter_grid(
             ax.set_xlabel(AXIS.get(x, x))
             ax.set_ylabel(AXIS.get(y, y))
     return fig
-
-
-#: Rows of the coefficient plot: a label and, per term, the specification that estimates it.
-LADDER = (
-    (
-        "alone · base FE only",
-        {"log_entry_rank": "priority_naive", "log_congestion": "congestion_naive"},
-    ),
-    ("alone · + month FE", {"log_entry_rank": "priority", "log_congestion": "congestion"}),
-    (
-        "alone · + log age",
-        {"log_entry_rank": "priority_exposure", "log_congestion": "congestion_exposure"},
-    ),
-    ("together · base FE only", {"log_entry_rank": "both_naive", "log_congestion": "both_naive"}),
-    ("together · + month FE", {"log_entry_rank": "both", "log_congestion": "both"}),
-    (
-        "together · + log age",
-        {"log_entry_rank": "both_exposure", "log_congestion": "both_exposure"},
-    ),
-    ("together + controls", {"log_entry_rank": "baseline", "log_congestion": "baseline"}),
-    (
-        "+ controls + log age",
-        {"log_entry_rank": "baseline_exposure", "log_congestion": "baseline_exposure"},
-    ),
-    (
-        "together · + lag spline (primary)",
-        {"log_entry_rank": "both_lagspline", "log_congestion": "both_lagspline"},
-    ),
-    (
-        "+ controls + lag spline",
-        {"log_entry_rank": "baseline_lagspline", "log_congestion": "baseline_lagspline"},
-    ),
-)
 
 
 def coefficient_plot(
@@ -330,7 +297,7 @@ def clocks_plot(panel: pd.DataFrame, correlations: pd.DataFrame) -> Figure:
     (hexagonal bins): within a base the two rise together, but at the same lag the rank differs
     from base to base — the variation that separates priority from the base's life cycle.
     Right: the within-base (pooled, base means removed) correlations of
-    :func:`hflineage.race.samples.clock_correlations` among the clocks, and of each congestion
+    :func:`hflineage.race.timing.clock_correlations` among the clocks, and of each congestion
     count with the rank.
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.8, 3.6), width_ratios=(1.15, 1))

@@ -22,10 +22,10 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
-from . import models as rm
 from . import panel as race
-from . import samples
-from .samples import LLM_PIPELINE_TAGS
+from . import regressions as rm
+from . import sample
+from .sample import LLM_PIPELINE_TAGS
 
 #: Default race choices: congestion window (days), minimum entrants per base, entrant kinds.
 RACE_WINDOWS = (7, 30, 90)
@@ -85,7 +85,7 @@ def race_curve(
     drops whole bases).  With ``pipeline_tags`` the panels are built from
     :func:`hflineage.race.panel.race_subset` (the models and edges of those bases' races only).  The sample is the derivatives of bases whose task is one of
     ``pipeline_tags`` (default: LLM bases; ``None``: the whole Hub).  OLS and LPM models go
-    through :func:`hflineage.race.models.ols_many` (one demeaning per panel, checked against
+    through :func:`hflineage.race.regressions.ols_many` (one demeaning per panel, checked against
     pyfixest in the tests), PPML through pyfixest.  Every combination with at least two bases is
     estimated; one with fewer is skipped.  ``ppml_specs`` restricts the PPML fits (seconds each
     on the embedded snapshot, against milliseconds for the OLS path) to some of ``specs``;
@@ -102,7 +102,7 @@ def race_curve(
     if not windows or not min_derivatives or not relations or not outcomes or not specs:
         raise ParameterError("race_curve: every choice needs at least one value")
     for o in outcomes:
-        rm._check("both", o, None)
+        rm.check_fit("both", o, None)
     for name in specs:
         check_choice("spec", name, tuple(rm.SPECS))
     start = time.perf_counter()
@@ -141,7 +141,7 @@ def race_curve(
             congestion_window=congestion_window,
             author_prior=prior,
         )
-        full = samples.llm_sample(full, pipeline_tags)
+        full = sample.llm_sample(full, pipeline_tags)
         for m in min_derivatives:
             panel = full[full["base_n_derivatives"] >= m]
             if panel["base_id"].nunique() < 2:
@@ -264,7 +264,7 @@ def robustness_rows(
 
     Args:
         panel: the whole-Hub race panel (:func:`hflineage.race.panel.build_panel`).
-        pipeline_tags: the primary sample's base tasks (:func:`hflineage.race.samples.llm_sample`).
+        pipeline_tags: the primary sample's base tasks (:func:`hflineage.race.sample.llm_sample`).
         spec: the primary specification.
         min_age_days: the age floor of the older-derivatives row.
         ppml: whether to fit the Poisson row (seconds on the embedded snapshot).
@@ -273,7 +273,7 @@ def robustness_rows(
         The tidy rows of the priority and congestion terms with a ``row`` label, in the order
         above.
     """
-    llm = samples.with_base_weights(samples.llm_sample(panel, pipeline_tags))
+    llm = sample.with_base_weights(sample.llm_sample(panel, pipeline_tags))
     whole = "whole Hub (every base)" if pipeline_tags is not None else "whole Hub (same)"
     fits = [
         ("primary", llm, spec, "log_likes", {}),
@@ -285,7 +285,7 @@ def robustness_rows(
         *([("likes (PPML)", llm, spec, "likes", {})] if ppml else []),
         (
             f"derivatives >= {min_age_days:g} days old (ages still differ)",
-            samples.older_than(llm, min_age_days),
+            sample.older_than(llm, min_age_days),
             spec,
             "log_likes",
             {},

@@ -284,3 +284,36 @@ def spec_table(names: list[str] | None = None) -> pd.DataFrame:
             for s in (SPECS[n] for n in names)
         ]
     )
+
+
+#: Rows of the coefficient plot: a label and, per term, the specification that estimates it.
+LADDER = (
+    (
+        "alone · base FE only",
+        {"log_entry_rank": "priority_naive", "log_congestion": "congestion_naive"},
+    ),
+    ("alone · + month FE", {"log_entry_rank": "priority", "log_congestion": "congestion"}),
+    (
+        "alone · + log age",
+        {"log_entry_rank": "priority_exposure", "log_congestion": "congestion_exposure"},
+    ),
+    ("together · base FE only", {"log_entry_rank": "both_naive", "log_congestion": "both_naive"}),
+    ("together · + month FE", {"log_entry_rank": "both", "log_congestion": "both"}),
+    (
+        "together · + log age",
+        {"log_entry_rank": "both_exposure", "log_congestion": "both_exposure"},
+    ),
+    ("together + controls", {"log_entry_rank": "baseline", "log_congestion": "baseline"}),
+    (
+        "+ controls + log age",
+        {"log_entry_rank": "baseline_exposure", "log_congestion": "baseline_exposure"},
+    ),
+    (
+        "together · + lag spline (primary)",
+        {"log_entry_rank": "both_lagspline", "log_congestion": "both_lagspline"},
+    ),
+    (
+        "+ controls + lag spline",
+        {"log_entry_rank": "baseline_lagspline", "log_congestion": "baseline_lagspline"},
+    ),
+)

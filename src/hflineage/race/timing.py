@@ -1,6 +1,9 @@
-"""Samples and clocks of the race panel: the LLM-base sample, equal base weights, the older
-derivatives, recognition gained between two snapshots, the flexible lag controls (bins, spline)
-and the three clocks (rank, lag, age) and how they move together within a base.
+"""The clocks of a race: days and milliseconds, lag bins and the lag spline, per-base entry
+counts (rank, race size, congestion windows) and how rank, lag and age move together within a
+base.
+
+Every entrant carries three clocks — its entry rank among the base's rivals, the lag since the
+base's release and its age at the snapshot — and within a base lag + age is the base's own age.
 """
 
 from __future__ import annotations
@@ -10,8 +13,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError
+from ..errors import HflineageError, ParameterError, check_choice
 from .specs import LAG_BIN_EDGES, LAG_SPLINE_KNOTS
+
+#: Milliseconds in a day (creation times are read at the listing's millisecond resolution).
+DAY_MS = 86_400_000
+
+
+def epoch_ms(times: pd.Series) -> np.ndarray:
+    """Milliseconds since the epoch (UTC) of a datetime Series (the listing's resolution)."""
+    return times.dt.tz_convert("UTC").dt.as_unit("ms").astype("int64").to_numpy()
 
 
 def lag_bin_names(edges: Sequence[float] = LAG_BIN_EDGES) -> list[str]:
@@ -78,50 +89,61 @@ def lag_spline(
     return out / (tk - k[0]) ** 2
 
 
-def older_than(panel: pd.DataFrame, min_age_days: float = 180) -> pd.DataFrame:
-    """The derivatives at least ``min_age_days`` old at the snapshot.
+def race_keys(base_code: np.ndarray, t_ms: np.ndarray, pad_ms: int) -> tuple[np.ndarray, int]:
+    """One sortable int64 key per entrant: ``base_code * span + t`` (time relative to the first).
 
-    Not a fixed horizon: the derivatives kept still differ in age (from ``min_age_days`` to the
-    Hub's oldest), so exposure is only narrowed, not equalised.  Ranks and congestion keep their
-    values from the full race.
+    ``span`` exceeds the time range plus ``pad_ms``, so ``key - pad_ms`` never reaches into the
+    previous base: searching a sorted key array then answers per-base time-window questions for
+    every entrant at once.
     """
-    if not min_age_days >= 0:
-        raise ParameterError(f"min_age_days={min_age_days!r}; expected a number >= 0")
-    out = panel[panel["age_days"] >= min_age_days].reset_index(drop=True)
-    out.attrs = {**panel.attrs, "min_age_days": float(min_age_days)}
-    return out
-
-
-#: The race's primary sample: derivatives of bases whose Hub task is text generation (causal
-#: language models), the LLM ecosystems paper 2 studies.
-LLM_PIPELINE_TAGS = ("text-generation",)
-
-
-def llm_sample(
-    panel: pd.DataFrame, pipeline_tags: Sequence[str] | None = LLM_PIPELINE_TAGS
-) -> pd.DataFrame:
-    """The derivatives of LLM bases: whole races whose base's ``pipeline_tag`` is one of
-    ``pipeline_tags`` (``None`` keeps every base: the whole Hub).  Ranks and congestion keep
-    their values from the full race.
-    """
-    if pipeline_tags is None:
-        return panel
-    tags = [pipeline_tags] if isinstance(pipeline_tags, str) else list(pipeline_tags)
-    if not tags:
-        raise ParameterError(
-            "pipeline_tags is empty; expected None (whole Hub) or tasks such as text-generation"
+    t_rel = t_ms - t_ms.min() if t_ms.size else t_ms
+    span = int(t_rel.max() if t_rel.size else 0) + int(pad_ms) + 1
+    if base_code.size and int(base_code.max()) + 1 > np.iinfo(np.int64).max // span:
+        raise HflineageError(
+            "race panel: too many bases for one int64 time key; use fewer bases or a shorter period"
         )
-    out = panel[panel["base_pipeline_tag"].isin(tags)].reset_index(drop=True)
-    out.attrs = {**panel.attrs, "pipeline_tags": tags}
-    return out
+    return base_code.astype(np.int64) * span + t_rel, span
 
 
-def with_base_weights(panel: pd.DataFrame) -> pd.DataFrame:
-    """The panel with ``base_weight`` = 1 / (the base's rows): every base weighs the same in a
-    weighted fit, however many derivatives it has.
+#: Where the congestion window sits: ``around`` entry (the default) or strictly ``before`` it.
+CONGESTION_WINDOWS = ("around", "before")
+
+
+def entry_counts(
+    base_code: np.ndarray, t_ms: np.ndarray, window_days: float, window: str = "around"
+) -> dict[str, np.ndarray]:
+    """Per entrant: ``rank`` (1 = first; ties share the lower rank), ``n`` (entrants of its base),
+    ``congestion`` and ``congestion_trailing``.
+
+    ``congestion_trailing`` counts the entrants of the same base created in
+    ``[t - window, t)``; ``congestion`` is that count for ``window="before"``, and for
+    ``window="around"`` the other entrants of the same base created in
+    ``[t - window / 2, t + window / 2]`` (ties included: simultaneous releases are rivals).
     """
-    n = panel.groupby("base_id")["base_id"].transform("size").to_numpy(float)
-    return panel.assign(base_weight=1.0 / n)
+    check_choice("congestion_window", window, CONGESTION_WINDOWS)
+    window_ms = int(round(window_days * DAY_MS))
+    half_ms = window_ms // 2
+    key, span = race_keys(base_code, t_ms, window_ms)
+    sorted_key = np.sort(key)
+    start_key = base_code.astype(np.int64) * span
+    first = np.searchsorted(sorted_key, start_key, side="left")
+    end = np.searchsorted(sorted_key, start_key + span, side="left")
+    before = np.searchsorted(sorted_key, key, side="left")
+    trailing = before - np.searchsorted(sorted_key, key - window_ms, side="left")
+    if window == "before":
+        congestion = trailing
+    else:
+        congestion = (
+            np.searchsorted(sorted_key, key + half_ms, side="right")
+            - np.searchsorted(sorted_key, key - half_ms, side="left")
+            - 1
+        )
+    return {
+        "rank": before - first + 1,
+        "n": end - first,
+        "congestion": congestion,
+        "congestion_trailing": trailing,
+    }
 
 
 #: The three clocks of a race (and the trailing and around-entry congestion counts beside them).
@@ -178,36 +200,3 @@ def clock_correlations(
                 }
             )
     return pd.DataFrame(rows)
-
-
-def with_recognition(panel: pd.DataFrame, gained: pd.DataFrame) -> pd.DataFrame:
-    """The panel with the recognition a later snapshot shows (two-snapshot design).
-
-    Args:
-        panel: the race panel.
-        gained: :attr:`hflineage.data.recognition.Recognition.table` (``model_id``,
-            ``likes_gained``, ``downloads_later``).
-
-    Returns:
-        The panel with ``in_later`` (the model still exists), ``likes_gained``,
-        ``log_likes_gained`` (``log(1 + max(gain, 0))``: a withdrawn like counts as no gain)
-        and ``downloads_later``; missing for deleted models, so fits on these outcomes use the
-        survivors only.
-    """
-    for col in ("model_id", "likes_gained", "downloads_later"):
-        if col not in gained.columns:
-            raise ParameterError(
-                f"with_recognition: no column {col!r}; expected the table of "
-                "hflineage.data.recognition.recognition_between"
-            )
-    g = gained.set_index(gained["model_id"].astype(str))
-    at = g.index.get_indexer(panel["model_id"].astype(str))
-    found = at >= 0
-    likes = np.where(found, g["likes_gained"].to_numpy(float)[np.maximum(at, 0)], np.nan)
-    downloads = np.where(found, g["downloads_later"].to_numpy(float)[np.maximum(at, 0)], np.nan)
-    return panel.assign(
-        in_later=found,
-        likes_gained=likes,
-        log_likes_gained=np.log1p(np.clip(likes, 0, None)),
-        downloads_later=downloads,
-    )
