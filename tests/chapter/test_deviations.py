@@ -237,3 +237,30 @@ def test_the_size_examples_are_read_as_sizes(page, facts):
     assert sizes.isna().iloc[3]
     planted = page.replace("`8x7B`", "`8 experts`")
     assert "size_examples: '8 experts' is not read as a size" in page_problems(planted, facts)
+
+
+def glossary_entries(text: str) -> dict[str, str]:
+    """The glossary's terms and their definitions (whitespace collapsed); synonyms share one."""
+    block = text.split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    entries: dict[str, str] = {}
+    for chunk in re.split(r"\n\s*\n", block.strip("\n")):
+        lines = chunk.splitlines()
+        terms = [ln for ln in lines if ln and not ln.startswith(" ")]
+        body = " ".join(ln.strip() for ln in lines if ln.startswith(" "))
+        entries.update({t: body for t in terms})
+    return entries
+
+
+def test_the_glossary_defines_every_verdict_as_the_code_does():
+    from hflineage.verdict_types import STATUS_MEANINGS, STATUSES
+
+    entries = glossary_entries((REPO_ROOT / "book" / "glossary.md").read_text(encoding="utf-8"))
+    for status in STATUSES:
+        meaning = STATUS_MEANINGS[status]
+        assert entries[status] == meaning[0].upper() + meaning[1:], status
+    for term in ("sesoi", "TOST", "MDE", "Holm adjustment", "CR3 jackknife", "team rank"):
+        assert term in entries
+    assert entries["sesoi"] == entries["smallest effect size of interest"]
+    assert entries["PPML"] == entries["FE-Poisson"]
+    # the MDE's 2.80 SE worked by hand: z(0.975) + z(0.8) = 1.95996 + 0.84162 = 2.8016
+    assert "2.80\\,\\mathrm{SE}" in entries["MDE"]
