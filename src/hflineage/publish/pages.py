@@ -34,6 +34,7 @@ from .markdown import (
     notebook_labels,
 )
 from .profiles import (
+    DEFAULT_PROFILE,
     INJECTED,
     available_profiles,
     find_notebooks,
@@ -234,13 +235,33 @@ def run_description(manifest: dict[str, Any]) -> str:
     """What data a run's profile means, in words (for the banner and the glance box)."""
     profile = manifest.get("profile", "?")
     return {
+        DEFAULT_PROFILE: "the embedded 2024-07-11 snapshot",
         "sample": "the embedded 2024-07-11 snapshot",
         "ci": "a small real slice of the 2024-07-11 snapshot (numbers are not the paper-scale ones)",
         "full": "a fetched snapshot of today's Hub",
     }.get(profile, f"profile {profile}")
 
 
-def announcement(manifest: dict[str, Any]) -> str:
+def repository_url(config: dict[str, Any]) -> str:
+    """``_config.yml``'s ``repository.url``: the one place the repository's address is written
+    (empty until the repository is published).
+    """
+    return str(((config or {}).get("repository") or {}).get("url") or "").strip()
+
+
+def get_the_code(url: str, commit: str | None) -> str:
+    """The How-to's first step in words that work whether or not the address is set."""
+    at = f" This book was built from commit `{commit[:7]}`." if commit else ""
+    if url:
+        return f"`git clone {url} hflineage && cd hflineage`.{at}"
+    return (
+        "open a terminal in the `hflineage` folder you were given (a copy of the repository, with "
+        "its `data/` and `src/` folders; with git, `git clone` the address you were given). The "
+        f"repository has no public address yet.{at}"
+    )
+
+
+def announcement(manifest: dict[str, Any], url: str = "") -> str:
     """One line at the top of every page: which profile, data and commit this build shows."""
     profile = manifest.get("profile", "?")
     git = manifest.get("git") or {}
@@ -250,6 +271,8 @@ def announcement(manifest: dict[str, Any]) -> str:
     parts = [f"Built with profile “{profile}”: {run_description(manifest)}", f"run {day}"]
     if commit:
         parts.append(f"commit {commit}{dirty}")
+    if url:
+        parts.append(f'<a href="{url}">code</a>')
     return " · ".join(parts)
 
 
