@@ -6,6 +6,7 @@
 # Design page, "The lock"). uv itself comes from PyPI into .venv with pip (pinned below).
 #   make lock   refreshes uv.lock to the newest versions pyproject.toml allows (then: make check)
 #   make check  compares the last `make run` with the golden estimates (tests/golden/)
+#   make golden re-records them (ci and $(PROFILE))
 #   LOCK=0      installs from pyproject.toml's open ranges instead (any Python >= 3.11; numbers
 #               may then differ from the book's: run make check)
 PYTHON ?= python3
@@ -17,7 +18,7 @@ UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 UV     := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv
 
-.PHONY: venv book run check test lint format bench lab lock clean
+.PHONY: venv book run check golden test lint format bench lab lock clean
 
 ifeq ($(LOCK),1)
 $(STAMP): pyproject.toml uv.lock
@@ -52,6 +53,15 @@ run: $(STAMP)
 # After `make run` (or `make book`): the last run's estimates against the golden ones, one table.
 check: $(STAMP)
 	$(BIN)/hflineage golden --profile $(PROFILE)
+
+# Re-record the golden estimates (after a deliberate change of a rule, a chapter or a library):
+# runs ci and $(PROFILE) (chapters up to date are reused) and records both; review the diff of
+# tests/golden/ before committing it.
+golden: $(STAMP)
+	$(BIN)/hflineage run --profile ci
+	$(BIN)/hflineage golden --update --profile ci
+	$(BIN)/hflineage run --profile $(PROFILE)
+	$(BIN)/hflineage golden --update --profile $(PROFILE)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
