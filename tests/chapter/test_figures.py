@@ -114,3 +114,38 @@ def test_the_stamp_is_legible_when_a_legend_widens_the_image(tmp_path):
     assert texts["width_px"].iloc[0] > 7.2 * DPI
     assert texts.loc[texts["text"].str.startswith("Data:"), "shown_pt"].iloc[0] >= 9
     plt.close(fig)
+
+
+def test_a_planted_7pt_data_footer_is_flagged():
+    set_theme()
+    fig = _figure(7, 4, ticks=11)
+    fig.text(0.005, 0.005, "Data: listing X (3 models)", fontsize=7)
+    width = _png_width(fig)
+    # worked by hand: 7 pt at 150 dpi, shrunk to the 720-px column, in CSS points
+    shown = 7 * 150 / 72 * (720 / width) * 72 / 96
+    assert COLUMN_PX == 720 and 7 < shown < 8  # far below 9
+    texts = displayed_text(fig)
+    footer = texts[texts["kind"] == "data footer"]
+    assert footer["shown_pt"].iloc[0] == pytest.approx(shown, rel=0.01)
+    problems = legibility_problems(fig, "footer")
+    assert len(problems) == 1 and "(data footer)" in problems[0]
+    assert "'Data: listing X (3 models)'" in problems[0]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("width", [5.0, 7.0, 9.0, 12.0])
+def test_the_data_footer_is_sized_to_show_at_9pt(tmp_path, width):
+    ch = Chapter("09_test", tmp_path, data_label="listing X (3 models)", glue=False)
+    fig = _figure(width, 4, ticks=14)
+    ch.figure(fig, "wide")
+    png = _png_width(fig)  # the saved image, read back: an independent route to the shrink
+    scale = min(1.0, 720 / png)
+    footer = next(t for t in fig.texts if t.get_text().startswith("Data: "))
+    size = footer.get_fontsize()
+    shown = size * 150 / 72 * scale * 72 / 96
+    assert shown >= 9 - 1e-9
+    # the smallest half point that does it (7 pt at least: a narrow image is shown unshrunk)
+    assert size == 7 or (size - 0.5) * 150 / 72 * scale * 72 / 96 < 9
+    saved = json.loads((tmp_path / "numbers" / "09_test.json").read_text())
+    assert not any("data footer" in check for check in saved["checks"])
+    plt.close(fig)

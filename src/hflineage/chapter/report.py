@@ -58,9 +58,14 @@ THEME = {"style": "whitegrid", "context": "notebook", "palette": list(PALETTE)}
 #: on a high-density screen once the image is shrunk to the column, and full size when opened.
 DPI = 150
 
-#: Width of the book's text column in CSS pixels (sphinx-book-theme, window 1,400 px); a wider
-#: image is shrunk to it, a narrower one is shown at its own size (one image pixel per CSS pixel).
-COLUMN_PX = 770
+#: Width of the book's text column in CSS pixels: a wider image is shrunk to it, a narrower one is
+#: shown at its own size (one image pixel per CSS pixel).  Measured in the built book
+#: (sphinx-book-theme 1.3): 756 px in a 1,400 px window; 720 px (7.5 inches) leaves room for a
+#: narrower laptop window, so a text sized for it is >= 9 pt in both.
+COLUMN_PX = 720
+
+#: How a figure's data footer starts (:meth:`Chapter.figure` writes it; the lint names it).
+FOOTER_PREFIX = "Data: "
 
 #: CSS pixels per point (CSS: 96 px and 72 pt to the inch).
 PX_PER_PT = 96 / 72
@@ -99,7 +104,7 @@ def displayed_text(
 
     Returns:
         One row per drawn text: ``text``, ``kind`` (tick label, axis label, title, legend,
-        other), ``fontsize`` (pt, as set), ``shown_pt`` (pt, as displayed), ``width_px`` (the
+        data footer, other), ``fontsize`` (pt, as set), ``shown_pt`` (pt, as displayed), ``width_px`` (the
         saved image's width) and ``scale``; ``attrs["overlaps"]`` lists axes whose tick labels
         overlap each other.
     """
@@ -143,7 +148,9 @@ def displayed_text(
     rows = [
         {
             "text": t.get_text(),
-            "kind": kinds.get(id(t), "other"),
+            "kind": kinds.get(
+                id(t), "data footer" if t.get_text().startswith(FOOTER_PREFIX) else "other"
+            ),
             "fontsize": float(t.get_fontsize()),
             "shown_pt": float(t.get_fontsize()) * factor,
             "width_px": width_px,
@@ -203,6 +210,29 @@ def legibility_problems(
     for where in texts.attrs["overlaps"]:
         out.append(f"figure {label}: overlapping {where}: fewer ticks or a wider panel")
     return out
+
+
+def footer_size(fig: Any, footer: Any, *, column_px: int = COLUMN_PX) -> float:
+    """Size ``footer`` (a text at the figure's bottom left) so that it is shown at
+    :data:`MIN_FONT_PT` or more in a ``column_px`` column, and make room for it; return its size.
+
+    The shown size of ``s`` points is ``s * DPI / 72 * scale / PX_PER_PT``, where ``scale`` is
+    the column's shrink of the saved image (:func:`shown_scale`), so the footer needs
+    ``MIN_FONT_PT / (DPI / 72 * scale / PX_PER_PT)`` points, rounded up to a half point (at
+    least 7): 9 pt in a 7.5-inch figure, 11 pt in a 9-inch one (its 1,346-px image shrunk to
+    720 px), 7 pt in one narrower than the column.  Sized twice: the
+    layout the footer makes room for can change the image's width (a legend outside the axes).
+    """
+    footer.set_horizontalalignment("left")
+    footer.set_verticalalignment("bottom")
+    size = MIN_FONT_PT
+    for _ in range(2):
+        factor = DPI / 72 * shown_scale(_saved_width_px(fig), column_px) / PX_PER_PT
+        size = math.ceil(2 * max(7.0, MIN_FONT_PT / factor) - 1e-9) / 2
+        footer.set_fontsize(size)
+        bottom = min(0.2, 1.5 * size / 72 / fig.get_figheight())
+        fig.tight_layout(rect=(0, bottom, 1, 1))
+    return size
 
 
 def snapshot_label(models: pd.DataFrame) -> str:
@@ -318,17 +348,8 @@ class Chapter:
         end of the cell (returning it would show it twice and duplicate the cell's figure label).
         """
         note = source_note or self.data_label
-        bottom = 0.0
         if note:
-            stamp = fig.text(
-                0.005, 0.005, f"Data: {note}", fontsize=9, color="0.3", ha="left", va="bottom"
-            )
-            for _ in range(2):  # size the stamp for the image's width (legends may widen it)
-                factor = DPI / 72 * shown_scale(_saved_width_px(fig)) / PX_PER_PT
-                size = math.ceil(2 * max(7.0, MIN_FONT_PT / factor)) / 2
-                stamp.set_fontsize(size)
-                bottom = min(0.2, 1.5 * size / 72 / fig.get_figheight())
-                fig.tight_layout(rect=(0, bottom, 1, 1))
+            footer_size(fig, fig.text(0.005, 0.005, f"{FOOTER_PREFIX}{note}", color="0.3"))
         else:
             fig.tight_layout()
         out = self.results_dir / "figures" / f"{key}.png"
