@@ -1,11 +1,14 @@
-"""Descriptives of the models table for the data chapter: growth, tasks, libraries, back-fill,
-and the heavy-tailed likes/downloads distributions.
+"""Descriptives of the models table for the data chapter: its schema, growth, tasks, libraries,
+back-fill, lineage declarations and the heavy-tailed likes/downloads distributions.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from ..errors import ParameterError
+from .schema import SCHEMA_COLUMNS, require_columns
 
 
 def models_per_month(models: pd.DataFrame) -> pd.DataFrame:
@@ -78,3 +81,50 @@ def engagement_summary(models: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def schema_table(models: pd.DataFrame, example_chars: int = 48) -> pd.DataFrame:
+    """The models table described column by column: dtype, non-null count and the first row's
+    value cut to ``example_chars`` characters (the chapter's schema table).
+
+    Args:
+        models: the models table of :func:`hflineage.data.load.load_snapshot`.
+        example_chars: how much of the example value to show (long tag lists are cut).
+
+    Returns:
+        One row per column of :data:`~hflineage.data.schema.SCHEMA_COLUMNS`: ``column``,
+        ``dtype`` (without pandas' ``[pyarrow]`` suffix), ``non-null`` and ``example``.
+    """
+    require_columns(models, SCHEMA_COLUMNS, "models table")
+    if example_chars < 1:
+        raise ParameterError(f"example_chars must be at least 1, got {example_chars!r}")
+    columns = list(SCHEMA_COLUMNS)
+    return pd.DataFrame(
+        {
+            "column": columns,
+            "dtype": [str(models[c].dtype).replace("[pyarrow]", "") for c in columns],
+            "non-null": [int(models[c].notna().sum()) for c in columns],
+            "example": [
+                str(models[c].iloc[0])[:example_chars] if len(models) else "" for c in columns
+            ],
+        }
+    )
+
+
+def declarations(models: pd.DataFrame) -> pd.Series:
+    """How the models declare their bases: ``n_declaring`` (models naming at least one base),
+    ``share_declaring``, ``n_declared_pairs`` (child, base) pairs, ``n_multi_parent`` (models
+    naming several) and ``n_typed`` (models whose declaration carries a relation).
+    """
+    n_parents = models["declared_parents"].list.len()
+    declaring = n_parents > 0
+    return pd.Series(
+        {
+            "n_declaring": int(declaring.sum()),
+            "share_declaring": float(declaring.mean()),
+            "n_declared_pairs": int(n_parents.sum()),
+            "n_multi_parent": int((n_parents > 1).sum()),
+            "n_typed": int(models["declared_relation"].notna().sum()),
+        },
+        dtype=object,
+    )

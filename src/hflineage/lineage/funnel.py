@@ -10,8 +10,16 @@ import pyarrow as pa
 
 from ..data.schema import RELATIONS, arrow_strings, frame_edge_rows
 from ..errors import HflineageError, check_choice
+from .checks import check_edges
 from .edges import PHASES, build_edges
-from .rules import DEFAULT_RULE, INFERENCE_RULES, RULE_SETS, InferenceRule, infer_relations
+from .rules import (
+    DEFAULT_RELATION,
+    DEFAULT_RULE,
+    INFERENCE_RULES,
+    RULE_SETS,
+    InferenceRule,
+    infer_relations,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -139,9 +147,7 @@ def relation_agreement(
     declared edges; NaN without declared edges).  ``rules`` defaults to the rules the edges were
     built with (``edges.attrs``), else :data:`~hflineage.lineage.rules.INFERENCE_RULES`.
     """
-    for col in ("child", "parent", "relation", "relation_source"):
-        if col not in edges.columns:
-            raise HflineageError(f"edges: missing column {col!r}; pass the frame build_edges made")
+    check_edges(edges, ("child", "parent", "relation", "relation_source"))
     if "model_id" not in models.columns:
         raise HflineageError("models: missing column 'model_id'")
     rules = _rules_of(edges, rules)
@@ -174,6 +180,58 @@ def relation_agreement(
     with np.errstate(invalid="ignore", divide="ignore"):
         out["share"] = out["agreeing"] / out["declared_edges"].where(out["declared_edges"] > 0)
     return out.reset_index()
+
+
+def rule_table(
+    edges: pd.DataFrame, rules: tuple[InferenceRule, ...] | str | None = None
+) -> pd.DataFrame:
+    """The relation-inference rules in the order they are tried, and how many edges each typed.
+
+    Args:
+        edges: the frame of :func:`hflineage.lineage.edges.build_edges` (its ``attrs`` hold the
+            count of edges each rule typed).
+        rules: a name of :data:`~hflineage.lineage.rules.RULE_SETS` or the rules themselves;
+            default: the rules the edges were built with.
+
+    Returns:
+        One row per rule and a last row for the fallback (no rule matched): ``rule``,
+        ``relation`` (what the rule assigns), ``when`` (its description), ``edges``.
+    """
+    by_rule = (edges.attrs.get("lineage_counts") or {}).get("inference_by_rule", {})
+    rows = [(r.name, r.relation, r.description) for r in _rules_of(edges, rules)]
+    rows.append((DEFAULT_RULE, DEFAULT_RELATION, "no rule matched"))
+    out = pd.DataFrame(rows, columns=["rule", "relation", "when"])
+    out["edges"] = [int(by_rule.get(name, 0)) for name in out["rule"]]
+    return out
+
+
+def relation_mix(edges: pd.DataFrame) -> pd.DataFrame:
+    """Edges per relation type, and how each relation was obtained (declared or inferred).
+
+    Returns:
+        One row per relation of :data:`~hflineage.data.schema.RELATIONS`: ``relation``,
+        ``edges``, ``share of edges`` (of all edges; 0 without edges), ``declared`` and
+        ``inferred`` (edges whose relation the data declared or the rules inferred).
+    """
+    check_edges(edges, ("relation", "relation_source"))
+    mix = pd.crosstab(edges["relation"], edges["relation_source"]).reindex(
+        index=list(RELATIONS), columns=["declared", "inferred"], fill_value=0
+    )
+    mix.columns.name = None
+    mix.insert(0, "edges", mix.sum(axis=1))
+    mix.insert(1, "share of edges", mix["edges"] / max(len(edges), 1))
+    return mix.rename_axis("relation").reset_index()
+
+
+def declared_resolution_share(edges: pd.DataFrame) -> float:
+    """Share of the declared (child, parent) pairs, self-references as declared left out, whose
+    parent is a model of the snapshot; a pair that turns into a self-reference after alias
+    resolution counts as resolved (its parent is the model itself).  NaN without such pairs.
+    """
+    counts = edges.attrs.get("lineage_counts") or {}
+    non_self = counts.get("pairs_total", 0) - counts.get("self_loops_declared", 0)
+    resolved = int(edges["parent_in_snapshot"].sum()) + counts.get("self_loops_alias", 0)
+    return resolved / non_self if non_self else float("nan")
 
 
 def _rules_of(edges: pd.DataFrame, rules) -> tuple[InferenceRule, ...]:
