@@ -338,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     except HflineageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `hflineage claim ID --json | head`: the reader left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted: files already written are complete; re-run to resume", file=sys.stderr)
         return 130
