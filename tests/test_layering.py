@@ -1,4 +1,4 @@
-"""The package's layers point one way: cli -> publish -> chapter -> race | mdi -> lineage -> data -> shared helpers.
+"""The package's layers point one way: __main__ -> cli -> publish -> chapter -> race | mdi | synthetic -> lineage -> data -> shared helpers.
 
 Every module's imports (top level and inside functions) are parsed; an import of a higher layer,
 of a sibling package on the same layer (race <-> mdi), or any import circle fails the test.  The
@@ -18,6 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "hflineage"
 #: Layer of each top-level part of the package; modules not listed are shared helpers (layer 0).
 LAYERS = {"data": 1, "lineage": 2, "mdi": 3, "race": 3, "chapter": 4, "publish": 5, "cli": 6}
 LAYERS["synthetic"] = 3  # the generator: above data and lineage, beside mdi and race
+LAYERS["__main__"] = 7  # python -m hflineage: the entry point, above cli
 
 
 def module_name(path: Path, root: Path) -> str:
