@@ -208,6 +208,11 @@ def test_within_binscatter_slope_is_the_fixed_effects_estimate():
 
 def test_fe_fit_too_small_is_not_estimable_and_bad_input_is_named():
     data = _synthetic().head(5)
+    few = _synthetic()[lambda d: d["base_id"].isin(["0", "1", "2"])]  # 3 clusters: too few
+    assert np.isnan(hs.fe_fit(few, "quality_index", ["log_lag"], [], cluster="base_id")["estimate"])
+    assert np.isfinite(
+        hs.fe_fit(few, "quality_index", ["log_lag"], [], cluster="base_id", min_clusters=3)["se"]
+    )
     assert np.isnan(
         hs.fe_fit(data, "quality_index", ["log_lag"], ["base_id"], cluster="base_id")["estimate"]
     )

@@ -282,11 +282,13 @@ def fe_fit(
     *,
     cluster: str,
     estimator: str = "ols",
+    min_clusters: int = 10,
 ) -> dict[str, float]:
     """One fixed-effects fit (pyfixest ``feols`` or ``fepois``, CRV1 by ``cluster``): the first
     regressor's ``estimate``, ``se``, ``p``, ``n`` and ``clusters``.  A fit the data cannot
-    support (too few rows, no variation left, non-convergence) gives NaN, so that the verdict
-    rule says "not testable".
+    support (too few rows, fewer than ``min_clusters`` clusters — a clustered standard error
+    from a handful of clusters is not to be trusted — no variation left, non-convergence)
+    gives NaN, so that the verdict rule says "not testable".
     """
     import pyfixest as pf
 
@@ -296,7 +298,7 @@ def fe_fit(
     _check(frame, list(dict.fromkeys(cols)), "fe_fit")
     data = frame[list(dict.fromkeys(cols))].dropna()
     nan = {"estimate": np.nan, "se": np.nan, "p": np.nan, "n": len(data), "clusters": 0}
-    if len(data) < 10 or data[cluster].nunique() < 3:
+    if len(data) < 10 or data[cluster].nunique() < min_clusters:
         return nan
     formula = f"{outcome} ~ {' + '.join(regressors)}"
     if fixed_effects:
@@ -429,6 +431,21 @@ def simulate_quality(
                 f"simulate_quality: {name}={r!r}; expected a correlation in [-1, 1]"
             )
     data = frame[needed].dropna().reset_index(drop=True)
+    if len(data) < 10 or data["base_id"].nunique() < 3:  # too little data: nothing to say
+        nan = dict.fromkeys(("mean", "bias", "sd", "mc_error"), np.nan)
+        return pd.DataFrame(
+            [
+                {
+                    "design": d,
+                    "truth": beta,
+                    **nan,
+                    "tolerance": tolerance,
+                    "recovered": False,
+                    "flagged": False,
+                }
+                for d in designs
+            ]
+        ).assign(**{"rows": len(data)})
     rng = np.random.default_rng(seed)
     xv = data[x].to_numpy(float)
     yv = data[y].to_numpy(float)
@@ -480,3 +497,75 @@ def simulate_quality(
     out = pd.DataFrame(rows)
     out.attrs = {"rows": len(data), "draws": int(draws), "noise_sd": noise_sd}
     return out
+
+
+def simulation_sentence(sim: pd.DataFrame, fmt: str = ".4f") -> str:
+    """What :func:`simulate_quality` found, in words built from its numbers."""
+    first = sim.iloc[0]
+    if not np.isfinite(first["mean"]):
+        return "The simulation could not run: this run's data have too few entrants."
+
+    def said(r: pd.Series) -> str:
+        verdict = (
+            "within the tolerance"
+            if r["recovered"]
+            else "biased beyond the tolerance" + ("" if r["flagged"] else " (within 3 MC errors)")
+        )
+        return (
+            f"{r['design']}: mean {r['mean']:{fmt}}, bias {r['bias']:+{fmt}} "
+            f"(Monte-Carlo error {r['mc_error']:{fmt}}), {verdict}"
+        )
+
+    return (
+        f"Against a planted effect of {first['truth']:{fmt}} and a tolerance of "
+        f"{first['tolerance']:{fmt}}: " + "; ".join(said(r) for _, r in sim.iterrows()) + "."
+    )
+
+
+def binscatter_figure(panels: Sequence[Mapping]) -> object:
+    """One binned-scatter panel per entry of ``panels`` (keys ``points`` from
+    :func:`within_binscatter` or ``None``, ``x``, ``y`` axis labels, ``title`` and ``estimate``,
+    the design's estimate in words), two to a row; the line has the design's slope.
+    """
+    import matplotlib.pyplot as plt
+
+    cols = min(2, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.9 * cols, 3.5 * rows), squeeze=False)
+    for ax in axes.ravel()[len(panels) :]:
+        ax.set_visible(False)
+    for j, (ax, p) in enumerate(zip(axes.ravel(), panels, strict=False)):
+        pts = p.get("points")
+        ax.set_xlabel(p["x"])
+        ax.set_ylabel(p["y"])
+        ax.set_title(p.get("title", ""), fontsize=11)
+        ax.xaxis.label.set_size(10.5)
+        ax.yaxis.label.set_size(10.5)
+        if pts is None or pts.empty:
+            ax.text(
+                0.5,
+                0.5,
+                "not estimable\non this run's data",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                fontsize=10.5,
+            )
+            continue
+        ax.plot(pts["x"], pts["y"], "o", color=f"C{j}", ms=5)
+        slope = float(pts["slope"].iloc[0])
+        mx = np.average(pts["x"], weights=pts["n"])
+        my = np.average(pts["y"], weights=pts["n"])
+        grid = np.linspace(pts["x"].min(), pts["x"].max(), 2)
+        ax.plot(grid, my + slope * (grid - mx), "-", color="0.35", lw=1)
+        ax.text(
+            0.03,
+            0.97,
+            p.get("estimate", ""),
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=10.5,
+            bbox={"facecolor": "white", "edgecolor": "0.8", "alpha": 0.9},
+        )
+    return fig
