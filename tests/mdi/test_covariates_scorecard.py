@@ -133,7 +133,7 @@ def test_scorecard_on_a_hand_built_result():
             pd.DataFrame({"variant": "y", "model_id": ids, "mdi": -np.ones(210)}),
         ]
     )
-    card = scorecard(result, cov).set_index("variant")
+    card = scorecard(result, cov, vcov="CR1").set_index("variant")
     x, flip, y = card.loc["x"], card.loc["flip"], card.loc["y"]
     # pattern 1: 100 of 210 negative, 110 positive: more than half above 0 -> contradicted
     assert x["share_negative"] == pytest.approx(100 / 210)
@@ -156,6 +156,18 @@ def test_scorecard_on_a_hand_built_result():
     assert x["spearman_rho"] == pytest.approx(rho)
     ref = I.clustered_spearman(mdi, cov["in_degree"].to_numpy(), cov["family"].to_numpy())
     assert x["se_3"] == pytest.approx(ref.se) and x["status_3"] == "reproduced"
+    # CR3 (the default): the share gap's SE is the leave-one-family-out jackknife, by a loop
+    cr3 = scorecard(result, cov).set_index("variant").loc["x"]
+    params, fam = cov["params"].to_numpy(), cov["family"].to_numpy()
+    big, small, pos = params >= 1e10, params < 1e10, mdi > 0
+    gaps = [
+        pos[big & (fam != f)].mean() - pos[small & (fam != f)].mean()
+        for f in pd.unique(fam[big | small])
+    ]
+    G = len(gaps)
+    want = math.sqrt((G - 1) / G * ((np.array(gaps) - 0.6) ** 2).sum())
+    assert cr3["se_2a"] == pytest.approx(want, rel=1e-10)
+    assert cr3["gap_2a"] == pytest.approx(0.6)
     assert x["n_reproduced"] == 3 and x["n_contradicted"] == 1
     assert x["families"] == 22
     ev = spearman_evidence(card.reset_index(), "x", label="rho")

@@ -138,3 +138,67 @@ def test_bootstrap_keeps_families_together():
     assert np.allclose(boot, 1.0)
     with pytest.raises(ParameterError, match="draws"):
         I.bootstrap_spearman(x, x, fam, draws=1)
+
+
+# ------------------------------------------------------------------------------------------------
+# CR3 (leave-one-family-out jackknife) and the partial Spearman correlation
+# ------------------------------------------------------------------------------------------------
+def test_cr3_equals_the_jackknife_by_hand_and_pyfixest():
+    import pyfixest as pf
+
+    rng = np.random.default_rng(1)
+    n, G = 400, 23
+    g = rng.integers(0, G, n)
+    x = rng.normal(size=n) + rng.normal(size=G)[g]
+    d = (rng.random(n) < 0.3).astype(float)
+    y = 0.2 * x + rng.normal(size=G)[g] + rng.normal(size=n)
+    X = np.column_stack([np.ones(n), x, d])
+    fit = I.cluster_ols(y, X, g, vcov="CR3", names=("c", "x", "d"))
+    # by hand: refit without each cluster, (G-1)/G times the sum of squared deviations
+    full = np.linalg.lstsq(X, y, rcond=None)[0]
+    jack = np.array([np.linalg.lstsq(X[g != c], y[g != c], rcond=None)[0] for c in range(G)])
+    by_hand = np.sqrt((G - 1) / G * ((jack - full) ** 2).sum(axis=0))
+    np.testing.assert_allclose(fit.se[:, 0], by_hand, rtol=1e-10)
+    # pyfixest's CRV3 without small-sample factors is the plain sum: ours times G/(G-1)
+    df = pd.DataFrame({"y": y, "x": x, "d": d, "g": g})
+    m = pf.feols("y ~ x + d", df, vcov={"CRV3": "g"}, ssc=pf.ssc(k_adj=False, G_adj=False))
+    np.testing.assert_allclose(fit.se[:, 0] ** 2 * G / (G - 1), m.se().to_numpy() ** 2, rtol=1e-8)
+    # p from t with G - 1 degrees of freedom
+    t = fit.coef[1, 0] / fit.se[1, 0]
+    assert fit.df == G - 1
+    assert fit.p[1, 0] == pytest.approx(2 * stats.t(G - 1).sf(abs(t)))
+
+
+def test_cr3_handles_many_outcomes_and_a_family_holding_a_column():
+    rng = np.random.default_rng(2)
+    n, G = 300, 12
+    g = np.repeat(np.arange(G), n // G)
+    only = (g == 0).astype(float)  # a dummy only family 0 has: dropping it leaves no variation
+    X = np.column_stack([np.ones(n), rng.normal(size=n), only])
+    Y = rng.normal(size=(n, 3))
+    fit = I.cluster_ols(Y, X, g, vcov="CR3")
+    for r in range(3):  # each outcome as its own fit gives the same numbers
+        one = I.cluster_ols(Y[:, r], X, g, vcov="CR3")
+        np.testing.assert_allclose(fit.se[:, r], one.se[:, 0])
+    assert np.isfinite(fit.se).all()
+    with pytest.raises(ParameterError, match="vcov must be one of"):
+        I.cluster_ols(Y[:, 0], X, g, vcov="CR2")
+
+
+def test_partial_spearman_compares_rows_with_the_same_given_value():
+    rng = np.random.default_rng(3)
+    n = 600
+    g = rng.integers(0, 40, n)
+    z = rng.integers(0, 3, n)
+    x = z + rng.normal(size=n)
+    y = z + rng.normal(size=n)  # x and y related only through z
+    # one stratum: Spearman's rho itself
+    one = I.partial_spearman(x, y, np.zeros(n), g)
+    assert one.estimate == pytest.approx(stats.spearmanr(x, y)[0])
+    # within strata: the correlation of ranks demeaned by stratum (independent route: np.corrcoef)
+    rx, ry = stats.rankdata(x), stats.rankdata(y)
+    dm = lambda r: r - pd.Series(r).groupby(z).transform("mean").to_numpy()  # noqa: E731
+    got = I.partial_spearman(x, y, z, g)
+    assert got.estimate == pytest.approx(np.corrcoef(dm(rx), dm(ry))[0, 1])
+    assert abs(got.estimate) < 0.15 < one.estimate  # the link through z is gone
+    assert got.n == n and got.clusters == 40

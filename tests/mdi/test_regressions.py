@@ -55,7 +55,7 @@ def test_clustered_ols_matches_a_hand_sandwich():
         + rng.normal(0, 0.1, n)
     )
     frame["disruptive"] = (frame["mdi"] > frame["mdi"].median()).astype(int)
-    table, info = M.fit_one(frame, "ols_mdi", M.RHS + M.FIXED_EFFECTS)
+    table, info = M.fit_one(frame, "ols_mdi", M.RHS + M.FIXED_EFFECTS, vcov="CR1")
     assert info["n"] == n and info["clusters"] == groups
     # independent route: the design matrix by hand, least squares, CR1 sandwich
     cols = {"Intercept": np.ones(n)}
@@ -241,8 +241,9 @@ def test_the_simulation_design_is_the_formula_design():
     frame["disruptive"] = (rng.random(n) < 0.3 + 0.05 * (frame["log10_params"] - 9.5)).astype(int)
     frame["mdi"] = frame["disruptive"] - 0.5
     table, info = M.fit_one(frame, "lpm")
-    X, names = S.design(frame)
-    ours = I.cluster_ols(frame["disruptive"].to_numpy(float), X, frame["family"], names=names)
+    X, names = M.design(frame)
+    y = frame["disruptive"].to_numpy(float)
+    ours = I.cluster_ols(y, X, frame["family"], names=names, vcov="CR3")  # fit_one: CR3
     t = table.set_index("term")
     np.testing.assert_allclose(ours.coef[:, 0], t.loc[list(names), "coef"], rtol=1e-10)
     np.testing.assert_allclose(ours.se[:, 0], t.loc[list(names), "se"], rtol=1e-8)
@@ -264,9 +265,67 @@ def test_bare_categoricals_give_patsys_design_of_the_c_terms():
     )
     rhs = M.RHS + M.FIXED_EFFECTS
     want = patsy.dmatrix(rhs, frame, return_type="dataframe")  # the C(...) formula itself
-    X, names = S.design(frame, rhs)
+    X, names = M.design(frame, rhs)
     assert names == tuple(want.columns)
     np.testing.assert_array_equal(X, want.to_numpy())
     # no finetune left: the formula goes to patsy unchanged, which names the missing reference
     data, fast, rename = M.categorical_formula(frame[frame["derivation"] != "finetune"], M.RHS)
     assert (fast, rename) == (M.RHS, {})
+
+
+def test_within_family_fit_matches_pyfixest_fixed_effects():
+    import pyfixest as pf
+
+    rng = np.random.default_rng(5)
+    n, G = 600, 30
+    fam = rng.integers(0, G, n)
+    shock = rng.normal(0, 0.2, G)[fam]
+    size = rng.normal(10, 1, n) + 0.8 * rng.normal(size=G)[fam]
+    deriv = rng.choice(["finetune", "adapter", "merge"], n)
+    p = np.clip(0.4 + 0.05 * (size - 10) + shock, 0, 1)
+    frame = pd.DataFrame(
+        {
+            "disruptive": (rng.random(n) < p).astype(int),
+            "log10_params": size,
+            "derivation": deriv,
+            "log_in_degree": np.log1p(rng.poisson(1, n)),
+            "family": [f"f{f}" for f in fam],
+        }
+    )
+    got = M.within_family_fit(frame, vcov="CR1")
+    ref = pf.feols(
+        "disruptive ~ log10_params + C(derivation, contr.treatment(base='finetune'))"
+        " + log_in_degree | family",
+        frame,
+        vcov={"CRV1": "family"},
+        ssc=pf.ssc(k_adj=False, G_adj=False),
+    )
+    assert got.estimate == pytest.approx(ref.coef()["log10_params"], rel=1e-8)
+    # CR1 factor G/(G-1)(n-1)/(n-k) against pyfixest without adjustments (k: the 4 slopes)
+    k = 4
+    factor = G / (G - 1) * (n - 1) / (n - k)
+    assert got.se**2 == pytest.approx(factor * ref.se()["log10_params"] ** 2, rel=1e-6)
+    # CR3 by default: larger than CR1 here, same estimate
+    cr3 = M.within_family_fit(frame)
+    assert cr3.estimate == pytest.approx(got.estimate) and cr3.se > 0
+
+
+def test_raw_shares_and_summary_by_hand():
+    frame = pd.DataFrame(
+        {
+            "variant": ["cd"] * 6,
+            "mdi": [1.0, 0.0, 0.5, 0.0, 0.0, 1.0],
+            "disruptive": [1, 0, 1, 0, 0, 1],
+            "log10_params": [9.5, 9.5, 10.5, 10.5, 9.0, 9.0],
+            "derivation": ["finetune", "finetune", "finetune", "merge", "merge", "root"],
+            "family": ["a", "a", "b", "b", "c", "c"],
+        }
+    )
+    frame.attrs["dropped"] = {"cd": {"undefined_mdi": 2, "unknown_size": 1}}
+    gap = M.raw_share_gap(frame, "cd")
+    assert gap == {"finetune": pytest.approx(2 / 3), "other": 0.0}  # roots left out
+    summary = M.sample_summary(frame).iloc[0]
+    assert (summary["rows"], summary["families"], summary["unknown_size"]) == (6, 3, 1)
+    assert summary["share_disruptive"] == pytest.approx(0.5)
+    raw = M.raw_shares(frame, "cd").set_index("derivation")
+    assert raw.loc["finetune", "1–10B"] == pytest.approx(0.5)  # 9.5: 1 of 2

@@ -6,13 +6,18 @@ families (:func:`hflineage.mdi.covariates.lineage_family`).  Every test of the M
 uses a cluster-robust (sandwich) variance with families as clusters:
 
 - :func:`cluster_ols` — least squares for one or many outcomes sharing one design, with the
-  CR1 sandwich (small-sample factor G/(G−1)·(n−1)/(n−k), as Stata and statsmodels use) and
-  normal p-values; the i.i.d. standard errors beside them, to show what ignoring families does;
+  CR1 sandwich (small-sample factor G/(G−1)·(n−1)/(n−k), as Stata and statsmodels use; normal
+  p-values) or the CR3 leave-one-family-out jackknife (t with G − 1 degrees of freedom:
+  MacKinnon, Nielsen & Webb 2023), and the i.i.d. standard errors beside them, to show what
+  ignoring families does.  With a few large families CR1 rejects a true null too often (the
+  size simulation of :mod:`hflineage.mdi.simulate`); CR3 keeps its level;
 - :func:`share_gap` — the difference of two shares (e.g. of MDI > 0 among large and smaller
   models) as the slope of a linear probability model on a group indicator;
 - :func:`clustered_spearman` — Spearman's rank correlation as the slope of standardised ranks
   on standardised ranks, with a clustered standard error; :func:`bootstrap_spearman` resamples
   whole families instead (an independent check of that standard error);
+  :func:`partial_spearman` compares only rows with the same value of a third variable (the
+  correlation conditional on it);
 - :func:`between_family_sd` — the ANOVA estimate of the spread of family means, the size of the
   shared shocks (used by the simulation of :mod:`hflineage.mdi.simulate`).
 
@@ -37,8 +42,8 @@ class ClusterFit:
     """Least-squares estimates of one or many outcomes on one design.
 
     Arrays are ``k`` (coefficients) × ``r`` (outcomes); a single outcome gives ``r = 1``.
-    ``se`` is clustered (CR1), ``se_iid`` the classical one; ``p`` and ``p_iid`` two-sided
-    normal p-values.
+    ``se`` is clustered (``vcov``: CR1 or CR3), ``se_iid`` the classical one; ``p`` is two-sided,
+    normal for CR1 and t with ``df`` = G − 1 degrees of freedom for CR3; ``p_iid`` normal.
     """
 
     names: tuple[str, ...]
@@ -47,11 +52,13 @@ class ClusterFit:
     se_iid: np.ndarray
     n: int
     clusters: int
+    vcov: str = "CR1"
+    df: int | None = None
 
     @property
     def p(self) -> np.ndarray:
-        """Two-sided p-values from the clustered standard errors (normal)."""
-        return _two_sided(self.coef, self.se)
+        """Two-sided p-values from the clustered standard errors (normal, or t with ``df``)."""
+        return _two_sided(self.coef, self.se, self.df)
 
     @property
     def p_iid(self) -> np.ndarray:
@@ -76,9 +83,14 @@ class ClusterFit:
         )
 
 
-def _two_sided(coef: np.ndarray, se: np.ndarray) -> np.ndarray:
+def _two_sided(coef: np.ndarray, se: np.ndarray, df: int | None = None) -> np.ndarray:
+    dist = stats.norm if df is None else stats.t(df)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(se > 0, 2 * stats.norm.sf(np.abs(coef / se)), np.nan)
+        return np.where(se > 0, 2 * dist.sf(np.abs(coef / se)), np.nan)
+
+
+#: Cluster-robust variances :func:`cluster_ols` computes.
+VCOVS = ("CR1", "CR3")
 
 
 def _codes(groups: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
@@ -98,20 +110,24 @@ def cluster_ols(
     groups: np.ndarray | pd.Series,
     *,
     names: tuple[str, ...] | None = None,
+    vcov: str = "CR1",
 ) -> ClusterFit:
     """Least squares of ``y`` (n, or n × r for r outcomes) on ``X`` (n × k) with standard errors
     clustered by ``groups``.
 
-    The variance of each outcome's coefficients is the CR1 sandwich
-    ``c · (X'X)⁻¹ (Σ_g s_g s_g') (X'X)⁻¹`` with ``s_g = X_g' u_g`` and
-    ``c = G/(G−1) · (n−1)/(n−k)``: what ``statsmodels`` (``cov_type="cluster"``) and Stata
-    report.
+    ``vcov="CR1"``: the sandwich ``c · (X'X)⁻¹ (Σ_g s_g s_g') (X'X)⁻¹`` with ``s_g = X_g' u_g``
+    and ``c = G/(G−1) · (n−1)/(n−k)``: what ``statsmodels`` (``cov_type="cluster"``) and Stata
+    report; normal p-values.  ``vcov="CR3"``: the leave-one-cluster-out jackknife
+    ``(G−1)/G · Σ_g (b_(g) − b)(b_(g) − b)'`` with ``b_(g) = (X'X − X_g'X_g)⁺ (X'y − X_g'y_g)``
+    (a pseudo-inverse when dropping a cluster leaves a column without variation, as pyfixest's
+    ``CRV3`` does) and p-values from t with G − 1 degrees of freedom.
 
     Args:
         y: outcome(s), one row per observation.
         X: the design (include a column of ones for an intercept).
         groups: the cluster of each row (any hashable labels).
         names: a name per column of ``X`` (default ``x0``, ``x1``, ...).
+        vcov: one of :data:`VCOVS`.
 
     Returns:
         A :class:`ClusterFit`.
@@ -124,6 +140,8 @@ def cluster_ols(
         raise ParameterError(f"y has {Y.shape[0]} rows; expected one per row of X ({n})")
     if not (np.isfinite(X).all() and np.isfinite(Y).all()):
         raise ParameterError("cluster_ols: X and y must be finite; drop missing rows first")
+    if vcov not in VCOVS:
+        raise ParameterError(f"vcov must be one of {VCOVS}; got {vcov!r}")
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(k))
     if len(names) != k:
         raise ParameterError(f"names has {len(names)} entries; expected one per column ({k})")
@@ -141,15 +159,40 @@ def cluster_ols(
     coef = bread @ (X.T @ Y)
     U = Y - X @ coef
     member = sp.csr_array((np.ones(n), (codes, np.arange(n))), shape=(G, n))
-    corr = G / (G - 1) * (n - 1) / (n - k)
-    se = np.empty_like(coef)
-    for r in range(Y.shape[1]):
-        scores = member @ (X * U[:, [r]])  # G × k
-        V = corr * bread @ (scores.T @ scores) @ bread
-        se[:, r] = np.sqrt(np.clip(np.diag(V), 0, None))
     s2 = (U**2).sum(axis=0) / (n - k)
     se_iid = np.sqrt(np.outer(np.diag(bread), s2))
+    if vcov == "CR3":
+        se = _jackknife_se(X, Y, coef, member, xtx)
+        return ClusterFit(names, coef, se, se_iid, n, G, vcov="CR3", df=G - 1)
+    corr = G / (G - 1) * (n - 1) / (n - k)
+    # every outcome at once: scores s_g (G × k × r), the sandwich's diagonal as sums of squares
+    scores = np.stack([member @ (X[:, [a]] * U) for a in range(k)], axis=1)
+    lean = np.einsum("ab,gbr->gar", bread, scores)
+    se = np.sqrt(np.clip(corr * (lean**2).sum(axis=0), 0, None))
     return ClusterFit(names, coef, se, se_iid, n, G)
+
+
+def _jackknife_se(
+    X: np.ndarray, Y: np.ndarray, coef: np.ndarray, member: sp.csr_array, xtx: np.ndarray
+) -> np.ndarray:
+    """CR3 standard errors (k × r): every leave-one-cluster-out fit at once, by cluster sums."""
+    G, k = member.shape[0], X.shape[1]
+    # X_g'X_g for every cluster: one sparse product per pair of columns (k(k+1)/2 of them)
+    xgx = np.empty((G, k, k))
+    for a in range(k):
+        for b in range(a, k):
+            xgx[:, a, b] = xgx[:, b, a] = member @ (X[:, a] * X[:, b])
+    drop = xtx[None] - xgx
+    full = np.linalg.matrix_rank(drop) == k
+    inv = np.empty_like(drop)
+    inv[full] = np.linalg.inv(drop[full])
+    if (~full).any():  # a family holds all the variation of a column: pseudo-inverse
+        inv[~full] = np.linalg.pinv(drop[~full])
+    xty = X.T @ Y  # k × r
+    xgy = np.stack([member @ (X[:, [a]] * Y) for a in range(k)], axis=1)  # G × k × r
+    jack = np.einsum("gab,gbr->gar", inv, xty[None] - xgy)  # G × k × r
+    dev = jack - coef[None]
+    return np.sqrt((G - 1) / G * (dev**2).sum(axis=0))
 
 
 @dataclass(frozen=True)
@@ -167,7 +210,12 @@ NAN_ESTIMATE = Estimate(np.nan, np.nan, np.nan, 0, 0)
 
 
 def share_gap(
-    positive: np.ndarray, in_a: np.ndarray, in_b: np.ndarray, groups: np.ndarray
+    positive: np.ndarray,
+    in_a: np.ndarray,
+    in_b: np.ndarray,
+    groups: np.ndarray,
+    *,
+    vcov: str = "CR1",
 ) -> Estimate:
     """Share of ``positive`` in group a minus the share in group b, with a clustered SE.
 
@@ -186,7 +234,7 @@ def share_gap(
     g = np.asarray(groups, dtype=object)[rows]
     if len(pd.unique(g)) < 2:
         return Estimate(np.nan, np.nan, np.nan, int(rows.sum()), 1)
-    fit = cluster_ols(y, X, g)
+    fit = cluster_ols(y, X, g, vcov=vcov)
     return Estimate(
         float(fit.coef[1, 0]), float(fit.se[1, 0]), float(fit.p[1, 0]), fit.n, fit.clusters
     )
@@ -197,12 +245,15 @@ def _standard_ranks(x: np.ndarray) -> np.ndarray:
     return (r - r.mean()) / r.std()
 
 
-def clustered_spearman(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> Estimate:
+def clustered_spearman(
+    x: np.ndarray, y: np.ndarray, groups: np.ndarray, *, vcov: str = "CR1"
+) -> Estimate:
     """Spearman's rank correlation of ``x`` and ``y`` with a standard error clustered by
     ``groups``.
 
     The slope of the standardised (average) ranks of ``y`` on those of ``x`` equals Spearman's
-    rho; its CR1 sandwich variance treats each cluster as one independent draw.  Rows with a
+    rho; its clustered variance (``vcov``: CR1 or CR3, :func:`cluster_ols`) treats each cluster
+    as one independent draw (the ranks are not recomputed when CR3 leaves a cluster out).  Rows with a
     missing value are dropped.  NaN when either variable is constant.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -211,7 +262,44 @@ def clustered_spearman(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> Esti
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0 or len(pd.unique(g)) < 2:
         return Estimate(np.nan, np.nan, np.nan, len(x), len(pd.unique(g)))
     zx, zy = _standard_ranks(x), _standard_ranks(y)
-    fit = cluster_ols(zy, np.column_stack([np.ones(len(zx)), zx]), g)
+    fit = cluster_ols(zy, np.column_stack([np.ones(len(zx)), zx]), g, vcov=vcov)
+    return Estimate(
+        float(fit.coef[1, 0]), float(fit.se[1, 0]), float(fit.p[1, 0]), fit.n, fit.clusters
+    )
+
+
+def partial_spearman(
+    x: np.ndarray, y: np.ndarray, given: np.ndarray, groups: np.ndarray, *, vcov: str = "CR1"
+) -> Estimate:
+    """Spearman's correlation of ``x`` and ``y`` among rows with the same value of ``given``,
+    with a standard error clustered by ``groups``.
+
+    The (average) ranks of ``x`` and ``y`` over all rows are demeaned within each value of
+    ``given`` (exact conditioning: only rows with the same ``given`` are compared), then the
+    slope of the standardised demeaned ranks of ``y`` on those of ``x`` — their correlation —
+    is fitted with a clustered variance (``vcov``, :func:`cluster_ols`).  With one value of ``given`` it is Spearman's rho.  Used
+    for P1-indegree's check against persistence: MDI and later in-degree compared among models
+    with the same number of children in the window.  NaN when nothing varies within a value.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    z = np.asarray(given, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(z)
+    x, y, z, g = x[ok], y[ok], z[ok], np.asarray(groups, dtype=object)[ok]
+    if len(x) < 3 or len(pd.unique(g)) < 2:
+        return Estimate(np.nan, np.nan, np.nan, len(x), len(pd.unique(g)))
+    strata, _ = _codes(z)
+    size = np.bincount(strata)
+
+    def within(v: np.ndarray) -> np.ndarray:
+        r = stats.rankdata(v)
+        r = r - (np.bincount(strata, weights=r) / size)[strata]
+        sd = r.std()
+        return r / sd if sd > 0 else r * np.nan
+
+    zx, zy = within(x), within(y)
+    if not (np.isfinite(zx).all() and np.isfinite(zy).all()):
+        return Estimate(np.nan, np.nan, np.nan, len(x), len(pd.unique(g)))
+    fit = cluster_ols(zy, np.column_stack([np.ones(len(zx)), zx]), g, vcov=vcov)
     return Estimate(
         float(fit.coef[1, 0]), float(fit.se[1, 0]), float(fit.p[1, 0]), fit.n, fit.clusters
     )

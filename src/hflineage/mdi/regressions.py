@@ -38,8 +38,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..errors import HflineageError, check_choice
+from ..lineage.size import SIZE_BINS, size_bin
+from . import inference as I
 from .covariates import covariate_rows
 
 ESTIMATORS = ("logit", "lpm", "ols_mdi")
@@ -213,8 +216,16 @@ def categorical_formula(data: pd.DataFrame, rhs: str) -> tuple[pd.DataFrame, str
     return (data.assign(**columns) if columns else data), rhs, rename
 
 
-def fit_one(frame: pd.DataFrame, estimator: str, rhs: str = RHS) -> tuple[pd.DataFrame, dict]:
+def fit_one(
+    frame: pd.DataFrame, estimator: str, rhs: str = RHS, *, vcov: str = "CR3"
+) -> tuple[pd.DataFrame, dict]:
     """Fit one estimator on one variant's rows, errors clustered by ``family``.
+
+    The least-squares estimators (``lpm``, ``ols_mdi``) take their standard errors from
+    ``vcov`` (:func:`hflineage.mdi.inference.cluster_ols`): CR3, the leave-one-family-out
+    jackknife with t(G − 1) p-values and intervals, by default — with a few large families the
+    usual CR1 rejects a true null too often (:func:`hflineage.mdi.simulate.size_study`).  The
+    logit keeps statsmodels' CR1.
 
     Returns:
         The coefficient table (``term``, ``coef``, ``se``, ``ci_low``, ``ci_high``, ``p``) and
@@ -262,18 +273,123 @@ def fit_one(frame: pd.DataFrame, estimator: str, rhs: str = RHS) -> tuple[pd.Dat
     if estimator == "logit" and not fit.mle_retvals.get("converged", True):
         notes.append("did not converge")
     info["note"] = "; ".join(notes)
+    info["vcov"] = "CR1"
     ci = fit.conf_int()
+    se, p = fit.bse.to_numpy(), fit.pvalues.to_numpy()
+    lo, hi = ci[0].to_numpy(), ci[1].to_numpy()
+    if estimator != "logit" and vcov != "CR1":
+        jack = I.cluster_ols(fit.model.endog, fit.model.exog, groups, vcov=vcov)
+        se, p = jack.se[:, 0], jack.p[:, 0]
+        half = stats.t(jack.df).ppf(0.975) * se
+        lo, hi = fit.params.to_numpy() - half, fit.params.to_numpy() + half
+        info["vcov"] = vcov
     table = pd.DataFrame(
         {
             "term": [rename.get(t, t) for t in fit.params.index],
             "coef": fit.params.to_numpy(),
-            "se": fit.bse.to_numpy(),
-            "ci_low": ci[0].to_numpy(),
-            "ci_high": ci[1].to_numpy(),
-            "p": fit.pvalues.to_numpy(),
+            "se": se,
+            "ci_low": lo,
+            "ci_high": hi,
+            "p": p,
         }
     )
     return table, info
+
+
+def design(frame: pd.DataFrame, rhs: str = RHS) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The design matrix of ``rhs`` on ``frame`` (intercept first) and its column names, built by
+    patsy exactly as the statsmodels formula API builds it.
+    """
+    import patsy
+
+    data, fast_rhs, rename = categorical_formula(frame, rhs)  # same design, read by codes
+    X = patsy.dmatrix(fast_rhs, data, return_type="dataframe")
+    if len(X) != len(frame):
+        raise HflineageError("design: rows with missing values; drop them from the frame first")
+    return X.to_numpy(float), tuple(rename.get(c, c) for c in X.columns)
+
+
+def within_family_fit(
+    frame: pd.DataFrame, term: str = "log10_params", rhs: str = RHS, *, vcov: str = "CR3"
+) -> I.Estimate:
+    """``term``'s coefficient in the LPM of ``disruptive`` on ``rhs`` with lineage-family fixed
+    effects (outcome and design demeaned within families, Frisch–Waugh–Lovell): the comparison
+    of models *within* one family, which a family's popularity cannot drive.  P1-size's declared
+    within-family design.  Standard errors ``vcov`` clustered by family.
+    """
+    X, names = design(frame, rhs)
+    if term not in names:
+        raise HflineageError(f"term {term!r} is not in the design of {rhs!r}")
+    codes, _ = pd.factorize(frame["family"])
+    size = np.bincount(codes)
+
+    def demean(v: np.ndarray) -> np.ndarray:
+        v2 = v[:, None] if v.ndim == 1 else v
+        sums = np.stack([np.bincount(codes, weights=v2[:, j]) for j in range(v2.shape[1])], 1)
+        out = v2 - (sums / size[:, None])[codes]
+        return out[:, 0] if v.ndim == 1 else out
+
+    Xw = demean(X[:, 1:])
+    keep = Xw.std(axis=0) > 1e-12  # a column constant within every family has no estimate
+    names_w = tuple(n for n, k in zip(names[1:], keep, strict=True) if k)
+    if term not in names_w:
+        return I.NAN_ESTIMATE
+    fit = I.cluster_ols(
+        demean(frame["disruptive"].to_numpy(float)), Xw[:, keep], codes, names=names_w, vcov=vcov
+    )
+    k = names_w.index(term)
+    return I.Estimate(
+        float(fit.coef[k, 0]), float(fit.se[k, 0]), float(fit.p[k, 0]), fit.n, fit.clusters
+    )
+
+
+def sample_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per variant of a :func:`regression_frame`: rows, share with MDI > 0, lineage families and
+    the rows dropped (MDI undefined, size unknown; from ``attrs["dropped"]``).
+    """
+    out = (
+        frame.groupby("variant", observed=True)
+        .agg(rows=("mdi", "size"), share_disruptive=("disruptive", "mean"))
+        .join(frame.groupby("variant", observed=True)["family"].nunique().rename("families"))
+        .reset_index()
+    )
+    out["variant"] = out["variant"].astype(str)
+    drop = pd.DataFrame(frame.attrs.get("dropped", {})).T.rename_axis("variant").reset_index()
+    return out.merge(drop, on="variant", how="left") if len(drop) else out
+
+
+def raw_shares(frame: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """Share with MDI > 0 by derivation (rows) and size bin (columns, :data:`SIZE_BINS`) for one
+    variant of a :func:`regression_frame`, before any control; NaN where a cell has no model.
+    """
+    d = frame[frame["variant"] == variant]
+    bins = size_bin(10 ** d["log10_params"])
+    out = (
+        d.assign(size_bin=bins)
+        .pivot_table(
+            index="derivation",
+            columns="size_bin",
+            values="disruptive",
+            aggfunc="mean",
+            observed=False,
+        )
+        .reindex(columns=list(SIZE_BINS))
+        .reset_index()
+    )
+    out.columns = [str(c) for c in out.columns]
+    return out
+
+
+def raw_share_gap(frame: pd.DataFrame, variant: str) -> dict[str, float]:
+    """Share with MDI > 0 among finetunes and among all other derivations (roots excluded) of
+    one variant of a :func:`regression_frame`: the raw numbers behind P1-finetune.
+    """
+    d = frame[(frame["variant"] == variant) & (frame["derivation"] != "root")]
+    fine = d["derivation"] == "finetune"
+    return {
+        "finetune": float(d.loc[fine, "disruptive"].mean()),
+        "other": float(d.loc[~fine, "disruptive"].mean()),
+    }
 
 
 COEF_COLUMNS = ["variant", "model", "term", "label", "coef", "se", "ci_low", "ci_high", "p"]

@@ -17,6 +17,7 @@ from .evidence import PATTERNS, consolidative_verdict
 
 
 def _status(est: I.Estimate, label: str, alpha: float, min_effect: float) -> str:
+    """The sign rule's status for one scorecard cell (expected positive, no sesoi)."""
     if not np.isfinite(est.estimate) or not np.isfinite(est.p):
         return "not testable"
     ev = Evidence(label, est.estimate, est.se, est.p, est.n, est.clusters)
@@ -31,6 +32,7 @@ def scorecard(
     alpha: float = 0.05,
     min_gap: float = 0.01,
     min_rho: float = 0.05,
+    vcov: str = "CR3",
 ) -> pd.DataFrame:
     """The paper's three stylised facts, tested per variant of an :func:`mdi_all` result with
     standard errors clustered by lineage family.
@@ -49,8 +51,11 @@ def scorecard(
       (:func:`~hflineage.mdi.inference.clustered_spearman`).
 
     Patterns 2a, 2b and 3 go through :func:`hflineage.verdicts.sign_rule` (expected positive,
-    two-sided at ``alpha``, at least ``min_gap`` / ``min_rho``); ``status_*`` is the verdict each
-    reading would get, ``pattern_*`` is True where it is "reproduced".  ``n_reproduced``
+    two-sided at ``alpha``, at least ``min_gap`` / ``min_rho``, standard errors ``vcov``: CR3 by
+    default, :func:`~hflineage.mdi.inference.cluster_ols`); ``status_*`` is what each reading
+    would get, ``pattern_*`` is True where it is "reproduced".  Patterns 2a and 2b are *raw*
+    differences of shares, not chapter 4's regression with controls that decides P1-size and
+    P1-finetune, so a cell can differ from those claims' verdicts.  ``n_reproduced``
     counts the patterns reproduced, ``n_contradicted`` those significantly the other way.
     """
     require_columns(covariates, ("params", "derivation", "in_degree", "family"), "covariates")
@@ -84,7 +89,7 @@ def scorecard(
         params = params_all[at_v]
         known = ~np.isnan(params)
         big, small = known & (params >= large), known & (params < large)
-        gap = I.share_gap(pos, big, small, fam)
+        gap = I.share_gap(pos, big, small, fam, vcov=vcov)
         row.update(
             {
                 "share_positive_large": pos[big].mean() if big.any() else np.nan,
@@ -100,7 +105,7 @@ def scorecard(
         root = d["is_root"].to_numpy(bool) if "is_root" in d.columns else np.zeros(len(d), bool)
         derived = derived_all[at_v] & ~root
         fine = derived & fine_all[at_v]
-        gap = I.share_gap(pos, fine, derived & ~fine, fam)
+        gap = I.share_gap(pos, fine, derived & ~fine, fam, vcov=vcov)
         row.update(
             {
                 "share_positive_finetune": pos[fine].mean() if fine.any() else np.nan,
@@ -115,7 +120,7 @@ def scorecard(
                 "status_2b": _status(gap, "share gap, finetune − other", alpha, min_gap),
             }
         )
-        rho = I.clustered_spearman(x, degree_all[at_v], fam)
+        rho = I.clustered_spearman(x, degree_all[at_v], fam, vcov=vcov)
         row.update(
             {
                 "spearman_rho": rho.estimate,
@@ -135,5 +140,11 @@ def scorecard(
     out["n_contradicted"] = (
         (out[[f"status_{k}" for k in keys]] == "contradicted").sum(axis=1).astype(int)
     )
-    out.attrs = {"large": large, "alpha": alpha, "min_gap": min_gap, "min_rho": min_rho}
+    out.attrs = {
+        "large": large,
+        "alpha": alpha,
+        "min_gap": min_gap,
+        "min_rho": min_rho,
+        "vcov": vcov,
+    }
     return out

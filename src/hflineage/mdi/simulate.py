@@ -9,12 +9,20 @@ in-degrees and lineage families are kept exactly as observed; only the outcome i
 clipped to [0, 1], then 1[MDI > 0]_i ~ Bernoulli.  Every draw is fitted with the primary
 specification (the LPM of :data:`hflineage.mdi.regressions.RHS`, errors clustered by family, by
 :func:`hflineage.mdi.inference.cluster_ols` on the patsy design statsmodels builds from the same
-formula).  ``effect = 0`` is the null: a test at ``alpha`` should reject in about ``alpha`` of the
-draws; i.i.d. standard errors, which ignore the shared family shocks, are kept beside to show
-how often they would.
+formula), or, with ``within_family=True``, with family fixed effects (the within-family design
+of P1-size).  ``effect = 0`` is the null: a test at ``alpha`` should reject in about ``alpha``
+of the draws.  Each draw is tested three ways: CR3 (the leave-one-family-out jackknife, t with
+G − 1 degrees of freedom: the book's inference), CR1 (the usual sandwich, which over-rejects
+with a few large families) and i.i.d. errors (which ignore the family shocks).
+:func:`size_study` repeats the null over several seeds and gives each rejection rate with its
+Monte Carlo interval; :func:`simulation_checks` says whether the planted effect is recovered
+and the level kept.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,23 +30,10 @@ from scipy import stats
 
 from ..errors import HflineageError, ParameterError
 from . import inference as I
-from .regressions import RHS, categorical_formula
+from .regressions import RHS, design
 
 #: Simulated outcomes fitted at once (memory: rows × CHUNK floats, a few times over).
-CHUNK = 50
-
-
-def design(frame: pd.DataFrame, rhs: str = RHS) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The design matrix of ``rhs`` on ``frame`` (intercept first) and its column names, built by
-    patsy exactly as the statsmodels formula API builds it.
-    """
-    import patsy
-
-    data, fast_rhs, rename = categorical_formula(frame, rhs)  # same design, read by codes
-    X = patsy.dmatrix(fast_rhs, data, return_type="dataframe")
-    if len(X) != len(frame):
-        raise HflineageError("design: rows with missing values; drop them from the frame first")
-    return X.to_numpy(float), tuple(rename.get(c, c) for c in X.columns)
+CHUNK = 150
 
 
 def simulate_effect(
@@ -52,6 +47,7 @@ def simulate_effect(
     family_sd: float | None = None,
     alpha: float = 0.05,
     seed: int = 0,
+    within_family: bool = False,
 ) -> pd.DataFrame:
     """Draw ``draws`` outcomes with a planted effect of ``term`` and fit the primary model to
     each.
@@ -71,12 +67,15 @@ def simulate_effect(
             the data.
         alpha: two-sided level of the test of ``term``.
         seed: random seed.
+        within_family: fit with family fixed effects (outcome and design demeaned within
+            families, Frisch–Waugh–Lovell) instead of the pooled design.
 
     Returns:
-        One row per draw: ``truth``, ``estimate``, ``se`` and ``p`` (clustered), ``se_iid`` and
-        ``p_iid``, ``reject`` / ``reject_iid`` (p < alpha), ``covered`` (truth inside the 95%
-        clustered interval), and ``clipped`` (share of probabilities clipped to [0, 1]).
-        ``attrs`` records the parameters.
+        One row per draw: ``truth``, ``estimate``, ``se`` and ``p`` (CR3, t with G − 1 df),
+        ``se_cr1`` and ``p_cr1`` (CR1, normal), ``se_iid`` and ``p_iid``, ``reject`` /
+        ``reject_cr1`` / ``reject_iid`` (p < alpha), ``covered`` (truth inside the 95% CR3
+        interval), and ``clipped`` (share of probabilities clipped to [0, 1]).  ``attrs``
+        records the parameters.
     """
     if draws < 1:
         raise ParameterError(f"draws must be at least 1; got {draws!r}")
@@ -92,19 +91,28 @@ def simulate_effect(
     rng = np.random.default_rng(seed)
     x = frame[term].to_numpy(float)
     slope = effect * (x - x.mean())
+    size = np.bincount(codes)
+    if within_family:  # family fixed effects: everything demeaned within families
+        X, names = X[:, 1:], names[1:]
+        X = X - _family_means(X, codes, size)
     k = names.index(term)
     parts = []
     for start in range(0, draws, CHUNK):  # bounded memory: n × CHUNK outcomes at a time
         m = min(CHUNK, draws - start)
         p_true = baseline + slope[:, None] + rng.normal(0.0, family_sd, size=(len(G), m))[codes]
         y = (rng.random(p_true.shape) < np.clip(p_true, 0, 1)).astype(float)
-        fit = I.cluster_ols(y, X, codes, names=names)
+        if within_family:
+            y = y - _family_means(y, codes, size)
+        fit = I.cluster_ols(y, X, codes, names=names, vcov="CR3")
+        cr1 = I.cluster_ols(y, X, codes, names=names)
         parts.append(
             pd.DataFrame(
                 {
                     "estimate": fit.coef[k],
                     "se": fit.se[k],
                     "p": fit.p[k],
+                    "se_cr1": cr1.se[k],
+                    "p_cr1": cr1.p[k],
                     "se_iid": fit.se_iid[k],
                     "p_iid": fit.p_iid[k],
                     "clipped": ((p_true < 0) | (p_true > 1)).mean(axis=0),
@@ -112,10 +120,11 @@ def simulate_effect(
             )
         )
     out = pd.concat(parts, ignore_index=True)
-    z = stats.norm.ppf(0.975)
+    z = stats.t(len(G) - 1).ppf(0.975)
     out.insert(0, "draw", np.arange(draws))
     out.insert(1, "truth", float(effect))
     out["reject"] = out["p"] < alpha
+    out["reject_cr1"] = out["p_cr1"] < alpha
     out["reject_iid"] = out["p_iid"] < alpha
     lo, hi = out["estimate"] - z * out["se"], out["estimate"] + z * out["se"]
     out["covered"] = (lo <= effect) & (effect <= hi)
@@ -126,13 +135,23 @@ def simulate_effect(
         "n": len(frame),
         "clusters": len(G),
         "term": term,
+        "seed": seed,
+        "within_family": within_family,
     }
     return out
 
 
+def _family_means(values: np.ndarray, codes: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Each row's family mean of every column of ``values`` (n × m)."""
+    v = values[:, None] if values.ndim == 1 else values
+    sums = np.stack([np.bincount(codes, weights=v[:, j]) for j in range(v.shape[1])], axis=1)
+    means = (sums / size[:, None])[codes]
+    return means[:, 0] if values.ndim == 1 else means
+
+
 def simulation_summary(sims: pd.DataFrame) -> pd.DataFrame:
     """Per planted effect (``truth``): draws, mean and SD of the estimates, bias, mean clustered
-    SE, rejection rates with clustered and i.i.d. errors, coverage of the 95% interval, and the
+    SE, rejection rates with CR3, CR1 and i.i.d. errors, coverage of the 95% interval, and the
     mean share of clipped probabilities.
     """
     g = sims.groupby("truth", sort=True)
@@ -144,6 +163,7 @@ def simulation_summary(sims: pd.DataFrame) -> pd.DataFrame:
             "mean_se": g["se"].mean(),
             "mean_se_iid": g["se_iid"].mean(),
             "rejection_rate": g["reject"].mean(),
+            "rejection_rate_cr1": g["reject_cr1"].mean(),
             "rejection_rate_iid": g["reject_iid"].mean(),
             "coverage": g["covered"].mean(),
             "clipped": g["clipped"].mean(),
@@ -151,3 +171,105 @@ def simulation_summary(sims: pd.DataFrame) -> pd.DataFrame:
     )
     out.insert(2, "bias", out["mean_estimate"] - out.index.to_numpy(float))
     return out.reset_index()
+
+
+#: The tests a size study compares (columns of :func:`simulate_effect`).
+SIZE_TESTS = {
+    "CR3 (jackknife, t with G − 1 df)": "reject",
+    "CR1": "reject_cr1",
+    "i.i.d.": "reject_iid",
+}
+
+
+def size_study(
+    frame: pd.DataFrame,
+    *,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4, 5),
+    draws: int = 300,
+    alpha: float = 0.05,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """The null (no planted effect) over several seeds: each test's rejection rate per seed and
+    over all draws, with a 95% Monte Carlo (Wilson) interval.
+
+    Args:
+        frame: one variant's rows of :func:`hflineage.mdi.regressions.regression_frame`.
+        seeds: random seeds, one batch of ``draws`` each.
+        draws: null draws per seed.
+        alpha: level of the tests.
+        **kwargs: passed to :func:`simulate_effect` (``baseline``, ``family_sd``,
+            ``within_family``, ...).
+
+    Returns:
+        One row per (test, seed) and one per test with ``seed = "all"``: ``rejections``,
+        ``draws``, ``rate``, ``mc_low``, ``mc_high``.
+    """
+    if len(seeds) < 1:
+        raise ParameterError("size_study needs at least one seed")
+    sims = [
+        simulate_effect(frame, effect=0.0, draws=draws, alpha=alpha, seed=s, **kwargs)
+        for s in seeds
+    ]
+    rows = []
+    for test, col in SIZE_TESTS.items():
+        counts = [(str(s), int(d[col].sum()), len(d)) for s, d in zip(seeds, sims, strict=True)]
+        counts.append(("all", sum(c[1] for c in counts), sum(c[2] for c in counts)))
+        for seed, k, n in counts:
+            lo, hi = wilson_interval(k, n)
+            rows.append(
+                {
+                    "test": test,
+                    "seed": seed,
+                    "rejections": k,
+                    "draws": n,
+                    "rate": k / n,
+                    "mc_low": lo,
+                    "mc_high": hi,
+                }
+            )
+    out = pd.DataFrame(rows)
+    out.attrs = {"alpha": alpha, **sims[0].attrs}
+    return out
+
+
+def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion ``k / n`` (a Monte Carlo interval)."""
+    if n < 1 or not 0 <= k <= n:
+        raise ParameterError(f"wilson_interval needs 0 <= k <= n and n >= 1; got k={k}, n={n}")
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return float(centre - half), float(centre + half)
+
+
+def simulation_checks(
+    summary: pd.DataFrame, size: pd.DataFrame, *, alpha: float = 0.05, tolerance: float = 0.02
+) -> dict[str, Any]:
+    """Whether the design can decide its claim: the planted effects recovered (every mean
+    estimate within three Monte Carlo SEs of its truth, from :func:`simulation_summary`) and the
+    level kept (the CR3 rejection rate over all null draws of :func:`size_study` within
+    ``alpha ± tolerance``).
+
+    Returns:
+        ``recovered``, ``level_ok`` (bools), ``rate``, ``mc_low``, ``mc_high`` (CR3, all seeds),
+        ``rate_cr1`` and ``rate_iid``, ``low`` and ``high`` (the band), ``worst_bias_mc`` (the
+        largest |bias| in Monte Carlo SEs).
+    """
+    mc = summary["sd_estimate"] / np.sqrt(summary["draws"])
+    worst = float((summary["bias"].abs() / mc).max())
+    overall = size[size["seed"] == "all"].set_index("test")
+    cr3 = overall.loc[next(iter(SIZE_TESTS))]
+    low, high = alpha - tolerance, alpha + tolerance
+    return {
+        "recovered": bool(worst <= 3),
+        "worst_bias_mc": worst,
+        "rate": float(cr3["rate"]),
+        "mc_low": float(cr3["mc_low"]),
+        "mc_high": float(cr3["mc_high"]),
+        "rate_cr1": float(overall.loc["CR1", "rate"]),
+        "rate_iid": float(overall.loc["i.i.d.", "rate"]),
+        "low": low,
+        "high": high,
+        "level_ok": bool(low <= cr3["rate"] <= high),
+    }
