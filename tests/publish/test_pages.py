@@ -34,6 +34,11 @@ CLAIM_IDS = [
     "P2-congestion",
     "P2-controls",
     "P2-measure",
+    "HS-potential",
+    "HS-speed",
+    "HS-maturation",
+    "HS-quality",
+    "HS-credit",
 ]
 
 
@@ -44,7 +49,10 @@ def claims():
 
 def test_claims_file_has_every_claim_of_both_papers(claims):
     assert [c["id"] for c in claims["claims"]] == CLAIM_IDS
-    assert {c["paper"] for c in claims["claims"]} == {"P1", "P2"}
+    assert {c["paper"] for c in claims["claims"]} == {"P1", "P2", "HS"}
+    # the extensions are Hill & Stein's framework's own predictions, declared as such
+    hs = [c for c in claims["claims"] if c["paper"] == "HS"]
+    assert hs and all(c["id"].startswith("HS-") and "extension" in c["source"] for c in hs)
     assert claims["papers"]["P1"]["arxiv"] == "2604.11618"
     assert claims["papers"]["P2"]["arxiv"] == "2604.13537"
     summary_only = [c["id"] for c in claims["claims"] if c["source"] == "summary"]
@@ -185,7 +193,7 @@ def test_status_page_lists_every_claim_not_yet_assessed(claims):
         assert f"`hflineage claim {cid} --from-results`" in _section(page, cid)
     # summary rows and sections, + the legend
     assert page.count("{bdg-light}`not yet assessed`") == 3 * len(CLAIM_IDS) + 1
-    assert "**In this build:** 13 claims — 13 not yet assessed." in page
+    assert "**In this build:** 18 claims — 18 not yet assessed." in page
     assert "{cite:p}`wei2026disruptive`" in page and "{cite:p}`liu2026racing`" in page
     rules = page[: page.index("* - **P1-data**")]
     assert "## How a verdict is decided" in rules
@@ -252,8 +260,8 @@ def test_status_page_one_final_verdict_per_claim_with_primary_and_robustness(cla
     assert "{bdg-success}`reproduced`" in conc_row and "  - 62%\n" in conc_row
     assert "Robustness" not in conc_row  # no robustness set
     assert (
-        "**In this build:** 13 claims — 1 reproduced, 1 partly reproduced, 1 not testable, "
-        "1 method, 9 not yet assessed." in page
+        "**In this build:** 18 claims — 1 reproduced, 1 partly reproduced, 1 not testable, "
+        "1 method, 14 not yet assessed." in page
     )
 
 
@@ -310,7 +318,7 @@ def test_status_page_counts_add_up_to_the_claims(claims):
         }
     }
     page = book_status.status_page(claims, numbers, {}, profile="ci")
-    assert "**In this build:** 13 claims — 10 contradicted, 3 not yet assessed." in page
+    assert "**In this build:** 18 claims — 15 contradicted, 3 not yet assessed." in page
 
 
 def test_a_method_claim_must_get_the_method_verdict(claims):
