@@ -31,18 +31,18 @@ def test_plural_singular_zero_and_irregular():
 
 
 def test_shares_never_round_to_zero_or_all():
-    # 1 of 504 = 0.198%: a whole percent would print "0%"
-    assert share_text(1, 504) == "< 1%"
-    assert count_share(1, 504) == "1 of 504 (< 1%)"
+    # 1 of 504 = 0.198%: a whole percent would print "0%"; two significant digits instead
+    assert share_text(1, 504) == "0.20%"
+    assert count_share(1, 504) == "1 of 504 (0.20%)"
     # exact zero and exact all stay what they are
     assert count_share(0, 504) == "0 of 504 (0%)"
     assert count_share(504, 504) == "504 of 504 (100%)"
     # 503 of 504 = 99.8%: not "100%"
-    assert count_share(503, 504) == "503 of 504 (> 99%)"
+    assert count_share(503, 504) == "503 of 504 (99.80%)"
     # 14 of 684 = 2.05% -> 2%
     assert count_share(14, 684) == "14 of 684 (2%)"
     # one decimal: 22 of 760,000 = 0.0029%
-    assert share_text(22, 760000, digits=1) == "< 0.1%"
+    assert share_text(22, 760000, digits=1) == "0.0029%"
     assert share_text(0, 0) == "–"
     with pytest.raises(ParameterError, match="0 <= k <= n"):
         share_text(5, 4)

@@ -29,11 +29,11 @@ def test_cells_counts_shares_and_p_values():
     assert format_number(3.5e-15) == "3.5e-15"  # a numerical zero keeps its exponent
     assert format_number(float("nan")) == "–"
     assert format_number(True) == "yes"
-    assert format_share(22 / 760_000) == "< 0.1%"  # 0.0029%: not "0.0%"
+    assert format_share(22 / 760_000) == "0.0029%"  # not "0.0%": two significant digits
     assert format_share(0.557) == "55.7%"
-    assert format_share(0.0) == "0%"
-    assert format_share(0.99995) == "> 99.9%"
-    assert format_share(1.0) == "100%"
+    assert format_share(0.0) == "0.0%"  # exact: a non-zero share never prints as 0.0%
+    assert format_share(0.99995) == "99.9950%"  # 1 - 0.00005: not "100.0%"
+    assert format_share(1.0) == "100.0%"
     assert format_p(0.0004) == "< 0.001"
     assert format_p(0.0456) == "0.046"
 
@@ -65,7 +65,7 @@ def test_format_table_types_key_first_and_headers():
         "mean MDI",
         "share pct points",
     ]
-    assert shown.iloc[0].tolist() == ["cd", "12,205", "< 0.1%", "< 0.001", "0.123", "12.000"]
+    assert shown.iloc[0].tolist() == ["cd", "12,205", "0.0029%", "< 0.001", "0.123", "12.000"]
     assert shown.iloc[1].tolist() == ["cd_nok", "3", "55.7%", "0.046", "–", "55.700"]
     with pytest.raises(ParameterError, match="no column 'nope' to show first"):
         format_table(frame, first=["nope"])
@@ -201,8 +201,38 @@ def test_chapter_table_shows_the_formatted_view_and_keeps_the_numbers(tmp_path):
     styled = ch.table(frame, "t", caption="Caption.", first=["variant"])
     html = (tmp_path / "tables" / "t.html").read_text()
     assert "12,205" in html and "12,205.000" not in html
-    assert "&lt; 0.1%" in html and "55.7%" in html
+    assert "0.0025%" in html and "55.7%" in html  # 19 / 760,000, two significant digits
     assert "Caption. A note." in html
     assert styled.data.columns.tolist() == ["variant", "models", "share root"]
     assert "td.col1" in html and "text-align: right" in html  # counts right-aligned
     assert pd.read_csv(tmp_path / "tables" / "t.csv")["n_models"].tolist() == [12205.0, 19.0]
+
+
+def test_a_share_has_one_format_in_tables_and_sentences(tmp_path):
+    """The negative MDI share was "0.2%" in a table and "0.22%" in a sentence (issue 19): a table
+    cell (format_table), a glued number (Chapter.number(fmt=".1%")) and a count phrase
+    (count_share) now print one share identically.
+    """
+    from hflineage.chapter.report import Chapter
+    from hflineage.chapter.sentences import share_text
+
+    values = [0.0, 22 / 760_000, 0.0022, 0.0096, 0.031, 0.557, 0.967, 0.998, 1.0]
+    cells = format_table(pd.DataFrame({"share_negative": values}))["share negative"].tolist()
+    ch = Chapter("09_test", tmp_path, glue=False)
+    for i, v in enumerate(values):
+        ch.number(f"s{i}", v, fmt=".1%")
+    glued = [ch.numbers[f"s{i}"]["text"] for i in range(len(values))]
+    # worked by hand: one decimal from 1% to 99%, two significant digits of the gap outside
+    assert cells == [
+        "0.0%",
+        "0.0029%",
+        "0.22%",
+        "0.96%",
+        "3.1%",
+        "55.7%",
+        "96.7%",
+        "99.80%",
+        "100.0%",
+    ]
+    assert glued == cells
+    assert share_text(22, 10_000, digits=1) == "0.22%" == cells[2]

@@ -5,10 +5,10 @@ A sentence typed in a notebook goes stale when the snapshot changes ("positive a
 grouped by nothing).  These helpers write the phrase from the numbers, so that it stays true:
 
 - :func:`plural` -- "1 specification", "504 specifications", "no specification";
-- :func:`count_share` -- "1 of 504 (< 1%)": a count with its share, which never reads as 0% or
+- :func:`count_share` -- "1 of 504 (0.20%)": a count with its share, which never reads as 0% or
   100% unless it is exactly that (:func:`hflineage.chapter.tables.format_share`);
 - :func:`share_format` -- the format spec that prints a small share with two significant digits
-  ("0.033%", not "0.0%");
+  ("0.033%", not "0.0%"), the one format of a share in tables and sentences;
 - :func:`join` -- "a", "a and b", "a, b and c";
 - :func:`grouped` -- items grouped by a label, in order of first appearance: "cd_nok (without
   roots); cd and sibling (with roots)";
@@ -20,11 +20,22 @@ grouped by nothing).  These helpers write the phrase from the numbers, so that i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 from ..errors import ParameterError
-from .tables import format_share
+from .tables import format_share, share_format
+
+__all__ = [
+    "by_value",
+    "compare",
+    "count_share",
+    "counted",
+    "grouped",
+    "join",
+    "plural",
+    "share_format",
+    "share_text",
+]
 
 
 def _count(n: int) -> str:
@@ -45,28 +56,13 @@ def plural(n: int, singular: str, plural_form: str | None = None, *, zero: str =
 
 
 def share_text(k: int, n: int, digits: int = 0) -> str:
-    """``k / n`` as a percentage that never rounds a non-zero share to "0%" (it reads "< 1%")
-    nor a share below one to "100%" ("> 99%"); "–" when ``n`` is 0.
+    """``k / n`` as a percentage (:func:`~hflineage.chapter.tables.format_share`) that never
+    rounds a non-zero share to "0%" (1 of 504 reads "0.20%") nor a share below one to "100%"
+    (503 of 504: "99.80%"); "–" when ``n`` is 0.
     """
     if n < 0 or k < 0 or k > n:
         raise ParameterError(f"share_text: expected 0 <= k <= n; got k={k}, n={n}")
     return format_share(k / n, digits) if n else "–"
-
-
-def share_format(value: float, digits: int = 1) -> str:
-    """The format spec (for ``format`` or ``Chapter.number(fmt=...)``) that shows a share with
-    ``digits`` decimals of a percent, or with two significant digits below 1% (and above 99%):
-    0.557 -> ".1%" ("55.7%"), 0.00033 -> ".3%" ("0.033%"), 0.998 -> ".2%" ("99.80%"), so that a
-    small share is never printed as "0.0%" nor a large one as "100%".  Zero, one and missing
-    values keep ``digits``.
-    """
-    if value is None or not math.isfinite(value) or value <= 0 or value >= 1:
-        return f".{digits}%"
-    gap = min(value, 1 - value)  # 0.998 must not print as "100%" either
-    if gap >= 0.01:
-        return f".{digits}%"
-    magnitude = math.floor(math.log10(100 * gap))  # 0.033% -> -2
-    return f".{max(digits, 1 - magnitude)}%"
 
 
 def count_share(k: int, n: int, digits: int = 0) -> str:

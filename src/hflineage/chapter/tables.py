@@ -1,8 +1,9 @@
 """Publication tables: one style for every table the book shows.
 
 - :func:`format_table` turns a result frame into the strings a reader sees: counts as integers
-  (``12,205``, never ``12,205.000``), shares as percentages with ``< 0.1%`` for tiny non-zero
-  ones, p-values as ``< 0.001``, readable headers (a label map; no ``snake_case``), and the key
+  (``12,205``, never ``12,205.000``), shares as percentages in one format with the sentences
+  (:func:`format_share`: two significant digits below 1%, never "0.0%" for a non-zero share),
+  p-values as ``< 0.001``, readable headers (a label map; no ``snake_case``), and the key
   columns first;
 - :func:`regression_table` puts fitted models side by side in the journal layout: one column per
   model, a coefficient row with stars and a standard-error row in parentheses per term, then
@@ -17,6 +18,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -79,23 +81,31 @@ def header(name: Any, labels: Mapping[str, str] | None = None) -> str:
     return key.replace("_", " ").strip()
 
 
+def share_format(value: float, digits: int = 1) -> str:
+    """The format spec (for ``format`` or ``Chapter.number(fmt=...)``) that shows a share with
+    ``digits`` decimals of a percent, or with two significant digits below 1% (and above 99%):
+    0.557 -> ".1%" ("55.7%"), 0.00033 -> ".3%" ("0.033%"), 0.998 -> ".2%" ("99.80%"), so that a
+    small share is never printed as "0.0%" nor a large one as "100%".  Zero, one and missing
+    values keep ``digits``.
+    """
+    if value is None or not math.isfinite(value) or value <= 0 or value >= 1:
+        return f".{digits}%"
+    gap = min(value, 1 - value)  # 0.998 must not print as "100%" either
+    if gap >= 0.01:
+        return f".{digits}%"
+    magnitude = math.floor(math.log10(100 * gap))  # 0.033% -> -2
+    return f".{max(digits, 1 - magnitude)}%"
+
+
 def format_share(value: float, digits: int = 1) -> str:
-    """A fraction as a percentage: ``0.557 -> "55.7%"``; a non-zero share that would round to
-    zero is ``"< 0.1%"`` (and one that would round to 100% is ``"> 99.9%"``), so a reader never
-    meets "0.0%" for 22 models out of 760,000.
+    """A fraction as a percentage, in the one format the book uses for a share in tables and in
+    sentences alike (:func:`share_format`): ``0.557 -> "55.7%"``, ``0.0022 -> "0.22%"``,
+    ``22 / 760,000 -> "0.0029%"`` (never "0.0%" for a share that is not zero), ``0 -> "0.0%"``,
+    ``1 -> "100.0%"``; missing is "–".
     """
     if value is None or pd.isna(value):
         return MISSING
-    floor = 10.0 ** (-digits) / 100
-    if value == 0:
-        return "0%"
-    if value == 1:
-        return "100%"
-    if 0 < value < floor:
-        return f"< {floor:.{digits}%}"
-    if 1 - floor < value < 1:
-        return f"> {1 - floor:.{digits}%}"
-    return f"{value:.{digits}%}"
+    return format(float(value), share_format(float(value), digits))
 
 
 def format_p(value: float, digits: int = 3) -> str:
