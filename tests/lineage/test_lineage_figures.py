@@ -29,6 +29,7 @@ from hflineage.data.schema import RELATIONS  # noqa: E402
 from hflineage.errors import HflineageError  # noqa: E402
 from hflineage.lineage import network  # noqa: E402
 from hflineage.lineage.funnel import (  # noqa: E402
+    AGREEMENT_LABELS,
     declared_resolution_share,
     relation_mix,
     rule_table,
@@ -80,6 +81,13 @@ def test_relation_mix_and_resolution_share(built):
     assert declared_resolution_share(edges) == pytest.approx(8 / 9)  # all but gone/x
     with pytest.raises(HflineageError, match="edges: missing column 'relation_source'"):
         relation_mix(edges.drop(columns="relation_source"))
+
+
+def test_agreement_labels_name_every_column_of_the_agreement_table(built):
+    models, edges, _ = built
+    table = lineage.relation_agreement(edges, models)
+    assert list(AGREEMENT_LABELS) == table.columns.tolist()
+    assert AGREEMENT_LABELS["inferred_merge"] == "rules: merge"
 
 
 def test_in_degree_ccdf_figure(built):

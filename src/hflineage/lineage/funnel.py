@@ -131,6 +131,16 @@ def phase_yields(edges: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={"declared": "relation_declared", "inferred": "relation_inferred"})
 
 
+#: Reader-facing column names of :func:`relation_agreement`'s table.
+AGREEMENT_LABELS = {
+    "relation": "declared relation",
+    "declared_edges": "edges declared",
+    **{f"inferred_{rel}": f"rules: {rel}" for rel in RELATIONS},
+    "agreeing": "rules agree",
+    "share": "share agreeing",
+}
+
+
 def relation_agreement(
     edges: pd.DataFrame,
     models: pd.DataFrame,
