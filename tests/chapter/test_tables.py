@@ -236,3 +236,33 @@ def test_a_share_has_one_format_in_tables_and_sentences(tmp_path):
     ]
     assert glued == cells
     assert share_text(22, 10_000, digits=1) == "0.22%" == cells[2]
+
+
+def test_folded_table_shows_the_head_and_folds_the_rest(tmp_path):
+    import re
+
+    from hflineage.chapter.report import Chapter
+    from hflineage.chapter.tables import folded_table
+
+    frame = pd.DataFrame(
+        {"variant": list("abcdefg"), "n_models": range(1000, 8000, 1000), "share_neg": [0.5] * 7}
+    )
+    ch = Chapter("09_test", tmp_path, glue=False)
+    folded = folded_table(ch.table(frame, "long", caption="Seven readings."), head=3)
+    html_text = folded._repr_html_()
+    summary, rest = html_text.split("<details", 1)
+    # the caption comes first, outside every scroll box, and says how much is shown
+    assert summary.index('<p class="hfl-caption">') < summary.index('<div class="hfl-scroll">')
+    assert "Seven readings. The first 3 of 7 rows; all of them below." in summary
+    assert summary.count("<tr>") == 1 + 3 and rest.count("<tr>") == 1 + 7
+    assert "Show all 7 rows" in rest
+    # the cells as Chapter.table formats them: counts with separators (right-aligned), shares
+    assert re.findall(r'<td class="hfl-num">([^<]*)</td>', summary)[:2] == ["1,000", "50.0%"]
+    assert "<td>a</td>" in summary and "<td>g</td>" not in summary and "<td>g</td>" in rest
+    assert (folded.shown, folded.total) == (3, 7)
+    # a short table is shown whole, without a fold; a frame is formatted here
+    short = folded_table(frame.head(2), head=3, caption="Two.", labels={"n_models": "models"})
+    assert "<details" not in short.html and "<th>models</th>" in short.html
+    assert '<p class="hfl-caption">Two.</p>' in short.html
+    with pytest.raises(ParameterError, match="head=0; expected a whole number >= 1"):
+        folded_table(frame, head=0)

@@ -9,6 +9,7 @@
   model, a coefficient row with stars and a standard-error row in parentheses per term, then
   fixed-effect rows, N and clusters; the note on stars and standard errors is in
   ``table.attrs["note"]``;
+- :func:`folded_table` shows a long table as its first rows with the whole table folded below;
 - :func:`sample_accounting` says why a regression uses fewer rows than its panel (missing values,
   singleton fixed-effect groups, Poisson groups without any positive outcome), recomputed from the
   panel independently of the estimator and checked against the fit's N.
@@ -18,6 +19,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -522,3 +524,76 @@ def sample_accounting(
     if not cluster:
         table = table.drop(columns="clusters left")
     return table
+
+
+# -- long and wide tables ------------------------------------------------------------------------
+
+#: A cell that holds a number (right-aligned by folded_table): "12,205", "−0.593***", "(0.134)".
+_NUMERIC = re.compile(r"^[(<>−\-+\s]*[\d,.]+(e[-+]?\d+)?%?\**\)?$")
+
+
+class FoldedTable:
+    """The HTML a chapter displays for a long table: ``shown`` of ``total`` rows, then the fold."""
+
+    def __init__(self, html: str, shown: int, total: int) -> None:  # noqa: D107
+        self.html, self.shown, self.total = html, shown, total
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for values in frame.itertuples(index=False):
+        cells = []
+        for v in values:
+            text = MISSING if _scalar_missing(v) else str(v)
+            kind = ' class="hfl-num"' if _NUMERIC.match(text) else ""
+            cells.append(f"<td{kind}>{html.escape(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    body = "".join(rows)
+    return f'<table class="hfl-result"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def folded_table(
+    table: Any, *, head: int = 10, caption: str | None = None, **formats: Any
+) -> FoldedTable:
+    """A long table as a reader should meet it: the caption, the first ``head`` rows and the full
+    table folded below ("Show all N rows"), each in a box that scrolls sideways under a caption.
+
+    Args:
+        table: what :meth:`~hflineage.chapter.report.Chapter.table` returned (its formatted
+            view and caption are used as they are), or a result frame, formatted here by
+            :func:`format_table` with ``formats`` (``labels``, ``first``, ``shares``, ...).
+            Sort it first: the summary is its first rows.
+        head: rows shown before the fold (>= 1); a table this short is shown whole.
+        caption: the caption (default: the Styler's).
+        **formats: keywords of :func:`format_table` for a frame.
+
+    Returns:
+        A :class:`FoldedTable`, displayed as HTML by the notebook.
+    """
+    if not isinstance(head, int) or head < 1:
+        raise ParameterError(f"folded_table: head={head!r}; expected a whole number >= 1")
+    if isinstance(table, pd.DataFrame):
+        view = format_table(table, **formats)
+    elif hasattr(table, "data") and isinstance(table.data, pd.DataFrame):  # a pandas Styler
+        view = table.data
+        caption = caption if caption is not None else html.unescape(table.caption or "")
+    else:
+        raise ParameterError(
+            f"folded_table: expected a DataFrame or what Chapter.table returns; got {type(table).__name__}"
+        )
+    total, shown = len(view), min(head, len(view))
+    text = caption or ""
+    if total > shown:
+        text = f"{text} The first {shown} of {total:,} rows; all of them below.".strip()
+    parts = [f'<p class="hfl-caption">{html.escape(text)}</p>' if text else ""]
+    parts.append(f'<div class="hfl-scroll">{_html_table(view.head(shown))}</div>')
+    if total > shown:
+        parts.append(
+            f'<details class="hfl-fold"><summary>Show all {total:,} rows</summary>'
+            f'<div class="hfl-scroll">{_html_table(view)}</div></details>'
+        )
+    return FoldedTable(f'<div class="hfl-folded">{"".join(parts)}</div>', shown, total)
