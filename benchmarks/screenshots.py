@@ -1,14 +1,18 @@
 """Screenshot pages of the built book with headless Chromium, to look at what a reader sees.
 
-Usage (after `hflineage book --profile ci`, or a book rendered elsewhere with --html):
+Usage (after `hflineage book --no-run --profile sample`, or a book rendered elsewhere with --html):
 
-    .venv/bin/python benchmarks/screenshots.py                        # every page, 1,400 and 420 px
+    .venv/bin/python benchmarks/screenshots.py              # the review pages, 1,400 and 420 px
+    .venv/bin/python benchmarks/screenshots.py --all        # every page
     .venv/bin/python benchmarks/screenshots.py book/status notebooks/01_data --height 6000
+    .venv/bin/python benchmarks/screenshots.py notebooks/05_race --offset 9000  # further down
     .venv/bin/python benchmarks/screenshots.py --html /tmp/book/_build/html --widths 420
 
-Writes `<out>/<page>@<width>.png` (page path with "/" replaced by "__"; default out:
-`_build/screenshots/`) and prints the time each took. 1,400 px is a laptop window, 420 px a
-phone held upright. Needs `chromium` (Debian: `apt-get install chromium`); no network is used.
+The review pages (:data:`REVIEW`) are the introduction, the replication status and chapters 3-5,
+the pages issue 19 reads at both widths.  Writes `<out>/<page>@<width>[+<offset>].png` (page
+path with "/" replaced by "__"; default out: `_build/screenshots/`) and prints the time each took.
+1,400 px is a laptop window, 420 px a phone held upright. Needs `chromium` (Debian: `apt-get
+install chromium`); each shot uses a fresh profile and no network.
 """
 
 from __future__ import annotations
@@ -28,6 +32,15 @@ OUT = ROOT / "_build" / "screenshots"
 #: A laptop window and a phone held upright, in CSS pixels.
 WIDTHS = (1400, 420)
 
+#: The pages looked at by default: the introduction, the replication status and chapters 3-5.
+REVIEW = (
+    "book/intro",
+    "book/status",
+    "notebooks/03_mdi",
+    "notebooks/04_who_disrupts",
+    "notebooks/05_race",
+)
+
 
 def pages(html: Path = HTML) -> list[str]:
     """Every page of the built book (without ``.html``), intro first."""
@@ -45,23 +58,38 @@ MIN_WINDOW = 500
 
 
 def screenshot(
-    page: str, width: int, height: int, chromium: str, html: Path = HTML, out: Path = OUT
+    page: str,
+    width: int,
+    height: int,
+    chromium: str,
+    html: Path = HTML,
+    out: Path = OUT,
+    offset: int = 0,
+    unfold: bool = False,
 ) -> Path:
-    """One PNG of ``<html>/<page>.html`` at ``width`` x ``height`` CSS pixels."""
+    """One PNG of ``<html>/<page>.html`` at ``width`` x ``height`` CSS pixels, from ``offset``
+    pixels down the page; ``unfold`` opens every folded ``<details>`` (dropdowns) first.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    target = out / f"{page.replace('/', '__')}@{width}.png"
+    suffix = f"+{offset}" if offset else ""
+    target = out / f"{page.replace('/', '__')}@{width}{suffix}.png"
     url = (html / f"{page}.html").as_uri()
     with tempfile.TemporaryDirectory() as profile:
         window = width
-        if width < MIN_WINDOW:  # a phone: the page's media queries see the iframe's width
+        if width < MIN_WINDOW or offset or unfold:  # an iframe: media queries see its width
             frame = Path(profile) / "frame.html"
+            opened = (
+                "for (const d of this.contentDocument.querySelectorAll('details')) d.open = true;"
+            )
+            script = (opened if unfold else "") + f"this.contentWindow.scrollTo(0, {offset})"
+            scroll = f' onload="{script}"'
             frame.write_text(
                 '<html><body style="margin:0">'
-                f'<iframe src="{url}" style="border:0;width:{width}px;height:{height}px">'
+                f'<iframe src="{url}"{scroll} style="border:0;width:{width}px;height:{height}px">'
                 "</iframe></body></html>",
                 encoding="utf-8",
             )
-            url, window = frame.as_uri(), MIN_WINDOW
+            url, window = frame.as_uri(), max(width, MIN_WINDOW)
         cmd = [
             chromium,
             "--headless",
@@ -91,9 +119,12 @@ def screenshot(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pages", nargs="*", help="pages such as book/status (default: all)")
+    parser.add_argument("pages", nargs="*", help="pages such as book/status (default: REVIEW)")
+    parser.add_argument("--all", action="store_true", help="every page of the book")
     parser.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS))
     parser.add_argument("--height", type=int, default=3000)
+    parser.add_argument("--offset", type=int, default=0, help="start this many px down the page")
+    parser.add_argument("--unfold", action="store_true", help="open every folded section first")
     parser.add_argument("--html", type=Path, default=HTML, help="a rendered book's html folder")
     parser.add_argument("--out", type=Path, default=OUT, help="where the PNGs go")
     args = parser.parse_args(argv)
@@ -107,10 +138,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    for page in args.pages or pages(args.html):
+    chosen = args.pages or (pages(args.html) if args.all else list(REVIEW))
+    for page in chosen:
         for width in args.widths:
             t0 = time.perf_counter()
-            out = screenshot(page, width, args.height, chromium, args.html, args.out)
+            out = screenshot(
+                page, width, args.height, chromium, args.html, args.out, args.offset, args.unfold
+            )
             print(f"{out}  {time.perf_counter() - t0:.1f} s")
     return 0
 
