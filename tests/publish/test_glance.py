@@ -97,6 +97,8 @@ def test_box_has_findings_in_words_the_figure_and_one_badge_per_claim(claims, tm
     assert f"1 reproduced, {n - 1} not yet assessed" in text
     assert "- {bdg-success}`reproduced` **P2-priority** — *the paper:*" in text
     assert "{ref}`details <claim-p2-priority>`" in text
+    # Hill & Stein's own predictions are marked as extensions, not the papers' claims
+    assert "**HS-quality** — *Hill & Stein's framework (an extension beyond both papers):*" in text
     assert "{doc}`05_race </notebooks/05_race>`" in text
     assert "Claims without a number: P1-data (not yet assessed)" in text
 

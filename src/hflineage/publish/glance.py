@@ -175,8 +175,11 @@ def finding_lines(rows: pd.DataFrame) -> list[str]:
     for _, row in rows[rows["kind"] == "finding"].iterrows():
         found = md_escape(row["sentence"]) if row["sentence"] else "not yet assessed."
         link = f"{{ref}}`details <{anchor(row['id'])}>`"
+        who = "*Hill & Stein's framework (an extension beyond both papers):*"
+        if row["paper"] != "HS":
+            who = "*the paper:*"
         lines.append(
-            f"- {badge(row['status'])} **{row['id']}** — *the paper:* {md_escape(row['claim'])}. "
+            f"- {badge(row['status'])} **{row['id']}** — {who} {md_escape(row['claim'])}. "
             f"*We find:* {found} ({link})"
         )
     return lines
