@@ -17,11 +17,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..chapter.report import set_theme
+from ..chapter.report import FOOTER_PREFIX, footer_size, set_theme
 from .markdown import _doc, list_table, md_escape
 from .status import NOT_ASSESSED, anchor, badge, final_verdict
+
+#: The figure sits in the introduction's admonition box, ~680 px wide at a 1,400-px window:
+#: a figure this many inches wide is shown at about its own size there, so 9-pt text stays
+#: 9 pt (shown size = points x column px / (96 x width in)).
+GLANCE_COLUMN_PX = 680
+GLANCE_WIDTH_IN = 6.8
 
 #: Two-sided 5% critical value of the normal distribution.
 Z95 = 1.959964
@@ -101,9 +108,9 @@ def plotted(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _axis_text(row: pd.Series) -> str:
     if row["kind"] == "descriptive":
-        return f"{row['id']}: statistic vs threshold"
+        return "statistic (dot) against its declared threshold (dashed)"
     towards = "below 0" if row["expected"] == "negative" else "above 0"
-    return f"{row['id']}: paper expects {towards}"
+    return f"the paper expects {towards}"
 
 
 def _robustness_text(row: pd.Series) -> str:
@@ -112,8 +119,8 @@ def _robustness_text(row: pd.Series) -> str:
         return ""
     unit = rob.get("unit") or "fits"
     return (
-        f" (robustness: {rob.get('support', 0)} of {rob['n']} {unit} for, "
-        f"{rob.get('contrary', 0)} against)"
+        f"; robustness: {rob.get('support', 0)} of {rob['n']} {unit} for, "
+        f"{rob.get('contrary', 0)} against"
     )
 
 
@@ -132,7 +139,8 @@ def glance_figure(rows: pd.DataFrame, data_label: str) -> Figure | None:
     set_theme()
     # a Figure of its own, not pyplot: importing this module must not switch a chapter's
     # kernel away from the inline backend
-    fig = Figure(figsize=(8, 1.05 * len(shown) + 0.9))
+    fig = Figure(figsize=(GLANCE_WIDTH_IN, 1.2 * len(shown) + 0.9))
+    FigureCanvasAgg(fig)  # a renderer to measure text with, without choosing pyplot's backend
     axes = np.atleast_1d(fig.subplots(len(shown), 1))
     for ax, (_, row) in zip(axes, shown.iterrows(), strict=True):
         colour = VERDICT_COLOURS.get(row["status"], "#999999")
@@ -158,14 +166,15 @@ def glance_figure(rows: pd.DataFrame, data_label: str) -> Figure | None:
         ax.set_xlim(lo - pad, hi + pad)
         ax.set_ylim(-0.6, 0.6)
         ax.set_title(
-            f"{_axis_text(row)} — {row['status']}{_robustness_text(row)}",
+            f"{row['id']} — {row['status']}\n{_axis_text(row)}{_robustness_text(row)}",
             loc="left",
-            fontsize=10,
+            fontsize=9.5,
             color=colour,
         )
         ax.tick_params(axis="x", labelsize=9)
-    fig.text(0.005, 0.003, f"Data: {data_label}", fontsize=9, color="0.3", ha="left", va="bottom")
+    footer = fig.text(0.005, 0.003, f"{FOOTER_PREFIX}{data_label}", color="0.3", ha="left")
     fig.tight_layout(rect=(0, 0.03, 1, 1), h_pad=0.6)
+    footer_size(fig, footer, column_px=GLANCE_COLUMN_PX)
     return fig
 
 
@@ -217,8 +226,7 @@ def glance_page(rows: pd.DataFrame, figure: str | None, *, data_label: str) -> s
             "95% interval, coloured by verdict; grey band, ± the declared smallest effect of "
             "interest; each title counts the robustness fits for and against; dashed line, a "
             "descriptive claim's "
-            f"threshold. Claims without a number: {md_escape(no_number)}. "
-            f"Data: {md_escape(data_label)}.",
+            f"threshold. Claims without a number: {md_escape(no_number)}.",
             "```",
             "",
         ]
