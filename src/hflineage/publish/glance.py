@@ -110,7 +110,8 @@ def _axis_text(row: pd.Series) -> str:
     if row["kind"] == "descriptive":
         return "statistic (dot) against its declared threshold (dashed)"
     towards = "below 0" if row["expected"] == "negative" else "above 0"
-    return f"the paper expects {towards}"
+    who = "Hill & Stein expect" if row["paper"] == "HS" else "the paper expects"
+    return f"{who} {towards}"
 
 
 def _robustness_text(row: pd.Series) -> str:
