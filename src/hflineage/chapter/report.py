@@ -308,6 +308,65 @@ class Chapter:
         self._save()
         return value
 
+    def record_numbers(
+        self,
+        values: Mapping[str, Any] | pd.DataFrame,
+        descriptions: Mapping[str, str] | None = None,
+        fmt: str | Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Record many numbers in one call, each exactly as :meth:`number` records it.
+
+        Args:
+            values: ``{key: value}``, or a table with one row per number and the columns
+                ``key``, ``value`` and optionally ``description`` and ``fmt`` (empty: no format),
+                e.g. :func:`hflineage.lineage.funnel.funnel_numbers`.
+            descriptions: ``{key: description}`` (a table brings its own column).
+            fmt: one format for every number, or ``{key: format}``; a table's ``fmt`` column
+                wins where it is filled.
+
+        Returns:
+            ``{key: value}`` in the order recorded.
+        """
+        if isinstance(values, pd.DataFrame):
+            if not {"key", "value"} <= set(values.columns) or values["key"].duplicated().any():
+                raise ParameterError(
+                    "Chapter.record_numbers: a table needs columns 'key' (each key once) and 'value'; "
+                    f"got columns {list(values.columns)} with {values.get('key', pd.Series()).size}"
+                    " rows"
+                )
+            table = values.set_index("key")
+            values = dict(table["value"].items())
+            if "description" in table.columns:
+                descriptions = {**dict(table["description"].items()), **(descriptions or {})}
+            if "fmt" in table.columns:
+                own = {k: f for k, f in table["fmt"].items() if isinstance(f, str) and f}
+                base = fmt if isinstance(fmt, Mapping) else dict.fromkeys(values, fmt)
+                fmt = {**base, **own}
+        maps = [m for m in (descriptions, fmt) if isinstance(m, Mapping)]
+        stray = [k for m in maps for k in m if k not in values]
+        if stray:
+            raise ParameterError(
+                f"Chapter.record_numbers: {stray[0]!r} has a description or format but no value; "
+                f"expected one of {', '.join(map(str, values))}"
+            )
+        formats = fmt if isinstance(fmt, Mapping) else dict.fromkeys(values, fmt)
+        return {
+            key: self.number(key, value, (descriptions or {}).get(key, ""), formats.get(key))
+            for key, value in values.items()
+        }
+
+    def recorded(self, chapter: str, key: str) -> Any:
+        """The value another chapter recorded under ``key`` in this run's results (its
+        ``numbers/<chapter>.json``), or ``None`` when that chapter or key is not recorded.
+        """
+        path = self.results_dir / "numbers" / f"{chapter}.json"
+        if not path.is_file():
+            return None
+        import json
+
+        entry = json.loads(path.read_text(encoding="utf-8")).get("numbers", {}).get(key)
+        return None if entry is None else entry.get("value")
+
     def claim(self, claim_id: str, verdict: Verdict, where: str = "") -> None:
         """Record this chapter's verdict on a claim id of ``book/claims.yml``.
 
