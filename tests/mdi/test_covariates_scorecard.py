@@ -222,6 +222,6 @@ def test_consolidative_verdict_follows_the_declared_threshold():
     assert consolidative_verdict(0.9, 0.05).status == "reproduced"
     assert consolidative_verdict(0.5, 0.1).status == "absent"  # not *more* than half
     got = consolidative_verdict(0.002, 0.031, label="cd, roots out")
-    assert got.status == "absent" and "0.2%" in got.sentence
+    assert got.status == "absent" and "0.20%" in got.sentence  # two digits below 1%
     assert consolidative_verdict(0.02, 0.93).status == "contradicted"
     assert consolidative_verdict(float("nan"), 0.5).status == "not testable"

@@ -12,7 +12,6 @@ from scipy import stats
 from hflineage.mdi import evidence as E
 from hflineage.mdi import inference as I
 from hflineage.mdi import regressions as M
-from hflineage.mdi import simulate as S
 from hflineage.verdicts import sign_rule
 
 
@@ -147,11 +146,19 @@ def test_size_evidence_primary_decides_robustness_counts_contrary():
     primary, rob = E.size_evidence(coefs, fits)
     assert primary.label == "cd, roots out, LPM, family-clustered"
     assert (primary.estimate, primary.se, primary.n, primary.clusters) == (0.03, 0.005, 1000, 100)
-    # Holm over the three testable others: p(z=5) * 3 and p(z=-5) * 2 stay far below 0.05
-    assert (rob.n, rob.support, rob.contrary, rob.untestable) == (4, 1, 1, 1)
+    # Holm over the three testable others: p(z=5) * 3 and p(z=-5) * 2 stay far below 0.05; the
+    # fits are counted in families: cd's other estimators (logit: support), the sibling reading
+    # (one contrary, one neither: no majority, so neither) and ancestral (not estimable)
+    outcomes = {f["label"]: f["outcome"] for f in rob.fits}
+    assert outcomes["sibling, roots out, LPM, family-clustered"] == "contrary"
+    assert [f["family"] for f in rob.families] == [
+        "cd reading, other estimators",
+        "sibling reading",
+        "ancestral reading",
+    ]
+    assert (rob.n, rob.support, rob.contrary, rob.untestable, rob.n_fits) == (3, 1, 0, 1, 4)
     verdict = sign_rule(primary, expected="positive", min_effect=0.01, robustness=rob)
-    assert verdict.status == "partly reproduced"  # one contrary fit is one too many
-    assert "1 significantly the other way" in verdict.sentence
+    assert verdict.status == "partly reproduced"  # 1 of 3 families support: below one half
 
 
 def test_finetune_evidence_counts_pairwise_contrasts_the_right_way_round():

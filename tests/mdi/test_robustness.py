@@ -56,3 +56,21 @@ def test_each_specification_is_the_scorecard_of_its_own_window():
     cov30 = covariates(models, edges, window_days=30)
     cov90 = covariates(models, edges, window_days=90)
     assert (cov30.loc["R", "in_degree"], cov90.loc["R", "in_degree"]) == (3, 1)
+
+
+def test_window_mass_points_score_each_window_on_its_own_focal_models():
+    days = {**TOY_DAYS, "K1": 120, "K2": 130, "K3": 215}
+    models, edges = make_graph(
+        days,
+        [*TOY_EDGES, ("K1", "F"), ("K2", "R"), ("K3", "A")],
+        snapshot_day=400,
+        unreliable=("U",),
+    )
+    from hflineage.mdi import mass_points
+
+    got = robustness.window_mass_points(models, edges, [30, 90])
+    for w in (30, 90):
+        direct = mdi_all(models, edges, window_days=w, include_roots=False)
+        want = mass_points(direct)
+        have = got[got["window_days"] == w].drop(columns="window_days").reset_index(drop=True)
+        pd.testing.assert_frame_equal(have, want, check_dtype=False, check_categorical=False)

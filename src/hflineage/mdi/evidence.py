@@ -12,11 +12,24 @@ primary.  The rules and their parameters live in :mod:`hflineage.verdicts` and
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from ..errors import HflineageError
-from ..verdicts import Evidence, Robustness, Verdict, robustness_share, sign_rule, threshold_rule
+from ..verdicts import (
+    Design,
+    Evidence,
+    Robustness,
+    Verdict,
+    construct_check,
+    fmt_number,
+    robustness_share,
+    sign_rule,
+    threshold_rule,
+)
+from . import inference as I
 from .graph import PRIMARY_VARIANT
 from .regressions import OTHER_DERIVATIONS, PRIMARY_ESTIMATOR, fit_label
 
@@ -63,7 +76,7 @@ def consolidative_verdict(
         opposite_label="share of MDI values above 0" + tail,
         label="share of MDI values below 0" + tail,
         subject=PATTERNS["1"][1],
-        fmt=".1%",
+        fmt=".2%" if 0 < share_negative < 0.01 else ".1%",  # 0.22%, not 0.2%: as the chapter
     )
 
 
@@ -122,7 +135,9 @@ def term_evidence(
     )
 
 
-def _robustness(evidence: list[Evidence], expected: str, alpha: float, adjust: str) -> Robustness:
+def _robustness(
+    evidence: list[Evidence], families: list[str], expected: str, alpha: float, adjust: str
+) -> Robustness:
     return robustness_share(
         [e.estimate for e in evidence],
         [e.se for e in evidence],
@@ -131,6 +146,18 @@ def _robustness(evidence: list[Evidence], expected: str, alpha: float, adjust: s
         alpha=alpha,
         adjust=adjust,
         labels=[e.label for e in evidence],
+        families=families,
+    )
+
+
+def reading_family(variant: str, primary_variant: str = PRIMARY_VARIANT) -> str:
+    """The robustness family of a fit of ``variant`` (claims.yml ``robustness_families``): the
+    primary reading's other estimators form one family, each other reading another.
+    """
+    return (
+        f"{variant} reading, other estimators"
+        if variant == primary_variant
+        else f"{variant} reading"
     )
 
 
@@ -145,15 +172,18 @@ def size_evidence(
     sample: str = "roots out",
 ) -> tuple[Evidence, Robustness]:
     """P1-size: the ``log10_params`` coefficient of the primary fit, and the robustness share
-    of the same coefficient in every other (variant × estimator) fit of ``fits``.
+    of the same coefficient in every other (variant × estimator) fit of ``fits``, counted in
+    families (:func:`reading_family`: one per reading).
     """
     primary = term_evidence(coefs, fits, "log10_params", variant, model, sample=sample)
-    others = [
-        term_evidence(coefs, fits, "log10_params", v, m, sample=sample)
+    pairs = [
+        (v, m)
         for v, m in fits[["variant", "model"]].itertuples(index=False)
         if (v, m) != (variant, model)
     ]
-    return primary, _robustness(others, "positive", alpha, adjust)
+    others = [term_evidence(coefs, fits, "log10_params", v, m, sample=sample) for v, m in pairs]
+    families = [reading_family(v, variant) for v, _ in pairs]
+    return primary, _robustness(others, families, "positive", alpha, adjust)
 
 
 def finetune_evidence(
@@ -171,16 +201,22 @@ def finetune_evidence(
     """P1-finetune: the ``finetune`` coefficient of the primary fit of :data:`RHS_FINETUNE`;
     robustness = the same coefficient in every other (variant × estimator) fit, and the pairwise
     contrasts finetune − adapter / quantized / merge of every :data:`RHS` fit (the negative of
-    each derivation's coefficient against finetune).
+    each derivation's coefficient against finetune).  Families: one per reading
+    (:func:`reading_family`) and one per contrast ("finetune vs merge" over every fit).
     """
     primary = term_evidence(
         coefs_finetune, fits_finetune, "finetune", variant, model, sample=sample
     )
-    others = [
-        term_evidence(coefs_finetune, fits_finetune, "finetune", v, m, sample=sample)
+    pairs = [
+        (v, m)
         for v, m in fits_finetune[["variant", "model"]].itertuples(index=False)
         if (v, m) != (variant, model)
     ]
+    others = [
+        term_evidence(coefs_finetune, fits_finetune, "finetune", v, m, sample=sample)
+        for v, m in pairs
+    ]
+    families = [reading_family(v, variant) for v, _ in pairs]
     for v, m in fits[["variant", "model"]].itertuples(index=False):
         for term in OTHER_DERIVATIONS:
             level = term.rsplit("[T.", 1)[1].rstrip("]")
@@ -188,7 +224,8 @@ def finetune_evidence(
                 coefs, fits, term, v, m, sample=sample, sign=-1.0, contrast=f"finetune vs {level}"
             )
             others.append(ev)
-    return primary, _robustness(others, "positive", alpha, adjust)
+            families.append(f"finetune vs {level}")
+    return primary, _robustness(others, families, "positive", alpha, adjust)
 
 
 def readings(
@@ -225,3 +262,98 @@ def readings(
             }
         )
     return pd.DataFrame(rows)
+
+
+def most_consolidative_verdict(
+    mass: pd.Series,
+    could_be_negative: float,
+    *,
+    rule: dict,
+    construct: dict,
+    label: str = "cd, roots out",
+) -> Verdict:
+    """P1-most-consolidative as claims.yml declares it: the construct check first
+    (:func:`hflineage.verdicts.construct_check` on the share of focal models that could be
+    negative), then the threshold rule (:func:`consolidative_verdict`) on the shares of ``mass``
+    (a :func:`~hflineage.mdi.summaries.mass_points` row).
+    """
+    blocked = construct_check(
+        could_be_negative,
+        **construct,
+        what="models with n_j > 0 (a successor declaring both the model and its base), the "
+        "only ones whose literal index can be below 0",
+        population=f"focal models ({label})",
+        subject=PATTERNS["1"][1],
+        measure="the literal disruption index",
+    )
+    if blocked is not None:
+        return blocked
+    return consolidative_verdict(
+        float(mass["share_negative"]), float(mass["share_positive"]), label=label, **rule
+    )
+
+
+def contrary_clause(robustness: Robustness, raw: dict[str, float], fmt: str = ".3f") -> str:
+    """P1-finetune's added clause (claims.yml ``sentence``): every family with a fit
+    significantly against the claim — how many of its fits, and the most contrary estimate —
+    and the raw shares with MDI > 0 among finetunes and the other derivations (``raw``:
+    :func:`hflineage.mdi.regressions.raw_share_gap` of the regression sample).
+    """
+    parts = []
+    for family in dict.fromkeys(f["family"] for f in robustness.fits):
+        fits = [f for f in robustness.fits if f["family"] == family]
+        against = [f for f in fits if f["outcome"] == "contrary"]
+        if against:
+            # shown: the primary reading's LPM when it is among them (a probability), else the
+            # first (estimators differ in scale, so no minimum across them)
+            lpm = [
+                f
+                for f in against
+                if f["label"].startswith(f"{PRIMARY_VARIANT},") and ", LPM" in f["label"]
+            ]
+            shown = (lpm or against)[0]
+            parts.append(
+                f"{family}: {len(against)} of {len(fits)} fits, e.g. {shown['label']}: "
+                f"{fmt_number(shown['estimate'], fmt)}"
+            )
+    head = (
+        "Fits significantly against it (Holm-adjusted): " + "; ".join(parts) + "."
+        if parts
+        else "No fit is significantly against it."
+    )
+    return (
+        f"{head} In the regression sample, before any control, "
+        f"{fmt_number(raw['finetune'], '.1%')} of finetunes and "
+        f"{fmt_number(raw['other'], '.1%')} of the other derivations have MDI > 0."
+    )
+
+
+def with_clause(verdict: Verdict, clause: str) -> Verdict:
+    """The verdict with a generated clause added to its sentence (the status is the rule's)."""
+    return replace(verdict, sentence=f"{verdict.sentence} {clause}".strip())
+
+
+def indegree_verdict(
+    primary: Evidence | I.Estimate, check: I.Estimate, *, rule: dict, check_label: str
+) -> Verdict:
+    """P1-indegree as claims.yml declares it: the sign rule on the primary Spearman correlation,
+    with the partial correlation given the window's children as a declared design (valid by
+    declaration): "design-dependent" when the primary supports the claim and the check does not.
+    ``rule`` is the declared rule's parameters (:func:`hflineage.chapter.claims.declared_rule`,
+    with the declared ``sesoi``).
+    """
+    design = Design(
+        check_label,
+        check.estimate,
+        check.se,
+        check.p,
+        valid=True,
+        note="declared check against mechanical persistence",
+    )
+    return sign_rule(
+        primary,
+        **rule,
+        designs=[design] if np.isfinite(check.estimate) else None,
+        subject="the MDI rises with in-degree",
+        quantity="Spearman's correlation of the literal MDI with in-degree after the window",
+    )

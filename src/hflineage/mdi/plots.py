@@ -175,7 +175,7 @@ def plot_mass_points(
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(7.8, 0.36 * len(categories) * nrows + 0.9 * nrows + 0.5),
+        figsize=(7.0, 0.36 * len(categories) * nrows + 0.9 * nrows + 0.5),
         sharex=True,
         sharey=True,
         squeeze=False,

@@ -5,9 +5,8 @@ it decides no verdict (the declared primaries of chapters 3 and 4 do).
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,6 +18,7 @@ from .evidence import PATTERNS
 from .graph import VARIANTS, MdiGraph
 from .index import mdi_all
 from .scorecard import scorecard
+from .summaries import mass_points
 
 #: Default MDI choices.
 MDI_WINDOWS = (30, 90, 180, 365)
@@ -61,43 +61,84 @@ def mdi_curve(
     base = covariates(
         models, edges, graph, window_days=windows[0], inherit_size=inherit_size, indegree=indegree
     )
-    jobs = list(itertools.product(windows, include_roots))
     if progress:
         from tqdm.auto import tqdm
 
-        jobs = tqdm(jobs, desc="MDI specifications")
-    cards, degree, with_roots = [], {}, {}
+        jobs = tqdm(total=len(windows) * len(include_roots), desc="MDI specifications")
+    cards = []
     _, child_row, parent_row = frame_edge_rows(models, edges)
-    for window, roots in jobs:
-        if window not in degree:
-            deg = in_degree(
-                models, edges, window_days=window, reading=indegree, rows=(child_row, parent_row)
-            )
-            degree = {
-                window: base.assign(
-                    in_degree=deg, log_in_degree=np.log1p(deg), **{f"in_degree_{indegree}": deg}
-                )
-            }
-        if window not in with_roots:  # roots out = the same rows without the graph's roots
-            with_roots = {  # one window at a time (millions of rows each)
-                window: mdi_all(
-                    models,
-                    edges,
-                    variants=variants,
-                    window_days=window,
-                    include_roots=True,
-                    graph=graph,
-                )
-            }
-        result = with_roots[window]
-        result = result if roots else result[~result["is_root"].to_numpy(bool)]
-        card = scorecard(
-            result, degree[window], large=large, alpha=alpha, min_gap=min_gap, min_rho=min_rho
+    for window, result in window_results(models, edges, windows, graph=graph, variants=variants):
+        deg = in_degree(
+            models, edges, window_days=window, reading=indegree, rows=(child_row, parent_row)
         )
-        cards.append(card.assign(window_days=window, include_roots=bool(roots)))
+        cov = base.assign(
+            in_degree=deg, log_in_degree=np.log1p(deg), **{f"in_degree_{indegree}": deg}
+        )
+        for roots in include_roots:  # roots out = the same rows without the graph's roots
+            scored = result if roots else result[~result["is_root"].to_numpy(bool)]
+            card = scorecard(
+                scored, cov, large=large, alpha=alpha, min_gap=min_gap, min_rho=min_rho
+            )
+            cards.append(card.assign(window_days=window, include_roots=bool(roots)))
+            if progress:
+                jobs.update(1)
     out = pd.concat(cards, ignore_index=True)
     out.attrs["seconds"] = time.perf_counter() - start
     return out
+
+
+def window_results(
+    models: pd.DataFrame,
+    edges: pd.DataFrame,
+    windows: Sequence[float] = MDI_WINDOWS,
+    *,
+    graph: MdiGraph | None = None,
+    variants: Sequence[str] | None = None,
+) -> Iterator[tuple[float, pd.DataFrame]]:
+    """The MDI (roots kept) at each window, one window at a time (millions of rows each).
+
+    Each window censors its own focal models — a model needs a full window before the snapshot —
+    as a study using that window would; so a longer window scores fewer, older models.  The one
+    window loop of the book: :func:`mdi_curve` and :func:`window_mass_points` both read it.
+
+    Yields:
+        ``(window_days, result)`` with the :func:`~hflineage.mdi.index.mdi_all` frame.
+    """
+    if not windows:
+        raise ParameterError("window_results needs at least one window")
+    graph = MdiGraph.from_frames(models, edges) if graph is None else graph
+    variants = tuple(variants) if variants is not None else VARIANTS
+    for window in windows:
+        yield (
+            window,
+            mdi_all(
+                models,
+                edges,
+                variants=variants,
+                window_days=window,
+                include_roots=True,
+                graph=graph,
+            ),
+        )
+
+
+def window_mass_points(
+    models: pd.DataFrame,
+    edges: pd.DataFrame,
+    windows: Sequence[float] = MDI_WINDOWS,
+    *,
+    graph: MdiGraph | None = None,
+    include_roots: bool = False,
+) -> pd.DataFrame:
+    """:func:`~hflineage.mdi.summaries.mass_points` at each window (each window's own focal
+    models, :func:`window_results`), with ``window_days``; roots left out unless
+    ``include_roots``.
+    """
+    parts = []
+    for window, result in window_results(models, edges, windows, graph=graph):
+        scored = result if include_roots else result[~result["is_root"].to_numpy(bool)]
+        parts.append(mass_points(scored).assign(window_days=window))
+    return pd.concat(parts, ignore_index=True)
 
 
 #: The MDI patterns and the claims they test.

@@ -148,3 +148,24 @@ def scorecard(
         "vcov": vcov,
     }
     return out
+
+
+def readers(cards: pd.DataFrame, key: str) -> list[tuple[str, str]]:
+    """The readings that would reproduce pattern ``key`` ("1", "2a", "2b", "3") in a scorecard
+    with a ``roots`` column: ``(variant, "without and with roots")`` pairs in order of first
+    appearance (the chapter words them with :func:`hflineage.chapter.sentences.grouped`).
+    """
+    hits = cards[cards[f"pattern_{key}"].astype(bool)]
+    return [
+        (str(v), " and ".join(sorted(set(hits.loc[hits["variant"] == v, "roots"]))) + " roots")
+        for v in dict.fromkeys(hits["variant"])
+    ]
+
+
+def best_readings(cards: pd.DataFrame) -> pd.DataFrame:
+    """Every reading tied at the most patterns reproduced, fewest contradicted first (then in
+    the scorecard's order): ``variant``, ``roots``, ``n_reproduced``, ``n_contradicted``.
+    """
+    top = cards[cards["n_reproduced"] == cards["n_reproduced"].max()]
+    cols = ["variant", "roots", "n_reproduced", "n_contradicted"]
+    return top.sort_values("n_contradicted", kind="stable")[cols].reset_index(drop=True)
