@@ -471,3 +471,33 @@ def side_fits(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def shown_fits(primary: str, variants: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The fits of the journal-style table: the primary reading under each estimator (LPM
+    first), then every other reading under the LPM.
+    """
+    return [
+        (primary, PRIMARY_ESTIMATOR),
+        *[(primary, m) for m in ESTIMATORS if m != PRIMARY_ESTIMATOR],
+        *[(v, PRIMARY_ESTIMATOR) for v in variants if v != primary],
+    ]
+
+
+def fit_columns(
+    coefs: pd.DataFrame, fits: pd.DataFrame, shown: list[tuple[str, str]]
+) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]]]:
+    """The columns of a journal-style regression table (header -> one fit's tidy rows, with
+    ``n_obs`` and ``n_clusters`` as :func:`hflineage.chapter.tables.regression_table` reads them)
+    and its footer rows (the outcome; whether each fit was estimable, when one was not).
+    """
+    tidy = coefs.rename(columns={"n": "n_obs", "clusters": "n_clusters"})
+    columns = {}
+    for v, m in shown:
+        name = f"{v}, {ESTIMATOR_LABELS[m]}" + (" (primary)" if (v, m) == shown[0] else "")
+        columns[name] = tidy[(tidy["variant"] == v) & (tidy["model"] == m)]
+    notes = fits.set_index(["variant", "model"])["note"].fillna("")
+    footer = {"Outcome": ["MDI" if m == "ols_mdi" else "MDI > 0" for _, m in shown]}
+    if any(notes.get(f, "") for f in shown):
+        footer["Estimable"] = ["no" if notes.get(f, "") else "yes" for f in shown]
+    return columns, footer

@@ -273,3 +273,158 @@ def simulation_checks(
         "high": high,
         "level_ok": bool(low <= cr3["rate"] <= high),
     }
+
+
+#: Readable column names of :func:`simulation_summary` and :func:`size_study` tables.
+LABELS = {
+    "truth": "planted effect",
+    "mean_estimate": "mean estimate",
+    "sd_estimate": "SD of estimates",
+    "mean_se": "mean SE (CR3)",
+    "mean_se_iid": "mean SE (i.i.d.)",
+    "rejection_rate": "rejects 0 (CR3)",
+    "rejection_rate_cr1": "rejects 0 (CR1)",
+    "rejection_rate_iid": "rejects 0 (i.i.d.)",
+    "coverage": "95% CI covers the truth",
+    "clipped": "clipped probabilities",
+    "mc_low": "Monte Carlo 95% low",
+    "mc_high": "Monte Carlo 95% high",
+}
+
+
+def design_study(
+    frame: pd.DataFrame,
+    designs: dict[str, bool],
+    *,
+    effect: float,
+    draws: int,
+    null_seeds: Sequence[int],
+    null_draws: int,
+    alpha: float = 0.05,
+    tolerance: float = 0.02,
+    baseline: float = 0.5,
+    secondary_seeds: int = 2,
+) -> dict[str, dict[str, Any]]:
+    """Whether each design can decide P1-size: per design (name -> ``within_family``), the
+    planted-effect and null draws (:func:`simulate_effect`, seeds after ``null_seeds[0]``), their
+    :func:`simulation_summary`, the :func:`size_study` of the null (the first design over every
+    seed of ``null_seeds``, the others over the first ``secondary_seeds``) and the
+    :func:`simulation_checks`.
+
+    Returns:
+        name -> ``{"sims", "summary", "size", "checks"}``.
+    """
+    out = {}
+    first = null_seeds[0]
+    for k, (name, within) in enumerate(designs.items()):
+        kw = {"baseline": baseline, "alpha": alpha, "within_family": within}
+        sims = pd.concat(
+            [
+                simulate_effect(frame, effect=effect, draws=draws, seed=first + 100, **kw),
+                simulate_effect(frame, effect=0.0, draws=draws, seed=first + 200, **kw),
+            ],
+            ignore_index=True,
+        )
+        seeds = list(null_seeds) if k == 0 else list(null_seeds)[:secondary_seeds]
+        size = size_study(frame, seeds=seeds, draws=null_draws, **kw)
+        summary = simulation_summary(sims)
+        checks = simulation_checks(summary, size, alpha=alpha, tolerance=tolerance)
+        out[name] = {"sims": sims, "summary": summary, "size": size, "checks": checks}
+    return out
+
+
+def describe_study(checks: dict[str, Any], within: dict[str, Any]) -> dict[str, str]:
+    """The simulation in words, from the numbers of :func:`simulation_checks` of the primary
+    design (``checks``) and of the within-family design (``within``): ``level`` (recovery and
+    level of the CR3 test), ``others`` (CR1 and i.i.d.) and ``within``.
+    """
+    c = checks
+    band = f"{c['low']:.0%}–{c['high']:.0%} band"
+    interval = (
+        f"{c['rate']:.1%} of the draws (Monte Carlo interval {c['mc_low']:.1%}–{c['mc_high']:.1%})"
+    )
+    level = (
+        "The primary's mean estimates lie within three Monte Carlo standard errors of the planted effects"
+        if c["recovered"]
+        else "The primary's mean estimates miss the planted effects by more than three Monte Carlo standard errors"
+    ) + (
+        f", and its CR3 test keeps its level: it rejects a true null in {interval}, inside the {band}."
+        if c["level_ok"]
+        else f", but its CR3 test rejects a true null in {interval}, outside the {band}."
+    )
+    too_often = " — too often —" if c["rate_cr1"] > c["high"] else ""
+    others = (
+        f"The usual CR1 sandwich would reject in {c['rate_cr1']:.1%}{too_often} and i.i.d. "
+        f"errors, which ignore the families, in {c['rate_iid']:.1%}."
+    )
+    valid = within["recovered"] and within["level_ok"]
+    within_text = (
+        f"The within-family design {'recovers' if within['recovered'] else 'does not recover'} the "
+        f"planted effect and rejects a true null in {within['rate']:.1%} of its draws "
+        f"({'inside' if within['level_ok'] else 'outside'} the band): it is "
+        f"{'a valid' if valid else 'not a valid'} design for P1-size."
+    )
+    return {"level": level, "others": others, "within": within_text}
+
+
+def study_numbers(study: dict[str, dict[str, Any]], effect: float) -> dict[str, tuple]:
+    """The numbers a chapter quotes from a :func:`design_study` (its first design the primary,
+    then ``"within family"``): key -> ``(value, description, format)``, sentences from
+    :func:`describe_study` included.
+    """
+    first = next(iter(study.values()))
+    c, s = first["checks"], first["summary"].set_index("truth")
+    size = first["size"]
+    per_seed = size[(size["seed"] != "all") & (size["test"] == next(iter(SIZE_TESTS)))]["rate"]
+    within = study["within family"]["checks"] if "within family" in study else c
+    words = describe_study(c, within)
+    null = size[(size["seed"] == "all") & (size["test"] == next(iter(SIZE_TESTS)))].iloc[0]
+    return {
+        "sim_effect": (effect, "planted size effect", "g"),
+        "sim_band": (
+            c["high"] - size.attrs["alpha"],
+            "tolerated distance of the null rate from alpha",
+            ".0%",
+        ),
+        "sim_null_total": (int(null["draws"]), "null draws (primary design)", ","),
+        "sim_null_batches": (len(per_seed), "seeds of the null batches", None),
+        "sim_family_sd": (
+            size.attrs["family_sd"],
+            "SD of the family shocks (real outcome, ANOVA)",
+            ".3f",
+        ),
+        "sim_mean_null": (float(s.loc[0.0, "mean_estimate"]), "mean estimate, no effect", ".4f"),
+        "sim_mean_effect": (
+            float(s.loc[effect, "mean_estimate"]),
+            "mean estimate, planted effect",
+            ".4f",
+        ),
+        "sim_power": (
+            float(s.loc[effect, "rejection_rate"]),
+            "draws rejecting zero, planted effect",
+            ".0%",
+        ),
+        "sim_size": (c["rate"], "null rejection rate, CR3, all seeds", ".1%"),
+        "sim_size_low": (c["mc_low"], "its Monte Carlo 95% interval, low", ".1%"),
+        "sim_size_high": (c["mc_high"], "its Monte Carlo 95% interval, high", ".1%"),
+        "sim_size_cr1": (c["rate_cr1"], "null rejection rate, CR1", ".1%"),
+        "sim_size_iid": (c["rate_iid"], "null rejection rate, i.i.d.", ".1%"),
+        "sim_within_size": (
+            within["rate"],
+            "null rejection rate, within-family design (CR3)",
+            ".1%",
+        ),
+        "sim_size_seeds": (
+            f"{per_seed.min():.1%}–{per_seed.max():.1%}",
+            "CR3 null rate, range over seeds",
+            None,
+        ),
+        "sim_verdict": (words["level"], "simulation: recovery and level, in words", None),
+        "sim_cr1_sentence": (words["others"], "simulation: CR1 and i.i.d., in words", None),
+        "sim_within_sentence": (words["within"], "within-family design, in words", None),
+        "sim_within_valid": (
+            bool(within["recovered"] and within["level_ok"]),
+            "within-family design valid",
+            None,
+        ),
+    }
