@@ -1,4 +1,4 @@
-"""Hill & Stein's measures (hflineage.race.hillstein) on small races worked out by hand, and the
+"""Hill & Stein's measures (hflineage.race.hillstein, hillstein_fits, hillstein_sim) on small races worked out by hand, and the
 simulation's recover / flag behaviour on synthetic races where the answer is known."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from conftest import make_models
 from hflineage import race
 from hflineage.errors import ParameterError
 from hflineage.race import hillstein as hs
+from hflineage.race import hillstein_fits as hf
+from hflineage.race import hillstein_sim as hsim
 
 
 def _models() -> pd.DataFrame:
@@ -168,7 +170,7 @@ def _synthetic(seed=0, n_bases=80, per_base=25, n_accounts=60):
 
 
 def test_simulation_recovers_the_declared_design_and_flags_the_ones_that_ignore_confounds():
-    sim = hs.simulate_quality(
+    sim = hsim.simulate_quality(
         _synthetic(), beta=0.05, draws=100, seed=1, tolerance=0.02, potential_corr=0.8
     ).set_index("design")
     declared, no_base, no_account = sim.index
@@ -182,7 +184,7 @@ def test_simulation_recovers_the_declared_design_and_flags_the_ones_that_ignore_
 
 
 def test_simulation_without_confounds_flags_nothing():
-    sim = hs.simulate_quality(
+    sim = hsim.simulate_quality(
         _synthetic(),
         beta=0.05,
         draws=100,
@@ -197,11 +199,11 @@ def test_simulation_without_confounds_flags_nothing():
 def test_within_binscatter_slope_is_the_fixed_effects_estimate():
     data = _synthetic(seed=3)
     fes = ["base_id", "author"]
-    shown = hs.within_binscatter(data, "log_lag", "quality_index", fes, bins=10)
+    shown = hf.within_binscatter(data, "log_lag", "quality_index", fes, bins=10)
     model = pf.feols("quality_index ~ log_lag | base_id + author", data=data)
     assert shown["slope"].iloc[0] == pytest.approx(float(model.coef()["log_lag"]), abs=1e-6)
     assert len(shown) == 10 and shown["n"].sum() == len(data)
-    fit = hs.fe_fit(data, "quality_index", ["log_lag"], fes, cluster="base_id")
+    fit = hf.fe_fit(data, "quality_index", ["log_lag"], fes, cluster="base_id")
     assert fit["estimate"] == pytest.approx(float(model.coef()["log_lag"]), abs=1e-9)
     assert fit["clusters"] == 80
 
@@ -209,14 +211,14 @@ def test_within_binscatter_slope_is_the_fixed_effects_estimate():
 def test_fe_fit_too_small_is_not_estimable_and_bad_input_is_named():
     data = _synthetic().head(5)
     few = _synthetic()[lambda d: d["base_id"].isin(["0", "1", "2"])]  # 3 clusters: too few
-    assert np.isnan(hs.fe_fit(few, "quality_index", ["log_lag"], [], cluster="base_id")["estimate"])
+    assert np.isnan(hf.fe_fit(few, "quality_index", ["log_lag"], [], cluster="base_id")["estimate"])
     assert np.isfinite(
-        hs.fe_fit(few, "quality_index", ["log_lag"], [], cluster="base_id", min_clusters=3)["se"]
+        hf.fe_fit(few, "quality_index", ["log_lag"], [], cluster="base_id", min_clusters=3)["se"]
     )
     assert np.isnan(
-        hs.fe_fit(data, "quality_index", ["log_lag"], ["base_id"], cluster="base_id")["estimate"]
+        hf.fe_fit(data, "quality_index", ["log_lag"], ["base_id"], cluster="base_id")["estimate"]
     )
     with pytest.raises(ParameterError, match="no column 'nope'"):
-        hs.fe_fit(data, "nope", ["log_lag"], [], cluster="base_id")
+        hf.fe_fit(data, "nope", ["log_lag"], [], cluster="base_id")
     with pytest.raises(ParameterError, match="estimator='logit'"):
-        hs.fe_fit(data, "quality_index", ["log_lag"], [], cluster="base_id", estimator="logit")
+        hf.fe_fit(data, "quality_index", ["log_lag"], [], cluster="base_id", estimator="logit")

@@ -26,6 +26,7 @@ from ..errors import ParameterError
 from .tables import format_share, share_format
 
 __all__ = [
+    "against_record",
     "by_value",
     "compare",
     "count_share",
@@ -133,3 +134,16 @@ def counted(values: Sequence[object], noun: str, plural_form: str | None = None)
     """A count and the list: "3 fits: a, b and c"; "no fit" for none."""
     head = plural(len(values), noun, plural_form)
     return f"{head}: {join(values)}" if values else head
+
+
+def against_record(value: float, recorded: float | None, what: str, *, tol: float = 1e-9) -> str:
+    """A re-computed value against another chapter's record of it: "equal to chapter 05's
+    record" (within ``tol``), "not equal to chapter 05's record (0.1234: the two ran on
+    different data or code)", or "chapter 05's record of this run is not available" when
+    ``recorded`` is ``None`` (that chapter did not run, or recorded nothing).
+    """
+    if recorded is None:
+        return f"{what} of this run is not available"
+    if abs(float(recorded) - float(value)) < tol:
+        return f"equal to {what}"
+    return f"not equal to {what} ({float(recorded):.4f}: the two ran on different data or code)"

@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 
 from ..data.schema import arrow_strings
 from ..errors import ParameterError
+from .hillstein import NUMBER_COLUMNS
 from .specs import QUALITY
 
 #: The tag proxies of every snapshot (the quality columns of the race panel).
@@ -163,3 +164,32 @@ def coverage_table(
         parts.append(t.rename_axis("group").reset_index().assign(by=by))
     out = pd.concat(parts, ignore_index=True)
     return out[["by", "group", "n", *cols]]
+
+
+def coverage_numbers(coverage: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """The numbers the chapter quotes about quality (``key``, ``value``, ``description``,
+    ``fmt``): the index's proxies in words (``hs_proxies``) and the share with a paper and with
+    a licence tag by entrant kind ("adapter 12%, finetune 30%"), from :func:`coverage_table`.
+    """
+    kinds = coverage[coverage["by"] == "kind"].set_index("group")
+    rows = [
+        (
+            "hs_proxies",
+            ", ".join(PROXY_LABELS[p] for p in index_proxies(frame)),
+            "the proxies of the quality index",
+            None,
+        ),
+        *(
+            (
+                f"hs_{word}_spread",
+                ", ".join(f"{g} {v:.0%}" for g, v in kinds[column].items()),
+                f"share with a {what} tag, by entrant kind",
+                None,
+            )
+            for word, column, what in (
+                ("paper", "has_paper", "paper"),
+                ("license", "has_license", "licence"),
+            )
+        ),
+    ]
+    return pd.DataFrame(rows, columns=list(NUMBER_COLUMNS), dtype=object)
