@@ -336,3 +336,26 @@ def test_raw_shares_and_summary_by_hand():
     assert summary["share_disruptive"] == pytest.approx(0.5)
     raw = M.raw_shares(frame, "cd").set_index("derivation")
     assert raw.loc["finetune", "1–10B"] == pytest.approx(0.5)  # 9.5: 1 of 2
+
+
+def test_fit_columns_lays_out_the_journal_table():
+    coefs, fits = coef_table(
+        [
+            ("cd", "lpm", "log10_params", 0.03, 0.005),
+            ("cd", "logit", "log10_params", 0.5, 0.1),
+            ("sibling", "lpm", "log10_params", -0.02, 0.004),
+        ]
+    )
+    fits = fits.assign(note="")
+    shown = M.shown_fits("cd", ("cd", "sibling"))
+    assert shown == [("cd", "lpm"), ("cd", "logit"), ("cd", "ols_mdi"), ("sibling", "lpm")]
+    fits.loc[len(fits)] = {"variant": "cd", "model": "ols_mdi", "n": 9, "note": "not estimable"}
+    columns, footer = M.fit_columns(coefs, fits, shown)
+    assert list(columns) == ["cd, LPM (primary)", "cd, logit", "cd, OLS of the MDI", "sibling, LPM"]
+    assert columns["cd, OLS of the MDI"].empty and {"n_obs", "n_clusters"} <= set(
+        columns["cd, logit"]
+    )
+    assert footer == {
+        "Outcome": ["MDI > 0", "MDI > 0", "MDI", "MDI > 0"],
+        "Estimable": ["yes", "yes", "no", "yes"],
+    }

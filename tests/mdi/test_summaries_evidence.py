@@ -14,7 +14,7 @@ from hflineage.mdi import evidence as E
 from hflineage.mdi import simulate as S
 from hflineage.mdi import summaries
 from hflineage.mdi.inference import Estimate
-from hflineage.mdi.scorecard import best_readings, readers
+from hflineage.mdi.patterns import best_readings, readers
 from hflineage.verdicts import Evidence, robustness_share
 
 
@@ -185,3 +185,44 @@ def test_size_study_counts_rejections_per_seed_and_overall():
     one = S.simulate_effect(frame, effect=0.0, draws=30, seed=2)
     assert cr3.loc["2", "rejections"] == int(one["reject"].sum())
     assert cr3.loc["all", "draws"] == 60
+
+
+def test_window_table_and_statuses_by_hand():
+    sens = pd.DataFrame(
+        {
+            "variant": ["cd", "sibling", "cd", "sibling"],
+            "window_days": [30, 30, 90, 90],
+            "rows": [100, 100, 60, 60],
+            "share_negative": [0.002, 0.9, 0.0, 0.8],
+            "share_positive": [0.03, 0.05, 0.6, 0.1],
+        }
+    )
+    table = summaries.window_table(sens, "cd").set_index("variant")
+    assert list(table.columns) == ["30 days", "90 days"]
+    assert table.loc["sibling", "90 days"] == 0.8
+    assert table.loc["focal models (cd)"].tolist() == [100, 60]
+    rule = {"threshold": 0.5, "above": True, "inclusive": False, "contrary": 0.5}
+    # 30 days: 0.2% negative -> absent; 90 days: 60% positive -> contradicted
+    assert E.window_statuses(sens, rule) == {30: "absent", 90: "contradicted"}
+
+
+def test_describe_study_follows_the_numbers():
+    checks = {
+        "recovered": True,
+        "level_ok": True,
+        "rate": 0.056,
+        "mc_low": 0.046,
+        "mc_high": 0.067,
+        "rate_cr1": 0.079,
+        "rate_iid": 0.31,
+        "low": 0.03,
+        "high": 0.07,
+    }
+    within = {**checks, "rate": 0.12, "level_ok": False}
+    words = S.describe_study(checks, within)
+    assert "keeps its level: it rejects a true null in 5.6%" in words["level"]
+    assert "4.6%–6.7%" in words["level"] and "3%–7% band" in words["level"]
+    assert "CR1 sandwich would reject in 7.9% — too often —" in words["others"]
+    assert "outside the band" in words["within"] and "not a valid design" in words["within"]
+    bad = S.describe_study({**checks, "level_ok": False, "rate": 0.09}, checks)
+    assert "but its CR3 test rejects a true null in 9.0%" in bad["level"]

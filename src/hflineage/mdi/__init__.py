@@ -1,7 +1,7 @@
 """The Model Disruption Index: the engine (:mod:`~hflineage.mdi.index` on the arrays of
 :mod:`~hflineage.mdi.graph`), the per-model covariates every test uses
 (:mod:`~hflineage.mdi.covariates`), what an MDI table says (:mod:`~hflineage.mdi.summaries`),
-the paper's patterns under every reading (:mod:`~hflineage.mdi.scorecard`), family-clustered
+the paper's patterns under every reading (:mod:`~hflineage.mdi.patterns`), family-clustered
 inference (:mod:`~hflineage.mdi.inference`), who disrupts (:mod:`~hflineage.mdi.regressions`),
 whether that regression finds a planted effect (:mod:`~hflineage.mdi.simulate`), the numbers the
 verdict rules take (:mod:`~hflineage.mdi.evidence`), the index over many readings
@@ -31,7 +31,7 @@ from .graph import (
     MdiGraph,
 )
 from .index import exclusion_table, index_from_components, mdi, mdi_all
-from .scorecard import scorecard
+from .patterns import scorecard
 from .summaries import MASS_CATEGORIES, component_summary, mass_category, mass_points
 
 __all__ = [

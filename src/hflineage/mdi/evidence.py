@@ -357,3 +357,16 @@ def indegree_verdict(
         subject="the MDI rises with in-degree",
         quantity="Spearman's correlation of the literal MDI with in-degree after the window",
     )
+
+
+def window_statuses(sens: pd.DataFrame, rule: dict, variant: str = PRIMARY_VARIANT) -> dict:
+    """What P1-most-consolidative's threshold rule alone (:func:`consolidative_verdict` with the
+    declared ``rule``) gives at each window of :func:`hflineage.mdi.robustness.window_mass_points`.
+    """
+    rows = sens[sens["variant"] == variant].set_index("window_days")
+    return {
+        w: consolidative_verdict(
+            float(r["share_negative"]), float(r["share_positive"]), **rule
+        ).status
+        for w, r in rows.iterrows()
+    }

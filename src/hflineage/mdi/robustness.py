@@ -17,7 +17,7 @@ from .covariates import covariates, in_degree
 from .evidence import PATTERNS
 from .graph import VARIANTS, MdiGraph
 from .index import mdi_all
-from .scorecard import scorecard
+from .patterns import scorecard
 from .summaries import mass_points
 
 #: Default MDI choices.
@@ -47,7 +47,7 @@ def mdi_curve(
     Each window censors its own focal models (a model needs a full window before the snapshot),
     as a study using that window would, and counts in-degree after its own window (with
     ``indegree="after_window"``).  Covariates from :func:`hflineage.mdi.covariates.covariates`; each
-    specification is scored by :func:`hflineage.mdi.scorecard.scorecard` (family-clustered tests,
+    specification is scored by :func:`hflineage.mdi.patterns.scorecard` (family-clustered tests,
     minimum effects ``min_gap`` and ``min_rho``).
 
     Returns:

@@ -184,3 +184,20 @@ def construct_shares(result: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def window_table(sens: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """Share of negative values per variant (rows) and window (columns "30 days", ...) from
+    :func:`hflineage.mdi.robustness.window_mass_points`, with a last row giving ``variant``'s
+    focal models at each window (each window scores its own).
+    """
+    negative = sens.pivot_table(
+        index="variant", columns="window_days", values="share_negative", sort=False, dropna=False
+    )
+    negative.columns = [f"{w:g} days" for w in negative.columns]
+    rows = sens[sens["variant"] == variant].set_index("window_days")["rows"]
+    count = {
+        "variant": f"focal models ({variant})",
+        **{f"{w:g} days": int(n) for w, n in rows.items()},
+    }
+    return pd.concat([negative.reset_index(), pd.DataFrame([count])], ignore_index=True)

@@ -169,3 +169,51 @@ def best_readings(cards: pd.DataFrame) -> pd.DataFrame:
     top = cards[cards["n_reproduced"] == cards["n_reproduced"].max()]
     cols = ["variant", "roots", "n_reproduced", "n_contradicted"]
     return top.sort_values("n_contradicted", kind="stable")[cols].reset_index(drop=True)
+
+
+#: Readable names of the scorecard's status columns (what each reading would get).
+STATUS_LABELS = {
+    "status_1": "(1) most negative",
+    "status_2a": "(2a) large models (raw)",
+    "status_2b": "(2b) finetunes (raw)",
+    "status_3": "(3) in-degree",
+}
+
+
+#: The scorecard's numbers (shares, share differences, Spearman's rho and their SEs), in order.
+NUMBER_COLUMNS = [
+    "share_negative",
+    "share_positive",
+    "share_positive_large",
+    "share_positive_smaller",
+    "gap_2a",
+    "se_2a",
+    "share_positive_finetune",
+    "share_positive_other_derivation",
+    "gap_2b",
+    "se_2b",
+    "spearman_rho",
+    "se_3",
+]
+
+
+#: Readable names of every scorecard column a chapter shows.
+LABELS = {
+    **STATUS_LABELS,
+    "n": "focal models",
+    "families": "lineage families",
+    "n_reproduced": "reproduced (of 4)",
+    "n_contradicted": "contradicted (of 4)",
+    "share_negative": "(1) negative",
+    "share_positive": "positive",
+    "gap_2a": "(2a) large − smaller",
+    "se_2a": "(2a) SE",
+    "share_positive_large": "positive, large",
+    "share_positive_smaller": "positive, smaller",
+    "gap_2b": "(2b) finetune − other",
+    "se_2b": "(2b) SE",
+    "share_positive_finetune": "positive, finetunes",
+    "share_positive_other_derivation": "positive, other derivations",
+    "spearman_rho": "(3) Spearman's rho",
+    "se_3": "(3) SE",
+}
