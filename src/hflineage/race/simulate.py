@@ -370,176 +370,39 @@ def placebo_study(
     return pd.DataFrame(rows)
 
 
-# ---------------------------------------------------------------------------------------------
-# Revision 2: count outcomes that a design can fail on (issue 17, item 5)
-# ---------------------------------------------------------------------------------------------
+# Revision 2 (issue 17, item 5) lives in :mod:`hflineage.race.sim_counts` (the count process)
+# and :mod:`hflineage.race.calibrate` (designs on every draw, calibration, flags); its names are
+# re-exported here so that ``simulate.CountProcess`` etc. keep working.
+from .sim_counts import (  # noqa: E402
+    SESOI_DROP_PER_DOUBLING,
+    STRUCTURE,
+    CountProcess,
+    base_decay_slopes,
+    draw_counts,
+    fill_speed,
+    log_mean,
+    rank_column,
+    rank_slope,
+)
 
-#: The smallest effect of interest by default: a 10% proportional drop in expected likes per
-#: doubling of (team) rank, until ``book/claims.yml`` declares a ``sesoi`` for P2-priority.
-SESOI_DROP_PER_DOUBLING = 0.10
-
-
-def rank_slope(drop_per_doubling: float = SESOI_DROP_PER_DOUBLING) -> float:
-    """The coefficient of log rank on log expected likes that gives a proportional drop of
-    ``drop_per_doubling`` per doubling of rank: ``log(1 - drop) / log(2)`` (-0.152 for 10%).
-    """
-    if not 0 <= drop_per_doubling < 1:
-        raise ParameterError(f"drop_per_doubling={drop_per_doubling!r}; expected a share in [0, 1)")
-    return float(np.log1p(-drop_per_doubling) / np.log(2.0))
-
-
-@dataclass(frozen=True)
-class CountProcess:
-    """A negative-binomial process for likes on the panel's real structure.
-
-    ``likes ~ Poisson(G · exp(eta))``, ``G ~ Gamma(dispersion, 1 / dispersion)`` (so likes are
-    negative binomial given ``eta``), with
-
-    ``eta = intercept + u_base + u_author + slope_b · log(1 + lag) + burst_b · exp(-lag / h_b)
-    + exposure · log(1 + age) + rank_effect · log(rank)``.
-
-    Attributes:
-        intercept: the level of log expected likes (set by :func:`calibrate_counts` to the real
-            share of zeros).
-        dispersion: the negative binomial's shape (small: heavy tail; set by
-            :func:`calibrate_counts` to the real top-1% share of likes).
-        base_sd: sd of the base random effect (every design absorbs it; it shapes zeros and tail).
-        author_sd: sd of the account random effect, shared by an account's uploads on every
-            base: noise correlated within a base wherever an account uploads there repeatedly.
-        exposure: coefficient of log(1 + age in days).
-        decay_mean: mean per-base slope of log expected likes in log(1 + lag); -0.24 is the
-            log-lag coefficient of the revision-1 baseline on the embedded snapshot.
-        decay_sd: sd of the per-base slopes (issue 17: 0.35 after removing sampling noise).
-        decay_fill_corr: correlation of a base's slope with its fill speed
-            (:func:`fill_speed`); positive (fast-filling bases' attention fades more slowly): the
-            sign of the raw per-base correlation on the embedded snapshot (+0.04 to +0.11),
-            its size a stress choice.
-        burst: mean launch bonus (log scale) at lag 0 decaying as ``exp(-lag / h_b)``; its
-            amplitude is drawn per base (exponential with this mean): a shape no common lag
-            control spans.
-        burst_days: median of the base-specific time constant ``h_b`` (days).
-        burst_days_sd: sd of log ``h_b`` across bases.
-        rank_effect: the true coefficient of log rank (0: the null; :func:`rank_slope` for an
-            effect size).
-    """
-
-    intercept: float = -2.0
-    dispersion: float = 0.1
-    base_sd: float = 1.0
-    author_sd: float = 1.0
-    exposure: float = 0.3
-    decay_mean: float = -0.24
-    decay_sd: float = 0.35
-    decay_fill_corr: float = 0.5
-    burst: float = 0.5
-    burst_days: float = 14.0
-    burst_days_sd: float = 0.8
-    rank_effect: float = 0.0
-
-    def __post_init__(self) -> None:
-        """Reject out-of-range parameters with a one-line error."""
-        for name in ("dispersion", "burst_days"):
-            if not getattr(self, name) > 0:
-                raise ParameterError(f"CountProcess.{name}={getattr(self, name)!r}; expected > 0")
-        for name in ("base_sd", "author_sd", "decay_sd", "burst", "burst_days_sd"):
-            if not getattr(self, name) >= 0:
-                raise ParameterError(f"CountProcess.{name}={getattr(self, name)!r}; expected >= 0")
-        if not -1 <= self.decay_fill_corr <= 1:
-            raise ParameterError(
-                f"CountProcess.decay_fill_corr={self.decay_fill_corr!r}; expected in [-1, 1]"
-            )
-
-
-#: The panel columns the count process reads (the rank column is chosen by the caller).
-STRUCTURE = ("base_id", "author", "lag_days", "age_days")
-
-
-def rank_column(panel: pd.DataFrame, rank: str | None = None) -> str:
-    """The log-rank column: ``rank`` if given, else ``log_team_rank`` when the panel has it,
-    else ``log_entry_rank``.
-    """
-    name = rank or ("log_team_rank" if "log_team_rank" in panel else PRIORITY)
-    if name not in panel:
-        raise ParameterError(f"panel has no rank column {name!r}; expected a log-rank column")
-    return name
-
-
-def _codes(panel: pd.DataFrame, column: str) -> tuple[np.ndarray, int]:
-    missing = [c for c in STRUCTURE if c not in panel]
-    if missing:
-        raise ParameterError(
-            f"panel has no column {missing[0]!r}; expected a race panel (race.build_panel)"
-        )
-    codes, uniques = pd.factorize(panel[column], use_na_sentinel=False)
-    return codes, len(uniques)
-
-
-def fill_speed(panel: pd.DataFrame) -> np.ndarray:
-    """Each row's base's fill speed, standardised across bases (each base once): minus the log
-    of 1 + the median lag (days) of the base's entrants — large for a base that fills fast.
-    """
-    base, n_bases = _codes(panel, "base_id")
-    med = panel.groupby(base, sort=True)["lag_days"].median().to_numpy(float)
-    f = -np.log1p(med)
-    sd = f.std()
-    return ((f - f.mean()) / (sd if sd > 0 else 1.0))[base]
-
-
-def log_mean(
-    panel: pd.DataFrame,
-    process: CountProcess = CountProcess(),
-    *,
-    draws: int = 1,
-    seed: int = 0,
-    rank: str | None = None,
-) -> np.ndarray:
-    """``eta``, the log expected likes of every row in every draw (rows × ``draws``): fresh base
-    and account effects, per-base decay slopes and launch bursts in each draw (see
-    :class:`CountProcess`).
-    """
-    if int(draws) != draws or draws < 1:
-        raise ParameterError(f"draws={draws!r}; expected an integer >= 1")
-    base, n_b = _codes(panel, "base_id")
-    author, n_a = _codes(panel, "author")
-    lag = panel["lag_days"].to_numpy(float)
-    p = process
-    rng = np.random.default_rng([int(seed), 17])
-    fill = fill_speed(panel)
-    fill_b = np.zeros(n_b)
-    fill_b[base] = fill
-    size = (n_b, int(draws))
-    slope = p.decay_mean + p.decay_sd * (
-        p.decay_fill_corr * fill_b[:, None]
-        + np.sqrt(1 - p.decay_fill_corr**2) * rng.standard_normal(size)
-    )
-    burst = p.burst * rng.exponential(1.0, size)
-    days = p.burst_days * np.exp(p.burst_days_sd * rng.standard_normal(size))
-    eta = (
-        p.intercept
-        + p.base_sd * rng.standard_normal(size)[base]
-        + p.author_sd * rng.standard_normal((n_a, int(draws)))[author]
-        + slope[base] * np.log1p(lag)[:, None]
-        + burst[base] * np.exp(-lag[:, None] / days[base])
-    )
-    eta += (p.exposure * np.log1p(panel["age_days"].to_numpy(float)))[:, None]
-    if p.rank_effect:
-        eta += (p.rank_effect * panel[rank_column(panel, rank)].to_numpy(float))[:, None]
-    return eta
-
-
-def draw_counts(
-    panel: pd.DataFrame,
-    process: CountProcess = CountProcess(),
-    *,
-    draws: int = 1,
-    seed: int = 0,
-    rank: str | None = None,
-) -> np.ndarray:
-    """Simulated likes (rows × ``draws``, integers): negative binomial given :func:`log_mean`,
-    drawn as a gamma-Poisson mixture in one vectorised call per array.
-    """
-    eta = log_mean(panel, process, draws=draws, seed=seed, rank=rank)
-    rng = np.random.default_rng([int(seed), 18])
-    theta = process.dispersion
-    lam = np.exp(np.minimum(eta, 30.0)) * rng.gamma(theta, 1.0 / theta, eta.shape)
-    return rng.poisson(lam)
+__all__ = [
+    "CANDIDATES",
+    "PROCESSES",
+    "SESOI_DROP_PER_DOUBLING",
+    "STRUCTURE",
+    "CountProcess",
+    "Effects",
+    "base_decay_slopes",
+    "draw_counts",
+    "fill_speed",
+    "log_mean",
+    "placebo_study",
+    "rank_column",
+    "rank_slope",
+    "recovery_table",
+    "select_primary",
+    "simulate_outcomes",
+    "simulation_study",
+    "systematic",
+    "truth",
+]
