@@ -33,7 +33,10 @@ __all__ = [
     "counted",
     "grouped",
     "join",
+    "lineage_method_sentence",
+    "lineage_share_sentence",
     "plural",
+    "relation_agreement_sentence",
     "share_format",
     "share_text",
 ]
@@ -147,3 +150,46 @@ def against_record(value: float, recorded: float | None, what: str, *, tol: floa
     if abs(float(recorded) - float(value)) < tol:
         return f"equal to {what}"
     return f"not equal to {what} ({float(recorded):.4f}: the two ran on different data or code)"
+
+
+def lineage_share_sentence(share: float, n: int) -> str:
+    """How many models take part in a declared lineage: "Only 12.3% of the models (93,456) take
+    part in a declared lineage at all" below one half, "61.0% of the models (...) take part in a
+    declared lineage" from one half on (the share as :func:`share_format` prints it).
+    """
+    few = share < 0.5
+    return (
+        ("Only " if few else "")
+        + f"{format(share, share_format(share))} of the models ({_count(n)}) "
+        + ("take part in a declared lineage at all" if few else "take part in a declared lineage")
+    )
+
+
+def relation_agreement_sentence(n_checked: int, n_agreeing: int, n_edges: int) -> str:
+    """The rules against the relations a snapshot declares: "The snapshot declares the relation
+    of 1,234 edges; typed again by the rules, 1,000 of 1,234 (81.0%) get the declared
+    relation.", or, when it declares none, that all ``n_edges`` edges are typed by the rules and
+    cannot be checked on it.
+    """
+    if n_checked:
+        return (
+            f"The snapshot declares the relation of {plural(n_checked, 'edge')}; typed again by "
+            f"the rules, {count_share(n_agreeing, n_checked, 1)} get the declared relation."
+        )
+    return (
+        f"The snapshot declares no typed relations: all {_count(n_edges)} of its edges are typed "
+        "by the rules, so they cannot be checked on it, and the comparison with the Hub's later "
+        "typing above is the only check."
+    )
+
+
+def lineage_method_sentence(n_edges: int, n_pairs: int, share_resolved: float) -> str:
+    """What P1-lineage's method did, in numbers: edges from declared pairs, the share of
+    non-self declarations that resolve to a model, and that every edge is typed.
+    """
+    return (
+        f"The network is rebuilt by three documented phases of parsing: {_count(n_edges)} edges "
+        f"from {_count(n_pairs)} declared pairs; {share_resolved:.1%} of non-self declarations "
+        "resolve to a model of the snapshot, and every edge gets a relation type (declared, or "
+        "inferred by validated rules)"
+    )

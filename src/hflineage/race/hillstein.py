@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 
 from ..data.schema import arrow_strings, frame_edge_rows, snapshot_date, string_codes
 from ..errors import ParameterError
+from ..lineage.headlines import number_table
 from ..lineage.size import model_size
 from .panel import author_prior_models, check_edges
 from .timing import DAY_MS, epoch_ms
@@ -301,10 +302,6 @@ def entrant_frame(panel: pd.DataFrame, bases: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-#: The columns of a table of quoted numbers (:meth:`hflineage.chapter.report.Chapter.record_numbers`).
-NUMBER_COLUMNS = ("key", "value", "description", "fmt")
-
-
 def _whole(x: float) -> float | int:
     """A day count as the parameter was given: 90.0 is 90."""
     return int(x) if float(x).is_integer() else float(x)
@@ -318,8 +315,8 @@ def race_numbers(
     min_derivatives: int,
     said: Callable[[int, int], str],
 ) -> pd.DataFrame:
-    """The numbers the chapter quotes about its races, one row per number (``key``, ``value``,
-    ``description``, ``fmt``: :data:`NUMBER_COLUMNS`).
+    """The numbers the chapter quotes about its races, one row per number (a
+    :func:`~hflineage.lineage.headlines.number_table`).
 
     Args:
         potential: :func:`potential_frame` (its ``attrs`` carry the horizon, k and early window).
@@ -369,4 +366,4 @@ def race_numbers(
             ".0f",
         ),
     ]
-    return pd.DataFrame(rows, columns=list(NUMBER_COLUMNS), dtype=object)
+    return number_table(rows)

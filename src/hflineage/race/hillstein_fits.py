@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
+from ..lineage.headlines import number_table
 from ..verdicts import Evidence, Verdict, sign_rule
-from .hillstein import NUMBER_COLUMNS, check_frame
+from .hillstein import check_frame
 from .patterns import binscatter
 
 
@@ -289,9 +290,10 @@ ESTIMATE_KEYS = {
 def estimate_numbers(
     fits: Mapping[str, Mapping[str, float]], base_likes: Mapping[str, float]
 ) -> pd.DataFrame:
-    """The estimates the chapter quotes (:data:`NUMBER_COLUMNS`): each design's estimate and
-    standard error (``hs_b_<key>``, ``hs_b_<key>_se``, :data:`ESTIMATE_KEYS`) and the reading on
-    the base's own likes (``hs_b_base_likes``, :func:`base_likes_reading`).
+    """The estimates the chapter quotes (a :func:`~hflineage.lineage.headlines.number_table`):
+    each design's estimate and standard error (``hs_b_<key>``, ``hs_b_<key>_se``,
+    :data:`ESTIMATE_KEYS`) and the reading on the base's own likes (``hs_b_base_likes``,
+    :func:`base_likes_reading`).
     """
     rows = []
     for name, key in ESTIMATE_KEYS.items():
@@ -305,7 +307,7 @@ def estimate_numbers(
             ".2f",
         )
     )
-    return pd.DataFrame(rows, columns=list(NUMBER_COLUMNS), dtype=object)
+    return number_table(rows)
 
 
 def claim_evidence(
@@ -371,13 +373,14 @@ def claim_verdicts(
 
 
 def credit_numbers(credit: Mapping[str, float], check: str) -> pd.DataFrame:
-    """The numbers the chapter quotes about HS-credit (:data:`NUMBER_COLUMNS`): the entry-rank
-    coefficient with controls, its standard error, and ``check``, the estimate against chapter
-    05's record in words (:func:`hflineage.chapter.sentences.against_record`).
+    """The numbers the chapter quotes about HS-credit (a
+    :func:`~hflineage.lineage.headlines.number_table`): the entry-rank coefficient with
+    controls, its standard error, and ``check``, the estimate against chapter 05's record in
+    words (:func:`hflineage.chapter.sentences.against_record`).
     """
     rows = [
         ("hs_credit_check", check, "HS-credit against chapter 05's recorded estimate", None),
         ("hs_b_credit", credit["estimate"], "HS-credit: log entry rank with controls", ".3f"),
         ("hs_b_credit_se", credit["std_error"], "its standard error", ".3f"),
     ]
-    return pd.DataFrame(rows, columns=list(NUMBER_COLUMNS), dtype=object)
+    return number_table(rows)

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from .hillstein import NUMBER_COLUMNS, check_frame
+from ..lineage.headlines import number_table
+from .hillstein import check_frame
 from .hillstein_fits import residualise
 
 #: Designs the simulation compares: the declared one (HS-quality) and two that each ignore one
@@ -182,9 +183,10 @@ def simulation_sentence(sim: pd.DataFrame, fmt: str = ".4f") -> str:
 
 
 def simulation_numbers(sim: pd.DataFrame) -> pd.DataFrame:
-    """The numbers the chapter quotes about the simulation (:data:`NUMBER_COLUMNS`): its
-    run time, its settings (draws, planted effect, the two correlations), the sentence, and the declared
-    design's (first row's) bias, Monte-Carlo error and spread; the designs it flags.
+    """The numbers the chapter quotes about the simulation (a
+    :func:`~hflineage.lineage.headlines.number_table`): its run time, its settings (draws,
+    planted effect, the two correlations), the sentence, and the declared design's (first
+    row's) bias, Monte-Carlo error and spread; the designs it flags.
     """
     check_frame(sim, ("design", "truth", "bias", "mc_error", "sd", "flagged"), "simulation_numbers")
     first = sim.iloc[0]
@@ -215,4 +217,4 @@ def simulation_numbers(sim: pd.DataFrame) -> pd.DataFrame:
             None,
         ),
     ]
-    return pd.DataFrame(rows, columns=list(NUMBER_COLUMNS), dtype=object)
+    return number_table(rows)

@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 
 from ..data.schema import arrow_strings
 from ..errors import ParameterError
-from .hillstein import NUMBER_COLUMNS
+from ..lineage.headlines import number_table
 from .specs import QUALITY
 
 #: The tag proxies of every snapshot (the quality columns of the race panel).
@@ -192,4 +192,4 @@ def coverage_numbers(coverage: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFram
             )
         ),
     ]
-    return pd.DataFrame(rows, columns=list(NUMBER_COLUMNS), dtype=object)
+    return number_table(rows)
