@@ -580,3 +580,14 @@ def test_hill_stein_mapping_names_only_panel_columns(panel):
     table = race.mapping_table()
     assert table.columns.tolist() == ["Hill & Stein", "on the Hub", "panel column(s)"]
     assert len(table) == len(race.MAPPING)
+
+
+def test_panel_team_ranks_by_hand(panel):
+    """On org/base, accounts enter a (Jan 2), b and c (Jan 5, tied), m (Jan 20, a merge: a rival
+    though not a row) and org (Mar 20); a's second upload (a/d4, Feb 10) keeps a's rank 1."""
+    p = panel[panel["base_id"] == "org/base"].set_index("model_id")
+    assert p["team_rank"].to_dict() == {"a/d1": 1, "b/d2": 2, "c/d3": 2, "a/d4": 1, "org/d5": 5}
+    assert p["team_upload"].to_dict() == {"a/d1": 1, "b/d2": 1, "c/d3": 1, "a/d4": 2, "org/d5": 1}
+    assert (p["base_n_teams"] == 5).all()
+    assert p.loc["a/d4", "entry_rank"] == 5  # the release rank counts a's own first upload
+    assert p["log_team_rank"].to_numpy() == pytest.approx(np.log(p["team_rank"].to_numpy()))

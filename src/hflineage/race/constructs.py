@@ -13,7 +13,11 @@ import pandas as pd
 #: Hill & Stein's constructs, their reading on the Hub, and the panel columns that carry them.
 MAPPING: tuple[tuple[str, str, str], ...] = (
     ("project", "a base model", "base_id"),
-    ("competing teams", "the accounts that publish direct derivatives of it", "author, model_id"),
+    (
+        "competing teams",
+        "the accounts that publish direct derivatives of it",
+        "author, model_id, team_upload, base_n_teams",
+    ),
     (
         "project potential",
         "base prominence (absorbed by the base fixed effect)",
@@ -21,10 +25,14 @@ MAPPING: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "priority",
-        "entry order and timing",
-        "entry_rank, entry_pct, lag_days, early_entrant_7d, early_entrant_30d",
+        "entry order among teams (and among uploads) and timing",
+        "team_rank, entry_rank, entry_pct, lag_days, early_entrant_7d, early_entrant_30d",
     ),
-    ("competition", "same-base entries around entry", "congestion, congestion_trailing"),
+    (
+        "competition",
+        "rival teams (and uploads) entering the same base around entry",
+        "team_congestion, congestion, congestion_trailing",
+    ),
     ("maturation", "time between the base's release and entry", "lag_days"),
     (
         "quality",

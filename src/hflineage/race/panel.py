@@ -67,7 +67,15 @@ from .timing import (
     lag_bin_names,
     lag_bins,
     lag_spline,
+    team_counts,
 )
+
+#: What happens to an account's later uploads on a base it already entered: they ``share`` its
+#: first entry's team rank (the default: every derivative stays a row, and its team's priority is
+#: its priority) or are dropped (``drop``: one row per team, the team's first upload).  Either way
+#: they are not rivals of their own account in ``team_rank`` and ``team_congestion``.
+LATER_UPLOADS = ("share", "drop")
+
 
 #: Columns of the edges frame the panel needs (contract of :func:`hflineage.lineage.edges.build_edges`).
 EDGE_COLUMNS = (
@@ -102,6 +110,10 @@ PANEL_COLUMNS = (
     "early_entrant_30d",
     "congestion",
     "congestion_trailing",
+    "team_rank",
+    "team_upload",
+    "team_congestion",
+    "base_n_teams",
     "age_days",
     "base_created_at",
     "base_pipeline_tag",
@@ -129,6 +141,8 @@ PANEL_COLUMNS = (
     "log_entry_rank",
     "log_congestion",
     "log_congestion_trailing",
+    "log_team_rank",
+    "log_team_congestion",
     "log_lag",
     *LAG_SPLINE,
     "log_age",
@@ -252,6 +266,7 @@ def build_panel(
     lag_bin_edges: Sequence[float] = LAG_BIN_EDGES,
     lag_spline_knots: Sequence[float] = LAG_SPLINE_KNOTS,
     author_prior: np.ndarray | None = None,
+    later_uploads: str = "share",
 ) -> pd.DataFrame:
     """The race panel: one row per direct, single-parent derivative of a base model that has at
     least ``min_derivatives`` entrants (sample rules in the module docstring).
@@ -280,6 +295,7 @@ def build_panel(
     if not congestion_days > 0:
         raise ParameterError(f"congestion_days={congestion_days!r}; expected a positive number")
     check_choice("congestion_window", congestion_window, CONGESTION_WINDOWS)
+    check_choice("later_uploads", later_uploads, LATER_UPLOADS)
     lag_bins(np.zeros(0), lag_bin_edges)  # checks the edges
     if len(lag_bin_edges) != len(LAG_BIN_EDGES):
         raise ParameterError(
@@ -339,6 +355,22 @@ def build_panel(
     counts = entry_counts(
         parent_code[idx], t_ms[child_row[idx]], congestion_days, congestion_window
     )
+    # teams: an account is one team (a model without an owner prefix is its own)
+    author_a = arrow_strings(models["author"])
+    team_of_row = np.where(
+        pc.is_null(author_a).to_numpy(zero_copy_only=False),
+        len(models) + np.arange(len(models)),
+        string_codes(author_a),
+    )
+    counts.update(
+        team_counts(
+            parent_code[idx],
+            team_of_row[child_row[idx]],
+            t_ms[child_row[idx]],
+            congestion_days,
+            congestion_window,
+        )
+    )
     keep = counts["n"] >= min_derivatives
     idx = idx[keep]
     counts = {k: v[keep] for k, v in counts.items()}
@@ -358,6 +390,11 @@ def build_panel(
             "window complete)",
             idx,
         )
+    if later_uploads == "drop":
+        keep = counts["team_upload"] == 1
+        idx = idx[keep]
+        counts = {k: v[keep] for k, v in counts.items()}
+        funnel.add("the account's first upload on the base (later uploads dropped)", idx)
     # Rows in their final order (base, entry rank, derivative id), sorted by Arrow.
     order = pc.sort_indices(
         pa.table(
@@ -415,6 +452,10 @@ def build_panel(
             "early_entrant_30d": lag_days <= 30,
             "congestion": counts["congestion"].astype(np.int64),
             "congestion_trailing": counts["congestion_trailing"].astype(np.int64),
+            "team_rank": counts["team_rank"].astype(np.int64),
+            "team_upload": counts["team_upload"].astype(np.int64),
+            "team_congestion": counts["team_congestion"].astype(np.int64),
+            "base_n_teams": counts["n_teams"].astype(np.int64),
             "age_days": age_days,
             "base_created_at": base_created,
             "base_pipeline_tag": models["pipeline_tag"].iloc[prow].astype("object").to_numpy(),
@@ -441,6 +482,8 @@ def build_panel(
             "log_entry_rank": np.log(rank),
             "log_congestion": np.log1p(counts["congestion"]),
             "log_congestion_trailing": np.log1p(counts["congestion_trailing"]),
+            "log_team_rank": np.log(counts["team_rank"]),
+            "log_team_congestion": np.log1p(counts["team_congestion"]),
             "log_lag": np.log1p(lag_days),
             **dict(zip(LAG_SPLINE, lag_spline(lag_days, lag_spline_knots).T, strict=True)),
             "log_age": np.log1p(age_days),
@@ -455,6 +498,7 @@ def build_panel(
         "lag_bin_edges": [float(x) for x in lag_bin_edges],
         "lag_spline_knots": [float(x) for x in lag_spline_knots],
         "relations": list(relations) if relations else None,
+        "later_uploads": later_uploads,
         "funnel": funnel.rows,
     }
     return panel

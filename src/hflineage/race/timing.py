@@ -200,3 +200,62 @@ def clock_correlations(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def team_counts(
+    base_code: np.ndarray,
+    team_code: np.ndarray,
+    t_ms: np.ndarray,
+    window_days: float,
+    window: str = "around",
+) -> dict[str, np.ndarray]:
+    """Per entrant, the race counted in teams (accounts) instead of uploads.
+
+    A team enters a base with its first upload there.  ``team_rank`` is 1 + the number of other
+    teams whose first entry on the base came strictly earlier (teams entering at the same instant
+    share the lower rank); every upload of a team shares its first entry's rank.
+    ``n_teams`` counts the teams of the base.  ``team_upload`` numbers a team's uploads on the
+    base (1 = its first; uploads at the same instant share the number).  ``team_congestion``
+    counts the *other* teams whose first entry falls in the congestion window of the upload:
+    ``[t - window / 2, t + window / 2]`` (``around``) or ``[t - window, t)`` (``before``), the
+    windows of :func:`entry_counts`.
+    """
+    check_choice("congestion_window", window, CONGESTION_WINDOWS)
+    window_ms = int(round(window_days * DAY_MS))
+    half_ms = window_ms // 2
+    base_code = np.asarray(base_code, np.int64)
+    n_teams_codes = int(np.max(team_code)) + 1 if len(team_code) else 1
+    pair, _ = pd.factorize(base_code * n_teams_codes + np.asarray(team_code, np.int64))
+    n_pairs = int(pair.max()) + 1 if pair.size else 0
+    first = np.full(n_pairs, np.iinfo(np.int64).max)
+    np.minimum.at(first, pair, t_ms)
+    pair_base = np.zeros(n_pairs, np.int64)
+    pair_base[pair] = base_code
+    # the teams' first entries as entrants of their bases: rank among teams and teams per base
+    firsts = entry_counts(pair_base, first, window_days, "before")
+    t0 = t_ms.min() if t_ms.size else 0
+    span = int(t_ms.max() - t0 if t_ms.size else 0) + window_ms + 1  # every upload's window
+    sorted_key = np.sort(pair_base * span + (first - t0))
+    own = base_code * span + (t_ms - t0)
+    if window == "around":
+        lo = np.searchsorted(sorted_key, own - half_ms, side="left")
+        hi = np.searchsorted(sorted_key, own + half_ms, side="right")
+        own_in = (t_ms - first[pair]) <= half_ms
+    else:
+        lo = np.searchsorted(sorted_key, own - window_ms, side="left")
+        hi = np.searchsorted(sorted_key, own, side="left")
+        own_in = (first[pair] < t_ms) & (t_ms - first[pair] <= window_ms)
+    # a team's uploads numbered in time (ties share the lower number)
+    pkey, pspan = race_keys(pair.astype(np.int64), t_ms - t0, 0)
+    psorted = np.sort(pkey)
+    upload = (
+        np.searchsorted(psorted, pkey, side="left")
+        - np.searchsorted(psorted, pair.astype(np.int64) * pspan, side="left")
+        + 1
+    )
+    return {
+        "team_rank": firsts["rank"][pair],
+        "n_teams": firsts["n"][pair],
+        "team_congestion": hi - lo - own_in.astype(np.int64),
+        "team_upload": upload,
+    }
