@@ -13,7 +13,9 @@ from hflineage import race
 from hflineage.errors import ParameterError
 from hflineage.race import hillstein as hs
 from hflineage.race import hillstein_fits as hf
+from hflineage.race import hillstein_plots as hplots
 from hflineage.race import hillstein_sim as hsim
+from hflineage.race import quality as q
 
 
 def _models() -> pd.DataFrame:
@@ -222,3 +224,137 @@ def test_fe_fit_too_small_is_not_estimable_and_bad_input_is_named():
         hf.fe_fit(data, "nope", ["log_lag"], [], cluster="base_id")
     with pytest.raises(ParameterError, match="estimator='logit'"):
         hf.fe_fit(data, "quality_index", ["log_lag"], [], cluster="base_id", estimator="logit")
+
+
+def test_base_table_for_some_tasks_is_the_full_table_filtered():
+    models, edges = _models(), _edges()
+    full = hs.base_table(models, edges)
+    some = hs.base_table(models, edges, pipeline_tags=["text-generation"])
+    assert some["base_id"].tolist() == ["org/base", "org/other"]
+    expected = full[full["pipeline_tag"] == "text-generation"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(some, expected)
+    assert some["release_month"].tolist() == ["2024-01", "2024-01"]
+    # the LLM panel's bases are all in the smaller table
+    panel = race.build_panel(models, edges, min_derivatives=2)
+    assert len(hs.entrant_frame(panel, some)) == 3
+    with pytest.raises(ParameterError, match="pipeline_tags covering the panel's bases"):
+        hs.entrant_frame(panel, hs.base_table(models, edges, pipeline_tags=["fill-mask"]))
+
+
+def test_race_numbers_by_hand():
+    models, edges = _models(), _edges()
+    bases = hs.base_table(models, edges)
+    panel = race.build_panel(models, edges, min_derivatives=2)
+    potential = hs.potential_frame(bases)
+    table = hs.race_numbers(
+        potential, hs.entrant_frame(panel, bases), panel, min_derivatives=2, said="{}/{}".format
+    )
+    v = _values(table)
+    assert (v["hs_min_derivatives"], v["hs_horizon"], v["hs_k"], v["hs_early"]) == (
+        2,
+        90,
+        "3rd",
+        30,
+    )
+    # org/base: teams a, b, c within 90 days (c, the 3rd, at day 45); org/other: d at day 121
+    assert (v["hs_n_potential"], v["hs_raced"], v["hs_reached_k"]) == (2, "1/2", "1/2")
+    # first entries a/q1 (lag 1), b/f1 (4), c/f1 (45) into one base by three accounts
+    assert (v["hs_entrants"], v["hs_entrant_bases"], v["hs_entrant_accounts"]) == (3, 1, 3)
+    assert v["hs_median_lag"] == 4.0
+    assert isinstance(v["hs_horizon"], int)
+
+
+def _values(table: pd.DataFrame) -> dict:
+    return dict(zip(table["key"], table["value"], strict=True))
+
+
+def _fit(estimate, se, n=100, clusters=20):
+    return {"estimate": estimate, "se": se, "p": 0.01, "n": n, "clusters": clusters}
+
+
+FITS = {
+    "HS-potential": _fit(0.7, 0.05),
+    "HS-speed": _fit(-2.0, 0.5),
+    "HS-maturation": _fit(-0.1, 0.02),
+    "HS-quality": _fit(0.01, 0.02),
+    "crowding (reading)": _fit(np.nan, np.nan, clusters=0),
+}
+CREDIT = {"estimate": -0.2, "std_error": 0.05, "p_value": 0.0001, "n_obs": 500, "n_clusters": 40}
+
+
+def test_estimates_and_estimate_numbers_from_the_fits():
+    table = hf.estimates_table(FITS)
+    assert table["design"].tolist() == list(hf.DESIGNS)
+    assert table.loc[2, "term"] == "log_rivals_early" and table.loc[3, "term"] == "log_lag"
+    assert table.loc[3, "fixed effects"] == "base_id + author + created_month + kind"
+    v = _values(hf.estimate_numbers(FITS, _fit(1.25, 0.1)))
+    assert (v["hs_b_speed"], v["hs_b_speed_se"], v["hs_b_base_likes"]) == (-2.0, 0.5, 1.25)
+    assert np.isnan(v["hs_b_crowding"])
+    designs = hf.design_table().set_index("design")
+    assert designs.loc["HS-potential", "estimator"] == "PPML"
+    assert designs.loc["HS-quality", "controls"] == "–"
+    assert designs.loc["HS-maturation", "controls"] == "log_prior_likes, log_prior_models"
+
+
+def test_claim_evidence_and_verdicts_read_the_primary_fits():
+    evidence = hf.claim_evidence(FITS, CREDIT)
+    assert list(evidence) == [*list(FITS)[:4], "HS-credit"]  # the crowding reading is no claim
+    assert (evidence["HS-credit"].estimate, evidence["HS-credit"].clusters) == (-0.2, 40)
+    rules = {
+        "HS-potential": {"expected": "positive"},
+        "HS-speed": {"expected": "negative"},
+        "HS-maturation": {"expected": "negative"},
+        "HS-quality": {"expected": "positive"},
+        "HS-credit": {"expected": "negative"},
+    }
+    verdicts = hf.claim_verdicts(evidence, rules)
+    # z = 14, -4, -5 and -4 with the expected sign; HS-quality's z = 0.5 is not significant
+    assert [verdicts[c].status for c in ("HS-potential", "HS-speed", "HS-credit")] == [
+        "reproduced"
+    ] * 3
+    assert verdicts["HS-quality"].status != "reproduced"
+    assert verdicts["HS-potential"].sentence.startswith(
+        "As the paper says, bases with more potential draw more competing teams"
+    )
+    table = hf.verdict_table(verdicts)
+    assert table.columns.tolist() == ["claim", "verdict", "in one sentence"]
+    with pytest.raises(ParameterError, match="no declared rule or subject for 'HS-credit'"):
+        hf.claim_verdicts(evidence, {k: r for k, r in rules.items() if k != "HS-credit"})
+    credit = _values(hf.credit_numbers(CREDIT, "equal"))
+    assert credit == {"hs_credit_check": "equal", "hs_b_credit": -0.2, "hs_b_credit_se": 0.05}
+
+
+def test_simulation_numbers_say_what_the_simulation_found():
+    sim = hsim.simulate_quality(
+        _synthetic(), beta=0.05, draws=100, seed=1, tolerance=0.02, potential_corr=0.8
+    )
+    v = _values(hsim.simulation_numbers(sim))
+    assert (v["hs_sim_draws"], v["hs_sim_beta"], v["hs_sim_rho_b"], v["hs_sim_rho_a"]) == (
+        100,
+        0.05,
+        0.8,
+        0.5,
+    )
+    assert v["hs_sim_bias"] == sim["bias"].iloc[0] and v["hs_sim_sd"] == sim["sd"].iloc[0]
+    # the two designs that each ignore a confound are flagged (as in the test above)
+    assert v["hs_sim_flagged"] == ", ".join(sim["design"].iloc[1:])
+    assert v["hs_sim_sentence"].startswith("Against a planted effect of 0.0500")
+    assert v["hs_sim_seconds"] > 0
+
+
+def test_binscatter_panels_say_each_fit():
+    models, edges = _models(), _edges()
+    bases = hs.base_table(models, edges)
+    panel = race.build_panel(models, edges, min_derivatives=2)
+    panels = hplots.binscatter_panels(
+        hs.potential_frame(bases), q.with_quality(hs.entrant_frame(panel, bases)), FITS, bins=5
+    )
+    assert [p["title"] for p in panels] == [
+        "potential → teams",
+        "potential → speed",
+        "contest → maturation",
+        "maturation → quality",
+    ]
+    assert panels[0]["estimate"] == "PPML estimate 0.700 (SE 0.050)"
+    assert panels[1]["y"] == "days to the team 3 (max 90)"
+    assert all(p["points"] is None for p in panels)  # a handful of rows: fewer than 2 per bin

@@ -63,3 +63,15 @@ def test_bad_input_is_named():
         q.with_quality(_panel(), proxies=["has_size"])
     with pytest.raises(ParameterError, match="no column 'kind'"):
         q.coverage_table(_panel(), kind="kind")
+
+
+def test_coverage_numbers_by_hand():
+    panel = q.with_quality(_panel())
+    table = q.coverage_numbers(q.coverage_table(panel), panel)
+    v = dict(zip(table["key"], table["value"], strict=True))
+    assert v["hs_proxies"] == (
+        "training data declared, licence, evaluation results, paper (arxiv), library recognised"
+    )
+    # kinds in sorted order; only d/1 (no kind) has a paper; a/1 and b/1 (finetunes) a licence
+    assert v["hs_paper_spread"] == "(none) 100%, finetune 0%, quantized 0%"
+    assert v["hs_license_spread"] == "(none) 100%, finetune 100%, quantized 0%"
