@@ -226,3 +226,27 @@ def test_describe_study_follows_the_numbers():
     assert "outside the band" in words["within"] and "not a valid design" in words["within"]
     bad = S.describe_study({**checks, "level_ok": False, "rate": 0.09}, checks)
     assert "but its CR3 test rejects a true null in 9.0%" in bad["level"]
+
+
+def test_persistence_checks_are_the_inference_functions_on_the_primary_rows():
+    from hflineage.mdi import inference as I
+
+    rng = np.random.default_rng(4)
+    n = 300
+    ids = [f"m{i}" for i in range(n)]
+    n_i = rng.poisson(0.3, n)
+    mdi = np.where(n_i > 0, rng.uniform(0, 1, n), rng.choice([0.0, -0.2], n))
+    primary = pd.DataFrame({"model_id": ids, "mdi": mdi, "n_i": n_i})
+    cov = pd.DataFrame(
+        {"log_in_degree": np.log1p(rng.poisson(n_i + 0.2)), "family_row": rng.integers(0, 30, n)},
+        index=pd.Index(ids[::-1], name="model_id"),  # another order: joined by id
+    ).iloc[::-1]
+    got = E.persistence_checks(primary, cov, draws=20)
+    deg, fam = cov["log_in_degree"].to_numpy(), cov["family_row"].to_numpy()
+    want = I.partial_spearman(primary["mdi"], deg, n_i, fam, vcov="CR3")
+    assert np.isfinite(want.estimate)
+    assert got["partial"].estimate == pytest.approx(want.estimate)
+    assert got["partial"].se == pytest.approx(want.se)
+    child = n_i > 0
+    assert got["children"].n == int(child.sum())
+    assert got["bootstrap_se"] > 0

@@ -175,15 +175,24 @@ def size_evidence(
     of the same coefficient in every other (variant × estimator) fit of ``fits``, counted in
     families (:func:`reading_family`: one per reading).
     """
-    primary = term_evidence(coefs, fits, "log10_params", variant, model, sample=sample)
+    primary, others, families = _across_readings(
+        coefs, fits, "log10_params", variant, model, sample
+    )
+    return primary, _robustness(others, families, "positive", alpha, adjust)
+
+
+def _across_readings(
+    coefs: pd.DataFrame, fits: pd.DataFrame, term: str, variant: str, model: str, sample: str
+) -> tuple[Evidence, list[Evidence], list[str]]:
+    """``term`` in the primary fit, in every other fit, and each other fit's family."""
+    primary = term_evidence(coefs, fits, term, variant, model, sample=sample)
     pairs = [
         (v, m)
         for v, m in fits[["variant", "model"]].itertuples(index=False)
         if (v, m) != (variant, model)
     ]
-    others = [term_evidence(coefs, fits, "log10_params", v, m, sample=sample) for v, m in pairs]
-    families = [reading_family(v, variant) for v, _ in pairs]
-    return primary, _robustness(others, families, "positive", alpha, adjust)
+    others = [term_evidence(coefs, fits, term, v, m, sample=sample) for v, m in pairs]
+    return primary, others, [reading_family(v, variant) for v, _ in pairs]
 
 
 def finetune_evidence(
@@ -204,19 +213,9 @@ def finetune_evidence(
     each derivation's coefficient against finetune).  Families: one per reading
     (:func:`reading_family`) and one per contrast ("finetune vs merge" over every fit).
     """
-    primary = term_evidence(
-        coefs_finetune, fits_finetune, "finetune", variant, model, sample=sample
+    primary, others, families = _across_readings(
+        coefs_finetune, fits_finetune, "finetune", variant, model, sample
     )
-    pairs = [
-        (v, m)
-        for v, m in fits_finetune[["variant", "model"]].itertuples(index=False)
-        if (v, m) != (variant, model)
-    ]
-    others = [
-        term_evidence(coefs_finetune, fits_finetune, "finetune", v, m, sample=sample)
-        for v, m in pairs
-    ]
-    families = [reading_family(v, variant) for v, _ in pairs]
     for v, m in fits[["variant", "model"]].itertuples(index=False):
         for term in OTHER_DERIVATIONS:
             level = term.rsplit("[T.", 1)[1].rstrip("]")
@@ -370,3 +369,85 @@ def window_statuses(sens: pd.DataFrame, rule: dict, variant: str = PRIMARY_VARIA
         ).status
         for w, r in rows.iterrows()
     }
+
+
+def persistence_checks(
+    primary: pd.DataFrame, covariates: pd.DataFrame, *, draws: int = 200, seed: int = 0
+) -> dict[str, I.Estimate | float]:
+    """P1-indegree's checks on the primary sample (one variant's rows, roots out): the partial
+    Spearman correlation of the MDI and log(1 + in-degree after the window) among models with the
+    same number of children in the window (``partial``: the declared check against mechanical
+    persistence), the plain correlation among models with n_i > 0 (``children``), both CR3, and
+    the family-bootstrap SE of the primary correlation (``bootstrap_se``, ``draws`` resamples).
+    """
+    cov = covariates.reindex(primary["model_id"])
+    x = primary["mdi"].to_numpy(float)
+    deg = cov["log_in_degree"].to_numpy(float)
+    fam = cov["family_row"].to_numpy() if "family_row" in cov else cov["family"].to_numpy(object)
+    n_i = primary["n_i"].to_numpy(float)
+    child = n_i > 0
+    boot = I.bootstrap_spearman(x, deg, fam, draws=draws, seed=seed)
+    return {
+        "partial": I.partial_spearman(x, deg, n_i, fam, vcov="CR3"),
+        "children": I.clustered_spearman(x[child], deg[child], fam[child], vcov="CR3"),
+        "bootstrap_se": float(np.std(boot, ddof=1)),
+    }
+
+
+def size_verdict(
+    coefs: pd.DataFrame,
+    fits: pd.DataFrame,
+    within: I.Estimate,
+    *,
+    rule: dict,
+    within_valid: bool,
+    within_note: str = "",
+) -> Verdict:
+    """P1-size as claims.yml declares it: the sign rule on the primary (:func:`size_evidence`,
+    robustness in families) with the within-family design (:func:`hflineage.mdi.regressions.
+    within_family_fit`) as a declared design, valid as the size simulation finds it.
+    """
+    primary, rob = size_evidence(coefs, fits, alpha=rule.get("alpha", 0.05))
+    design = Design(
+        "within-family LPM (lineage-family fixed effects), CR3",
+        within.estimate,
+        within.se,
+        within.p,
+        valid=bool(within_valid),
+        note=within_note,
+    )
+    return sign_rule(
+        primary,
+        **rule,
+        robustness=rob,
+        designs=[design] if np.isfinite(within.estimate) else None,
+        subject="large models are more often disruptive",
+        quantity="the change in P(MDI > 0) per tenfold size (literal MDI, roots out, LPM)",
+    )
+
+
+def finetune_verdict(
+    coefs_finetune: pd.DataFrame,
+    fits_finetune: pd.DataFrame,
+    coefs: pd.DataFrame,
+    fits: pd.DataFrame,
+    raw: dict[str, float],
+    *,
+    rule: dict,
+) -> Verdict:
+    """P1-finetune as claims.yml declares it: the sign rule on the primary
+    (:func:`finetune_evidence`, robustness in families), its sentence followed by
+    :func:`contrary_clause` (the fits against it and the raw shares ``raw``).
+    """
+    primary, rob = finetune_evidence(
+        coefs_finetune, fits_finetune, coefs, fits, alpha=rule.get("alpha", 0.05)
+    )
+    verdict = sign_rule(
+        primary,
+        **rule,
+        robustness=rob,
+        subject="finetunes are more often disruptive than other derivatives",
+        quantity="the finetune-vs-all-other-derivations difference in P(MDI > 0) "
+        "(literal MDI, roots out, LPM)",
+    )
+    return with_clause(verdict, contrary_clause(rob, raw))
