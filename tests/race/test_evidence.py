@@ -115,3 +115,29 @@ def test_robustness_rows_use_the_right_samples():
     old = by.loc["derivatives >= 180 days old (ages still differ)", "n_obs"]
     assert old <= int((llm["age_days"] >= 180).sum()) < by.loc["primary", "n_obs"]
     assert by.loc["lag as bins (not a spline)", "spec"] == "both_lagbins"
+
+
+def test_select_primary_by_hand():
+    """Four design x estimator rows: one biased, one with too wide a size, one not calibrated;
+    of the two valid ones the higher power wins (ties broken by smaller |bias|)."""
+    flags = pd.DataFrame(
+        {
+            "design": ["spline", "day", "lagbin5", "slopes", "author"],
+            "estimator": ["ppml", "ppml", "ols", "ols", "ppml"],
+            "bias": [0.08, 0.01, -0.02, 0.00, 0.005],
+            "mc_error": [0.01, 0.01, 0.01, 0.01, 0.01],
+            "real_se": [0.1, 0.1, 0.1, 0.1, 0.1],
+            "size_low": [0.03, 0.04, 0.20, 0.04, 0.04],
+            "size_high": [0.07, 0.06, 0.30, 0.06, 0.06],
+            "power": [0.9, 0.7, 0.95, 0.99, 0.7],
+            "calibrated": [True, True, True, False, True],
+        }
+    )
+    out = ev.select_primary(flags)
+    # spline: |0.08| >= 0.5 * 0.1 -> biased; lagbin5: size off; slopes: not calibrated
+    assert out["table"]["why_not"].tolist() == ["biased", "", "size off", "not calibrated", ""]
+    assert out["valid"] == [("author", "ppml"), ("day", "ppml")]  # equal power, smaller bias
+    assert out["primary"] == ("author", "ppml")
+    assert ev.select_primary(flags.assign(bias=1.0))["primary"] is None
+    with pytest.raises(ParameterError, match="power"):
+        ev.select_primary(flags.drop(columns="power"))

@@ -9,6 +9,7 @@ parameters live in :mod:`hflineage.verdicts` and ``book/claims.yml``.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
@@ -103,3 +104,58 @@ def robustness(fits: pd.DataFrame, expected: str, alpha: float = 0.05) -> Robust
         alpha=alpha,
         labels=fits["label"].tolist(),
     )
+
+
+#: The declared selection rule of revision 2 (book/claims.yml, P2-priority): a design ×
+#: estimator is *valid* when its mean bias under the calibrated null is below ``tolerance`` real
+#: standard errors with a Monte-Carlo error below half of that, its rejection rate at 5% is
+#: within ``size_band`` (Monte-Carlo interval overlapping it) and its simulated standard error
+#: is calibrated; the primary is the valid one with the highest power at the sesoi.
+SELECTION = {"tolerance": 0.5, "size_band": (0.025, 0.10)}
+
+
+def select_primary(
+    flags: pd.DataFrame,
+    *,
+    tolerance: float = SELECTION["tolerance"],
+    size_band: tuple[float, float] = SELECTION["size_band"],
+    estimators: tuple[str, ...] | None = None,
+) -> dict[str, object]:
+    """The revision-2 primary chosen from the calibrated simulation's results table.
+
+    Args:
+        flags: one row per design × estimator (:func:`hflineage.race.calibrate.flag_table`):
+            ``design``, ``estimator``, ``bias`` and ``mc_error`` (under no rank effect),
+            ``real_se``, ``size_low``/``size_high`` (interval of the rejection rate at 5%),
+            ``power`` (at the sesoi) and, if present, ``calibrated``.
+        tolerance: largest |bias| allowed, in real standard errors.
+        size_band: the rejection rates at 5% that count as correct size.
+        estimators: the estimators eligible as primary (default: all in the table).
+
+    Returns:
+        ``primary`` (``(design, estimator)`` or ``None``), ``valid`` (every valid pair, best
+        first) and ``table`` (``flags`` with ``valid`` and the reason a pair is not).
+    """
+    need = ("design", "estimator", "bias", "mc_error", "real_se", "size_low", "size_high", "power")
+    missing = [c for c in need if c not in flags.columns]
+    if missing:
+        raise ParameterError(
+            f"select_primary: no column {missing[0]!r}; expected the simulation's flag table"
+        )
+    t = flags.copy()
+    unit = tolerance * t["real_se"].astype(float)
+    reasons = pd.Series("", index=t.index)
+    reasons[t["bias"].abs() >= unit] = "biased"
+    reasons[(reasons == "") & (t["mc_error"] >= unit / 2)] = "Monte-Carlo error too large"
+    off = (t["size_high"] < size_band[0]) | (t["size_low"] > size_band[1])
+    reasons[(reasons == "") & off] = "size off"
+    if "calibrated" in t.columns:
+        reasons[(reasons == "") & ~t["calibrated"].astype(bool)] = "not calibrated"
+    if estimators is not None:
+        reasons[(reasons == "") & ~t["estimator"].isin(estimators)] = "estimator not eligible"
+    t["valid"] = reasons == ""
+    t["why_not"] = reasons
+    ranked = t[t["valid"]]
+    ranked = ranked.iloc[np.lexsort((ranked["bias"].abs().to_numpy(), -ranked["power"].to_numpy()))]
+    valid = list(zip(ranked["design"], ranked["estimator"], strict=True))
+    return {"primary": valid[0] if valid else None, "valid": valid, "table": t}
