@@ -4,6 +4,8 @@ Every chapter notebook makes one :class:`Chapter` and records through it:
 
 - ``ch.number(key, value, description)`` — every number the text quotes; glued for MyST
   (``{glue:text}`key```) and written to ``results/<profile>/numbers/<chapter>.json``;
+  ``ch.record_numbers(table)`` records many at once (a dict, or a ``key``/``value``/
+  ``description``/``fmt`` table);
 - ``ch.figure(fig, key, source_note=None)`` — stamps the data snapshot onto the figure, saves
   ``figures/<key>.png`` (150 dpi) and records text a reader could not read (shown below 9 pt in
   the book's column, overlapping tick labels) for the run's lint; caption, label and alt text go

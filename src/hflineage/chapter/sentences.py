@@ -15,7 +15,10 @@ grouped by nothing).  These helpers write the phrase from the numbers, so that i
 - :func:`by_value` -- keys grouped by their value: "not reproduced at 30 and 90 days, reproduced
   at 180 and 365 days", or "not reproduced at every window" when all agree;
 - :func:`compare` -- "12,090, 115 fewer than the 12,205 of ...": two counts of one thing under
-  two definitions, the difference said in words.
+  two definitions, the difference said in words;
+- :func:`against_record` -- a re-computed value against another chapter's record of it;
+- chapter 2's sentences: :func:`lineage_share_sentence`, :func:`relation_agreement_sentence`,
+  :func:`lineage_method_sentence`.
 """
 
 from __future__ import annotations
