@@ -9,6 +9,8 @@ the same base.  Every check is against a value worked out by hand or by pyfixest
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pyfixest as pf
@@ -188,23 +190,139 @@ def test_flag_table_by_hand():
 
 
 def test_flags_under_heterogeneous_fill_correlated_decay(race):
-    # no rank effect; per-base decay slopes (sd 0.5) that go with fill speed (corr 0.9) and
-    # launch bursts with base-specific half-lives.  Without any lag control both OLS and PPML
-    # are fooled (flagged); the spline plus base x 11 lag-bin fixed effects is not.  On this
-    # synthetic race the common spline alone is not flagged either (bias 0.003, MC error 0.011,
-    # SE 0.067): the "revision-1 primary flagged" does not hold here -- see the report.
-    p = sim.CountProcess(intercept=0.5, dispersion=1.0, decay_fill_corr=0.9, decay_sd=0.5)
+    # No rank effect; per-base decay slopes (sd 0.5) that go with the base's rank composition
+    # (corr -0.95: the sign the real per-base slopes of log(1 + likes) have on the embedded
+    # snapshot, -0.34; the size a stress choice) -- and so with fill speed, which goes with the
+    # composition -- plus launch bursts with base-specific half-lives (a shape no common
+    # control spans).  Measured on this race (160 draws): the revision-1 primary (common
+    # spline, OLS) is biased by +0.072 (MC error 0.005, SE 0.069) and flagged; base x 11 lag
+    # bins + spline is not (-0.005); PPML without a lag control is flagged.  Weaker ties are not
+    # flagged: composition corr -0.8 gives +0.042 (0.6 SE, inside the MC margin), fill speed
+    # alone (corr 0.3) +0.01.
+    p = sim.CountProcess(
+        intercept=0.5,
+        dispersion=1.0,
+        decay_sd=0.5,
+        decay_fill_corr=0.0,
+        decay_composition_corr=-0.95,
+    )
+    eta = sim.log_mean(race, replace(p, base_sd=0, author_sd=0, exposure=0, burst=0), seed=2)
+    last = ~race["base_id"].duplicated(keep="last").to_numpy()
+    slopes = (eta[last, 0] - p.intercept) / race["log_lag"].to_numpy()[last]
+    assert np.corrcoef(slopes, sim.fill_speed(race)[last])[0, 1] > 0.5  # fill-correlated
     designs = {d.name: d for d in cal.default_designs()}
-    grid = [
-        (designs["spline"], "ols"),
-        (designs["lagbin11"], "ols"),
-        (designs["nolag"], "ols"),
-        (designs["nolag"], "ppml"),
-    ]
-    sims = cal.simulate_designs(race, p, grid=grid, draws=40, seed=2)
-    t = cal.flag_table(sims).set_index(["design", "estimator"])
-    assert t.loc[("nolag", "ols"), "flagged"] and t.loc[("nolag", "ppml"), "flagged"]
-    assert "bias" in t.loc[("nolag", "ppml"), "reason"]
-    assert not t.loc[("lagbin11", "ols"), "flagged"]
-    assert not t.loc[("spline", "ols"), "flagged"]
-    assert t.loc[("spline", "ols"), "mc_error"] < 0.5 * t.loc[("spline", "ols"), "sim_se"]
+    bins = cal.spline_variant(designs["lagbin11"])
+    ols = cal.simulate_designs(
+        race, p, grid=[(designs["spline"], "ols"), (bins, "ols")], draws=160, seed=2
+    )
+    ppml = cal.simulate_designs(race, p, grid=[(designs["nolag"], "ppml")], draws=24, seed=2)
+    t = cal.flag_table(pd.concat([ols, ppml])).set_index(["design", "estimator"])
+    primary = t.loc[("spline", "ols")]
+    assert primary["flagged"] and primary["reason"].startswith("|bias|")
+    assert primary["bias"] > 0.5 * primary["sim_se"] + 1.96 * primary["mc_error"]
+    assert not t.loc[("lagbin11+spline", "ols"), "flagged"]
+    assert abs(t.loc[("lagbin11+spline", "ols"), "bias"]) < 0.02
+    assert t.loc[("nolag", "ppml"), "flagged"]
+    # the Monte-Carlo error is shown and smaller than the tolerance the rule compares bias with
+    assert primary["mc_error"] < 0.25 * 0.5 * primary["sim_se"]
+    # fill speed alone: not flagged
+    q = sim.CountProcess(intercept=0.5, dispersion=1.0, decay_sd=0.5, decay_fill_corr=0.3)
+    alone = cal.flag_table(
+        cal.simulate_designs(race, q, grid=[(designs["spline"], "ols")], draws=160, seed=2)
+    )
+    assert not alone["flagged"].iloc[0]
+
+
+def test_rank_composition_and_period_shock_by_hand():
+    # two bases: in b0 log rank and log(1 + lag) move together (cov > 0), in b1 they are
+    # constant in lag (all entrants at lag 0 -> cov 0); standardised across two bases: +1, -1
+    panel = pd.DataFrame(
+        {
+            "base_id": ["b0", "b0", "b1", "b1"],
+            "author": ["a", "b", "c", "d"],
+            "lag_days": [0.0, np.e - 1, 0.0, 0.0],
+            "age_days": [10.0, 10.0, 10.0, 10.0],
+            "created_month": [0, 1, 0, 0],
+            "log_entry_rank": [0.0, np.log(2), 0.0, np.log(2)],
+        }
+    )
+    # b0: log rank (0, log 2) and log(1 + lag) (0, 1): cov = log(2) / 4; b1: 0
+    np.testing.assert_allclose(sim.rank_composition(panel), [1.0, -1.0])
+    # period shock only: rows 2 and 3 share (b1, month 0) -> covariance period_sd^2 = 0.49;
+    # rows 0 and 1 are one base in two months -> 0
+    p = sim.CountProcess(
+        intercept=0.0,
+        base_sd=0,
+        author_sd=0,
+        period_sd=0.7,
+        exposure=0,
+        decay_sd=0,
+        decay_mean=0,
+        decay_fill_corr=0,
+        burst=0,
+    )
+    eta = sim.log_mean(panel, p, draws=20000, seed=5)
+    cov = np.cov(eta)
+    assert cov[2, 3] == pytest.approx(0.49, abs=0.02)
+    assert cov[0, 1] == pytest.approx(0.0, abs=0.02)
+    assert cov[0, 0] == pytest.approx(0.49, abs=0.02)
+
+
+def test_real_decay_slopes_recover_planted_ones(race):
+    # likes Poisson with eta = 1.5 + s_b log(1 + lag), s_b ~ N(-0.5, 0.3): the per-base Poisson
+    # slopes recover s_b (correlation > 0.8), their mean (within 0.1) and their spread (tau
+    # within 20%); shrinkage moves no slope further from the mean
+    p = sim.CountProcess(
+        intercept=1.5,
+        base_sd=0,
+        author_sd=0,
+        exposure=0,
+        decay_mean=-0.5,
+        decay_sd=0.3,
+        decay_fill_corr=0,
+        burst=0,
+    )
+    eta = sim.log_mean(race, p, draws=1, seed=8)[:, 0]
+    x = race["log_lag"].to_numpy()
+    base = pd.factorize(race["base_id"])[0]
+    planted = np.array(
+        [np.polyfit(x[base == b], eta[base == b], 1)[0] for b in range(base.max() + 1)]
+    )
+    likes = np.random.default_rng(1).poisson(np.exp(eta))
+    est = sim.base_decay_slopes(race.assign(likes=likes), exposure=0.0)
+    assert len(est) == len(planted)
+    assert np.corrcoef(est["shrunk"], planted)[0, 1] > 0.8  # measured 0.86
+    # precision-weighted: bases with many likes weigh more (measured -0.45 vs -0.52)
+    assert est.attrs["mean"] == pytest.approx(planted.mean(), abs=0.1)
+    assert est.attrs["tau"] == pytest.approx(planted.std(), rel=0.2)
+    m, ok = est.attrs["mean"], est["slope"].notna()  # NaN: a base without likes
+    assert (np.abs(est["shrunk"] - m) <= np.abs(est["slope"] - m) + 1e-12)[ok].all()
+    # the real source plants them: each base's slope is drawn around its posterior mean
+    real = sim.CountProcess(
+        intercept=0.0, base_sd=0, author_sd=0, exposure=0, burst=0, decay_source="real"
+    )
+    eta_real = sim.log_mean(race.assign(likes=likes), real, draws=200, seed=3)
+    drawn = eta_real[x > 0] / x[x > 0, None]
+    np.testing.assert_allclose(
+        drawn.mean(axis=1),
+        est["shrunk"].to_numpy()[base[x > 0]],
+        atol=4 * est["post_sd"].max() / np.sqrt(200) + 1e-9,
+    )
+
+
+def test_fit_design_and_fit_draws_agree_on_a_draw(race):
+    designs_mod = pytest.importorskip("hflineage.race.designs")
+    p = sim.CountProcess(intercept=-0.5, dispersion=0.3)
+    likes = sim.draw_counts(race, p, draws=1, seed=6)
+    panel = race.assign(likes=likes[:, 0])
+    frame = cal.design_frame(panel)
+    ours = {d.name: d for d in cal.default_designs()}
+    for name, estimator in (("spline", "ols"), ("lagbin5", "ppml"), ("slopes", "lpm")):
+        a = cal.fit_draws(frame, ours[name], likes, estimator).iloc[0]
+        b = designs_mod.fit_design(panel, name, "likes", estimator, "release")
+        assert a["estimate"] == pytest.approx(b["estimate"], rel=1e-4, abs=1e-6), name
+        assert a["std_error"] == pytest.approx(b["se"], rel=0.03), name
+    grid = [(ours["spline"], "ols")]
+    via_design = cal.real_estimates(panel, grid, via="fit_design").iloc[0]
+    via_draws = cal.real_estimates(panel, grid).iloc[0]
+    assert via_design["real_estimate"] == pytest.approx(via_draws["real_estimate"], rel=1e-4)

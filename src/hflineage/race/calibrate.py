@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..errors import ParameterError, check_choice
 from .sim_counts import (  # count_shape: re-exported
+    DISPERSION_MAX,
     CountProcess,
     calibrate_counts,
     count_shape,  # noqa: F401
@@ -43,6 +44,7 @@ from .sim_fit import (  # re-exported: the fitter's public names
     demean,  # noqa: F401
     design_frame,
     fit_draws,
+    spline_variant,  # noqa: F401
 )
 
 #: Design × estimator pairs left out of :func:`default_grid`: PPML with base-specific lag slopes
@@ -162,11 +164,14 @@ def calibrate_noise(
     ``estimator`` (default: the revision-1 primary, OLS) under the null equals ``real_se``;
     at every step :func:`calibrate_counts` re-sets the intercept and dispersion, so the share
     of zeros and the top-1% share stay the real ones.  The standard error grows with the shock
-    (it is noise shared by a base's entrants of one month, which go with rank).
+    (it is noise shared by a base's entrants of one month, which go with rank).  A shock so
+    large that no dispersion keeps the top-1% share (the dispersion at its bound) counts as too
+    large: the count shape comes first, so the OLS ratio may stay below 1.
 
     Returns:
-        The calibrated process and the search's path: ``period_sd``, ``sim_se``, ``ratio``
-        (simulated / real), ``dispersion``, ``intercept`` per step.
+        The calibrated process (the step closest to the real SE that keeps the shape) and the
+        search's path: ``period_sd``, ``sim_se``, ``ratio`` (simulated / real),
+        ``dispersion``, ``intercept``, ``shape_lost`` per step.
     """
     check_choice("estimator", estimator, tuple(ESTIMATORS))
     if not (real_se > 0 and 0 <= bounds[0] < bounds[1] and steps >= 1):
@@ -185,11 +190,15 @@ def calibrate_noise(
         p = calibrate_counts(panel, replace(process, period_sd=mid), seed=seed, rank=rank)
         likes = draw_counts(panel, p, draws=draws, seed=seed + 1, rank=rank)
         se = float(fit_draws(frame, design, likes, estimator)["std_error"].mean())
-        path.append((mid, se, se / real_se, p.dispersion, p.intercept))
-        if best is None or abs(np.log(se / real_se)) < abs(np.log(best[1] / real_se)):
+        shape_lost = p.dispersion > 0.99 * DISPERSION_MAX  # the top-1% share is out of reach
+        path.append((mid, se, se / real_se, p.dispersion, p.intercept, shape_lost))
+        closer = best is None or abs(np.log(se / real_se)) < abs(np.log(best[1] / real_se))
+        if not shape_lost and closer:
             best = (p, se)
-        lo, hi = (mid, hi) if se < real_se else (lo, mid)
-    cols = ["period_sd", "sim_se", "ratio", "dispersion", "intercept"]
+        lo, hi = (mid, hi) if se < real_se and not shape_lost else (lo, mid)
+    if best is None:
+        raise ParameterError("calibrate_noise: no shock in bounds keeps the count shape")
+    cols = ["period_sd", "sim_se", "ratio", "dispersion", "intercept", "shape_lost"]
     return best[0], pd.DataFrame(path, columns=cols)
 
 

@@ -30,6 +30,9 @@ from .specs import PRIORITY
 #: doubling of (team) rank, until ``book/claims.yml`` declares a ``sesoi`` for P2-priority.
 SESOI_DROP_PER_DOUBLING = 0.10
 
+#: The largest dispersion :func:`calibrate_counts` tries (near Poisson: the gamma barely mixes).
+DISPERSION_MAX = 100.0
+
 #: Where a base's decay slope comes from (:class:`CountProcess`).
 DECAY_SOURCES = ("random", "real")
 
@@ -75,6 +78,10 @@ class CountProcess:
             (:func:`fill_speed`); positive (fast-filling bases' attention fades more slowly): the
             sign of the raw per-base correlation on the embedded snapshot (+0.04 to +0.11),
             its size a stress choice.
+        decay_composition_corr: correlation of a base's slope with its rank composition (the
+            within-base covariance of log rank and log(1 + lag), standardised across bases:
+            large where late ranks arrive late, small where a base fills in a rush); the real
+            per-base slopes of log(1 + likes) go with it at -0.34 on the embedded snapshot.
         burst: mean launch bonus (log scale) at lag 0 decaying as ``exp(-lag / h_b)``; its
             amplitude is drawn per base (exponential with this mean): a shape no common lag
             control spans.
@@ -94,6 +101,7 @@ class CountProcess:
     decay_mean: float = -0.24
     decay_sd: float = 0.35
     decay_fill_corr: float = 0.5
+    decay_composition_corr: float = 0.0
     burst: float = 0.5
     burst_days: float = 14.0
     burst_days_sd: float = 0.8
@@ -107,9 +115,10 @@ class CountProcess:
         for name in ("base_sd", "author_sd", "period_sd", "decay_sd", "burst", "burst_days_sd"):
             if not getattr(self, name) >= 0:
                 raise ParameterError(f"CountProcess.{name}={getattr(self, name)!r}; expected >= 0")
-        if not -1 <= self.decay_fill_corr <= 1:
+        if not self.decay_fill_corr**2 + self.decay_composition_corr**2 <= 1:
             raise ParameterError(
-                f"CountProcess.decay_fill_corr={self.decay_fill_corr!r}; expected in [-1, 1]"
+                f"CountProcess.decay_fill_corr={self.decay_fill_corr!r}, decay_composition_corr="
+                f"{self.decay_composition_corr!r}; expected squares summing to at most 1"
             )
         check_choice("decay_source", self.decay_source, DECAY_SOURCES)
 
@@ -147,6 +156,21 @@ def fill_speed(panel: pd.DataFrame) -> np.ndarray:
     f = -np.log1p(med)
     sd = f.std()
     return ((f - f.mean()) / (sd if sd > 0 else 1.0))[base]
+
+
+def rank_composition(panel: pd.DataFrame, rank: str | None = None) -> np.ndarray:
+    """Each base's rank composition (one value per base, in ``pd.factorize`` order): the
+    within-base covariance of log rank and log(1 + lag), standardised across bases.
+    """
+    base, n_b = _codes(panel, "base_id")
+    n = np.bincount(base, minlength=n_b).astype(float)
+    r = panel[rank_column(panel, rank)].to_numpy(float)
+    x = np.log1p(panel["lag_days"].to_numpy(float))
+    rc = r - (np.bincount(base, r, n_b) / n)[base]
+    xc = x - (np.bincount(base, x, n_b) / n)[base]
+    cov = np.bincount(base, rc * xc, n_b) / n
+    sd = cov.std()
+    return (cov - cov.mean()) / (sd if sd > 0 else 1.0)
 
 
 def _poisson_slopes(base, n_b, x, y, offset, iterations: int = 60):
@@ -252,9 +276,12 @@ def _slopes(panel, process: CountProcess, fill_b, rng, size) -> np.ndarray:
         est = base_decay_slopes(panel, p.exposure)
         z = rng.standard_normal(size)
         return est["shrunk"].to_numpy()[:, None] + est["post_sd"].to_numpy()[:, None] * z
+    comp = rank_composition(panel)[:, None] if p.decay_composition_corr else 0.0
+    rest = np.sqrt(max(1 - p.decay_fill_corr**2 - p.decay_composition_corr**2, 0.0))
     return p.decay_mean + p.decay_sd * (
         p.decay_fill_corr * fill_b[:, None]
-        + np.sqrt(1 - p.decay_fill_corr**2) * rng.standard_normal(size)
+        + p.decay_composition_corr * comp
+        + rest * rng.standard_normal(size)
     )
 
 
@@ -378,7 +405,10 @@ def calibrate_counts(
         p = replace(process, intercept=intercept_for(theta), dispersion=theta)
         return count_shape(draw_counts(panel, p, draws=draws, seed=seed, rank=rank))["top_share"]
 
-    lo, hi = np.log(1e-3), np.log(1e2)  # top share falls as the dispersion parameter grows
+    lo, hi = (
+        np.log(1e-3),
+        np.log(DISPERSION_MAX),
+    )  # top share falls as the dispersion parameter grows
     for _ in range(25):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if top_for(mid) > t else (lo, mid)

@@ -382,6 +382,7 @@ from .sim_counts import (  # noqa: E402
     fill_speed,
     log_mean,
     rank_column,
+    rank_composition,
     rank_slope,
 )
 
@@ -398,6 +399,7 @@ __all__ = [
     "log_mean",
     "placebo_study",
     "rank_column",
+    "rank_composition",
     "rank_slope",
     "recovery_table",
     "select_primary",
