@@ -76,6 +76,8 @@ def test_shutdown_does_not_interrupt_the_kernel(monkeypatch, manager, interrupte
 def test_bookkeeping_only_cells():
     assert execute.bookkeeping_only("ch.number('n', 5)\nch.number('m', 6, 'x', fmt='d');")
     assert execute.bookkeeping_only("ch.table(df, 'key', caption='A')")
+    assert execute.bookkeeping_only("ch.record_numbers(numbers_table)")
+    assert not execute.bookkeeping_only("table = network_numbers(graph)\nch.record_numbers(table)")
     assert execute.bookkeeping_only("fig = plot(x)\nch.figure(fig, 'k');")  # plotting for a figure
     assert not execute.bookkeeping_only("result = D.mdi(graph)\nch.table(result, 'k')")
     assert not execute.bookkeeping_only("ch.number('n', compute())\nx = 1")

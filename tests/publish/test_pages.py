@@ -113,7 +113,7 @@ def _claims_file(tmp_path, **change):
     entry = next(c for c in data["claims"] if c["id"] == "P1-size")
     for key, value in change.items():
         if value is None:
-            entry.pop(key)
+            entry.pop(key, None)
         else:
             entry[key] = value
     path = tmp_path / "claims.yml"
@@ -135,8 +135,11 @@ def _claims_file(tmp_path, **change):
         ({"reason": None}, r"claim 'P1-size' has no 'reason'"),
         ({"sesoi": {"value": 0, "reason": "r"}}, r"sesoi must be \{value: a number > 0"),
         ({"sesoi": {"value": 0.01}}, r"sesoi has no 'reason'"),
-        ({"revision": 2, "why": "w"}, r"is at revision 2 but has no 'revised'"),
-        ({"revision": 2, "revised": "2026-12-05"}, r"is at revision 2 but has no 'why'"),
+        ({"revision": 2, "revised": None, "why": "w"}, r"is at revision 2 but has no 'revised'"),
+        (
+            {"revision": 2, "revised": "2026-12-05", "why": None},
+            r"is at revision 2 but has no 'why'",
+        ),
         (
             {"revision": 2, "revised": "d", "why": "w", "history": [{"revision": 1}]},
             r"each history entry needs a whole-number 'revision' and a 'declared' date",

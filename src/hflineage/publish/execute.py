@@ -117,12 +117,12 @@ def _strip_ansi(text: str) -> str:
 HIDING_TAGS = frozenset({"hide-input", "hide-cell", "remove-input", "remove-cell"})
 
 #: The :class:`~hflineage.chapter.report.Chapter` methods that only record (bookkeeping).
-BOOKKEEPING = frozenset({"number", "figure", "table", "claim"})
+BOOKKEEPING = frozenset({"number", "record_numbers", "figure", "table", "claim"})
 
 
 def bookkeeping_only(source: str, chapter: str = "ch") -> bool:
     """Whether a cell's code only records results: every statement a call of
-    ``ch.number``/``ch.figure``/``ch.table``/``ch.claim``, or a figure is drawn and handed to
+    ``ch.number``/``ch.record_numbers``/``ch.figure``/``ch.table``/``ch.claim``, or a figure is drawn and handed to
     ``ch.figure`` (plotting is bookkeeping too: the reader sees the figure, not its code).
     """
     try:
