@@ -326,3 +326,13 @@ def test_fit_design_and_fit_draws_agree_on_a_draw(race):
     via_design = cal.real_estimates(panel, grid, via="fit_design").iloc[0]
     via_draws = cal.real_estimates(panel, grid).iloc[0]
     assert via_design["real_estimate"] == pytest.approx(via_draws["real_estimate"], rel=1e-4)
+
+
+def test_chapter_grid_is_the_default_grid_minus_the_costly_fits():
+    # 7 designs x 4 estimators = 28; default_grid drops PPML with slopes and with account FE
+    # (26); the chapter keeps PPML only for the spline (-4: lagbin5, lagbin11, day, nolag) and
+    # drops account-FE LPM and liked-OLS (-2): 20
+    pairs = {(d.name, e) for d, e in cal.chapter_grid()}
+    assert len(cal.default_grid(cal.default_designs())) == 26 and len(pairs) == 20
+    assert ("spline", "ppml") in pairs and ("nolag", "ppml") not in pairs
+    assert ("author", "ols") in pairs and ("author", "lpm") not in pairs
