@@ -496,6 +496,12 @@ def test_run_injects_parameters_and_writes_numbers_and_manifest(project):
             "primary": None,
             "robustness": None,
             "where": "fig-none",
+            # a method has no test: no power, no equivalence, no designs
+            "mde": None,
+            "sesoi": None,
+            "tost_p": None,
+            "equivalence_bounds": None,
+            "designs": [],
         }
     ]
     assert (project / "_build" / "executed" / "sample" / "01_tiny.ipynb").exists()
@@ -559,6 +565,7 @@ def test_stage_book_refuses_a_chapter_edited_since_its_run(project, monkeypatch)
     (project / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
     (project / "book").mkdir()
     monkeypatch.setattr("hflineage.publish.pages.write_pages", lambda *a: [])
+    monkeypatch.setattr("hflineage.publish.build.write_replication_pages", lambda *a: [])
     src = render.stage_book("other", project)
     assert (src / "notebooks" / "01_tiny.ipynb").exists()
     assert sorted(p.name for p in src.iterdir()) == ["_config.yml", "_toc.yml", "book", "notebooks"]
