@@ -238,10 +238,17 @@ def absorb(
     return r
 
 
-def _frame(panel: pd.DataFrame, design: Design, outcome: str, estimator: str, rank: str):
+def _frame(
+    panel: pd.DataFrame,
+    design: Design,
+    outcome: str,
+    estimator: str,
+    rank: str,
+    controls: tuple[str, ...] = (),
+):
     check_choice("rank", rank, tuple(RANKS))
     rank_col, cong_col, _ = RANKS[rank]
-    regs = [rank_col, cong_col, "log_age", *design.lag]
+    regs = [rank_col, cong_col, "log_age", *design.lag, *controls]
     missing = [c for c in (outcome, *regs) if c not in panel.columns]
     if missing:
         raise ParameterError(
@@ -264,12 +271,28 @@ def _frame(panel: pd.DataFrame, design: Design, outcome: str, estimator: str, ra
     return data, regs
 
 
-def _resid_share(data: pd.DataFrame, design: Design, regs: list[str]) -> float:
-    """Variance of the rank left after the design's controls, over its within-base variance."""
-    codes = [data[a].to_numpy(np.int64) for a in design.absorb]
-    slope = data[design.slope].to_numpy(float) if design.slope else None
+def _demeaned(data: pd.DataFrame, design: Design, m: np.ndarray) -> np.ndarray:
+    """``m`` after the design's fixed effects (and base slopes): pyfixest's demeaning where it
+    applies (fast), alternating projections (:func:`absorb`) with base-specific slopes.
+    """
+    if design.slope:
+        codes = [data[a].to_numpy(np.int64) for a in design.absorb]
+        return absorb(m, codes, slope=data[design.slope].to_numpy(float))
+    from pyfixest.estimation import demean
+
+    fe = np.column_stack([data[a].to_numpy(np.int64) for a in design.absorb]).astype(np.uint64)
+    out, _ = demean(np.ascontiguousarray(m, dtype=float), fe, np.ones(len(m)), tol=1e-10)
+    return out
+
+
+def _resid_share(
+    data: pd.DataFrame, design: Design, regs: list[str], dm: np.ndarray | None = None
+) -> float:
+    """Variance of the rank left after the design's controls, over its within-base variance
+    (``dm``: the regressors already absorbed, if at hand).
+    """
     x = data[regs].to_numpy(float)
-    dm = absorb(x, codes, slope=slope)
+    dm = _demeaned(data, design, x) if dm is None else dm
     rank, others = dm[:, 0], dm[:, 1:]
     keep = independent(others, (x[:, 1:] ** 2).sum(axis=0)) if others.shape[1] else []
     if np.any(keep):
@@ -299,26 +322,27 @@ def _pyfixest(data: pd.DataFrame, design: Design, regs: list[str], estimator: st
             fixef_maxiter=FIXEF_MAXITER,
         )
     tidy = model.tidy()
-    return {
-        t: (float(tidy.loc[t, "Estimate"]), float(tidy.loc[t, "Std. Error"]))
-        for t in kept
-        if t in tidy.index
-    }, int(model._N)
+    return (
+        {
+            t: (float(tidy.loc[t, "Estimate"]), float(tidy.loc[t, "Std. Error"]))
+            for t in kept
+            if t in tidy.index
+        },
+        int(model._N),
+        None,
+    )
 
 
 def _projected(data: pd.DataFrame, design: Design, regs: list[str], estimator: str):
     """OLS on the absorbed columns (Frisch-Waugh-Lovell), CRV1 by base (pyfixest's factor)."""
-    codes = [data[a].to_numpy(np.int64) for a in design.absorb]
-    slope = data[design.slope].to_numpy(float) if design.slope else None
     y = data["y"].to_numpy(float)
     x_raw = data[regs].to_numpy(float)
-    dm = absorb(x_raw, codes, slope=slope)
+    d = _demeaned(data, design, np.column_stack([y, x_raw]))
+    yt, dm = d[:, 0], d[:, 1:]
     keep = independent(dm, (x_raw**2).sum(axis=0))
     kept = [r for r, k in zip(regs, keep, strict=True) if k]
-    x_raw = x_raw[:, keep]
+    xs = dm[:, keep]
     w = np.ones(len(y))
-    d = absorb(np.column_stack([y, x_raw]), codes, slope=slope)
-    yt, xs = d[:, 0], d[:, 1:]
     beta = np.linalg.lstsq(xs, yt, rcond=None)[0]
     resid = yt - xs @ beta
     g = pd.factorize(data[CLUSTER])[0]
@@ -330,7 +354,8 @@ def _projected(data: pd.DataFrame, design: Design, regs: list[str], estimator: s
     factor = crv1_factor(len(y), len(kept), levels, n_g)
     vcov = factor * bread @ (sc.T @ sc) @ bread
     se = np.sqrt(np.diag(vcov))
-    return {t: (float(b), float(s)) for t, b, s in zip(kept, beta, se, strict=True)}, len(y)
+    coefs = {t: (float(b), float(s)) for t, b, s in zip(kept, beta, se, strict=True)}
+    return coefs, len(y), dm
 
 
 def fit_terms(
@@ -339,13 +364,18 @@ def fit_terms(
     outcome: str = "likes",
     estimator: str = "ppml",
     rank: str = "team",
+    *,
+    controls: tuple[str, ...] = (),
+    shares: dict | None = None,
 ) -> dict[str, dict[str, float]]:
     """One fit of ``design`` × ``estimator``; per term of :data:`TERMS` the dict that
-    :func:`fit_design` returns.
+    :func:`fit_design` returns.  ``controls`` are extra regressors (e.g. the P2-controls
+    claim's quality, kind and prominence controls); ``shares`` a dict in which the rank's
+    residual share is kept per design and sample, so that OLS and LPM (same rows) compute it once.
     """
     check_choice("design", design, tuple(DESIGNS))
     d = DESIGNS[design]
-    data, regs = _frame(panel, d, outcome, estimator, rank)
+    data, regs = _frame(panel, d, outcome, estimator, rank, tuple(controls))
     n_g = int(data[CLUSTER].nunique())
     if n_g < 2:
         raise ParameterError(
@@ -357,8 +387,12 @@ def fit_terms(
             f"fit_design: {design!r} × 'ppml' is not available (pyfixest cannot absorb "
             "base-specific slopes in a Poisson fit); expected ols, lpm or ols_liked"
         )
-    coefs, n = (_projected if d.slope else _pyfixest)(data, d, regs, estimator)
-    share = _resid_share(data, d, regs)
+    coefs, n, dm = (_projected if d.slope else _pyfixest)(data, d, regs, estimator)
+    key = (design, rank, tuple(controls), estimator if estimator in ("ppml", "ols_liked") else "")
+    shares = {} if shares is None else shares
+    if key not in shares:
+        shares[key] = _resid_share(data, d, regs, dm)
+    share = shares[key]
     out = {}
     for term, col in zip(TERMS, regs[:2], strict=True):
         b, se = coefs.get(col, (np.nan, np.nan))
@@ -382,6 +416,7 @@ def fit_design(
     rank: str = "team",
     *,
     term: str = "rank",
+    controls: tuple[str, ...] = (),
 ) -> dict[str, float]:
     """Fit one design × estimator on the race panel and return the rank (or congestion) term.
 
@@ -393,6 +428,7 @@ def fit_design(
         estimator: a name of :data:`ESTIMATORS`.
         rank: ``team`` or ``release`` (:data:`RANKS`).
         term: ``rank`` or ``congestion``.
+        controls: extra regressors (e.g. ``race.specs.CONTROLS``).
 
     Returns:
         ``estimate``, ``se`` (CRV1 by base), ``p`` (t with G − 1 degrees of freedom), ``n``
@@ -400,7 +436,34 @@ def fit_design(
         the design's controls over its within-base variance; NaN for the congestion term).
     """
     check_choice("term", term, TERMS)
-    return fit_terms(panel, design, outcome, estimator, rank)[term]
+    return fit_terms(panel, design, outcome, estimator, rank, controls=controls)[term]
+
+
+#: The pairs the race chapter fits (its runtime budget): OLS, LPM and OLS among liked rows on
+#: every candidate design, PPML where it converges in seconds (the common spline and base × 5
+#: lag bins).  PPML with base × 11 lag bins, base × day or account FE did not converge within
+#: pyfixest's iteration cap on the embedded snapshot (thousands of small base × bin cells whose
+#: likes are nearly all zero), and PPML cannot absorb base slopes; ``benchmarks/bench_race.py``
+#: tries the full grid.
+CHAPTER_PAIRS: tuple[tuple[str, str], ...] = tuple(
+    (d, e)
+    for d in ("spline", "lagbin5", "lagbin11", "day", "slopes", "author")
+    for e in ESTIMATORS
+    if e != "ppml" or d in ("spline", "lagbin5")
+)
+
+#: Short names of the estimators, for tables and sentences.
+ESTIMATOR_LABELS = {
+    "ppml": "PPML",
+    "ols": "OLS log(1 + likes)",
+    "lpm": "LPM any like",
+    "ols_liked": "OLS log likes, liked",
+}
+
+
+def pair_label(design: str, estimator: str) -> str:
+    """``"common lag spline (rev. 1 primary) × PPML"``: a design × estimator in words."""
+    return f"{DESIGNS[design].label} × {ESTIMATOR_LABELS[estimator]}"
 
 
 def design_table(
@@ -409,35 +472,50 @@ def design_table(
     estimators: tuple[str, ...] = tuple(ESTIMATORS),
     ranks: tuple[str, ...] = ("team", "release"),
     outcome: str = "likes",
+    *,
+    pairs: tuple[tuple[str, str], ...] | None = None,
+    controls: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Every design × estimator × rank reading: one row per term with :func:`fit_design`'s
     values (NaN and a ``note`` where a pair cannot be fitted: PPML with base slopes, or a
     Poisson fit whose fixed effects do not converge), a loop over a few dozen fits.
+
+    Args:
+        panel: the race panel.
+        designs: names of :data:`DESIGNS` (ignored when ``pairs`` is given).
+        estimators: names of :data:`ESTIMATORS` (ignored when ``pairs`` is given).
+        ranks: rank readings of :data:`RANKS`.
+        outcome: the count column.
+        pairs: explicit (design, estimator) pairs, e.g. :data:`CHAPTER_PAIRS`.
+        controls: extra regressors of every fit (see :func:`fit_terms`).
     """
+    grid = list(pairs) if pairs is not None else [(d, e) for d in designs for e in estimators]
+    shares: dict = {}
     rows = []
     for rank in ranks:
-        for design in designs:
-            for estimator in estimators:
-                try:
-                    fits = fit_terms(panel, design, outcome, estimator, rank)
-                    note = ""
-                except ParameterError as exc:
-                    fits, note = {}, str(exc)
-                except ValueError as exc:  # pyfixest: the fixed effects did not converge
-                    if "Demeaning failed" not in str(exc):
-                        raise
-                    fits, note = {}, "the Poisson fixed effects did not converge"
-                for term in TERMS:
-                    r = fits.get(term, dict.fromkeys(FIT_KEYS, np.nan))
-                    rows.append(
-                        {
-                            "design": design,
-                            "label": DESIGNS[design].label,
-                            "estimator": estimator,
-                            "rank": rank,
-                            "term": term,
-                            **r,
-                            "note": note,
-                        }
-                    )
+        for design, estimator in grid:
+            try:
+                fits = fit_terms(
+                    panel, design, outcome, estimator, rank, controls=controls, shares=shares
+                )
+                note = ""
+            except ParameterError as exc:
+                fits, note = {}, str(exc)
+            except ValueError as exc:  # pyfixest: the fixed effects did not converge
+                if "Demeaning failed" not in str(exc):
+                    raise
+                fits, note = {}, "the Poisson fixed effects did not converge"
+            for term in TERMS:
+                r = fits.get(term, dict.fromkeys(FIT_KEYS, np.nan))
+                rows.append(
+                    {
+                        "design": design,
+                        "label": DESIGNS[design].label,
+                        "estimator": estimator,
+                        "rank": rank,
+                        "term": term,
+                        **r,
+                        "note": note,
+                    }
+                )
     return pd.DataFrame(rows)

@@ -13,7 +13,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from ..verdicts import Evidence, Robustness, robustness_share
+from ..verdicts import (
+    Design,
+    Evidence,
+    Robustness,
+    Verdict,
+    not_testable,
+    robustness_share,
+    sign_rule,
+)
 
 
 def primary_evidence(tidy: pd.DataFrame, spec: str, term: str, label: str) -> Evidence:
@@ -159,3 +167,197 @@ def select_primary(
     ranked = ranked.iloc[np.lexsort((ranked["bias"].abs().to_numpy(), -ranked["power"].to_numpy()))]
     valid = list(zip(ranked["design"], ranked["estimator"], strict=True))
     return {"primary": valid[0] if valid else None, "valid": valid, "table": t}
+
+
+#: The estimators whose units match the declared sesoi of P2-priority, -congestion and -controls
+#: (PPML: the proportional effect on expected likes, the declared estimand); the primary is
+#: chosen among their pairs, the other estimators read the secondary estimands.
+SESOI_ESTIMATORS = ("ppml",)
+
+#: A reason of :func:`select_primary` → its wording with the numbers behind it.
+_WHY = {
+    "biased": "mean bias {bias:+.3f} under no rank effect, against a tolerance of {tol:.3f}",
+    "Monte-Carlo error too large": "Monte-Carlo error {mc_error:.3f}, more than half of {tol:.3f}",
+    "size off": "rejects a true null in {size:.0%} of draws",
+    "not calibrated": "simulated SE {ratio:.2f} times the real one",
+}
+
+
+def real_table(fits: pd.DataFrame, term: str = "rank") -> pd.DataFrame:
+    """The real estimates of a design table (:func:`hflineage.race.designs.design_table`, one
+    rank reading) as the simulation's flag table takes them: ``design``, ``estimator``,
+    ``real_estimate``, ``real_se`` for ``term``.
+    """
+    t = fits[fits["term"] == term]
+    if "rank" in t and t["rank"].nunique() > 1:
+        raise ParameterError("real_table: fits hold several rank readings; expected one")
+    return t.rename(columns={"estimate": "real_estimate", "se": "real_se"})[
+        ["design", "estimator", "real_estimate", "real_se"]
+    ].reset_index(drop=True)
+
+
+def _why(row: pd.Series, tolerance: float) -> str:
+    """One pair's reason for not being valid, with its numbers."""
+    reason = str(row.get("why_not", ""))
+    if reason not in _WHY:
+        return reason
+    return _WHY[reason].format(
+        bias=row["bias"],
+        tol=tolerance * row["real_se"],
+        mc_error=row["mc_error"],
+        size=row.get("size", np.nan),
+        ratio=row.get("ratio", np.nan),
+    )
+
+
+def no_primary_reason(
+    selection: dict[str, object],
+    estimators: tuple[str, ...] = SESOI_ESTIMATORS,
+    *,
+    tolerance: float = SELECTION["tolerance"],
+) -> str:
+    """Why no design × estimator of ``estimators`` is valid, pair by pair, in one sentence."""
+    from .designs import pair_label
+
+    t = selection["table"]
+    mine = t[t["estimator"].isin(estimators)]
+    named = " or ".join(ESTIMATOR_WORDS.get(e, e) for e in estimators)
+    if mine.empty and t.attrs.get("error"):
+        return f"The declared selection rule has no candidate: {t.attrs['error']}"
+    if mine.empty:
+        return (
+            f"No design read by {named} — the estimand's estimator, in the units of the "
+            "declared sesoi — was simulated, so the declared selection rule has no candidate"
+        )
+    parts = "; ".join(
+        f"{pair_label(r['design'], r['estimator'])}: {_why(r, tolerance)}"
+        for _, r in mine.iterrows()
+    )
+    others = [pair_label(d, e) for d, e in valid_pairs(selection)]
+    tail = (
+        f"; the pairs that pass ({', '.join(others)}) read other estimands, in other units than "
+        "the sesoi"
+        if others
+        else "; no other pair passes either"
+    )
+    draws = f" ({int(mine['draws'].min())} draws per pair)" if "draws" in mine else ""
+    return (
+        f"No design read by {named} — the estimand's estimator, in the units of the declared "
+        f"sesoi — passes the calibrated simulation{draws}: {parts}{tail}"
+    )
+
+
+def valid_pairs(selection: dict[str, object]) -> list[tuple[str, str]]:
+    """Every pair the simulation passes, the primary first: the eligible valid ones, then those
+    whose only failing is an estimator not eligible as primary (they read the secondary
+    estimands).
+    """
+    t = selection["table"]
+    other = t[t["why_not"] == "estimator not eligible"]
+    return list(selection["valid"]) + list(zip(other["design"], other["estimator"], strict=True))
+
+
+#: Estimator → the estimand it reads, in a few words (for sentences).
+ESTIMATOR_WORDS = {
+    "ppml": "FE-Poisson (PPML)",
+    "ols": "OLS of log(1 + likes)",
+    "lpm": "the linear probability model",
+    "ols_liked": "OLS of log likes among liked derivatives",
+}
+
+
+def declared_designs(
+    fits: pd.DataFrame, selection: dict[str, object], term: str = "rank"
+) -> tuple[Evidence | None, list[Design]]:
+    """The primary pair's estimate of ``term`` as :class:`Evidence` (``None`` without a
+    primary) and every other fitted pair as a :class:`Design`, valid when the simulation
+    passes it (its only failing being an estimator not eligible as primary still counts as
+    valid); a pair the chapter's simulation did not run is not valid ("not simulated").
+    """
+    from .designs import pair_label
+
+    t = selection["table"].set_index(["design", "estimator"])
+    primary_pair = selection["primary"]
+    rows = fits[fits["term"] == term]
+    primary, others = None, []
+    for _, r in rows.iterrows():  # a few dozen pairs, not models
+        pair = (r["design"], r["estimator"])
+        label = pair_label(*pair)
+        est, se, p = float(r["estimate"]), float(r["se"]), float(r["p"])
+        if pair == primary_pair:
+            primary = Evidence(label, est, se, p=p, n=int(r["n"]), clusters=int(r["clusters"]))
+            continue
+        if not (np.isfinite(est) and np.isfinite(se) and se > 0):
+            continue
+        if pair in t.index:
+            why = str(t.loc[pair, "why_not"])
+            valid, note = why in ("", "estimator not eligible"), why
+        else:
+            valid, note = False, "not simulated"
+        others.append(Design(label, est, se, p=p, valid=valid, note=note))
+    return primary, others
+
+
+def design_verdict(
+    fits: pd.DataFrame,
+    selection: dict[str, object],
+    rule: dict[str, object],
+    *,
+    term: str = "rank",
+    subject: str = "",
+    quantity: str = "",
+    robustness: Robustness | None = None,
+    estimators: tuple[str, ...] = SESOI_ESTIMATORS,
+) -> Verdict:
+    """A P2 finding's verdict on its revision-2 primary: "not testable" with the pairs' reasons
+    when the declared selection (:func:`select_primary` restricted to ``estimators``) finds no
+    valid pair, else :func:`~hflineage.verdicts.sign_rule` on the primary with the declared
+    ``rule`` (from ``declared_rule``, sesoi included) and the other pairs as designs.
+    """
+    primary, designs = declared_designs(fits, selection, term)
+    if selection["primary"] is None or primary is None:
+        return not_testable(no_primary_reason(selection, estimators))
+    return sign_rule(
+        primary,
+        **rule,
+        robustness=robustness,
+        designs=designs,
+        subject=subject,
+        quantity=quantity,
+    )
+
+
+def pair_robustness(
+    fits: pd.DataFrame,
+    selection: dict[str, object],
+    *,
+    term: str = "rank",
+    expected: str = "negative",
+    alpha: float = 0.05,
+) -> Robustness | None:
+    """The primary's robustness on the revision-2 grid: every other fitted pair of ``fits``,
+    Holm-adjusted, one family per estimator (the same estimand under other time designs counts
+    once), the pairs the simulation flags (``flagged``) excluded as biased; ``None`` when there
+    is no primary or no other pair.
+    """
+    from .designs import ESTIMATOR_LABELS, pair_label
+
+    primary = selection["primary"]
+    if primary is None:
+        return None
+    rows = fits[(fits["term"] == term)]
+    rows = rows[[(d, e) != primary for d, e in zip(rows["design"], rows["estimator"], strict=True)]]
+    if rows.empty:
+        return None
+    flags = selection["table"].set_index(["design", "estimator"])["flagged"].astype(bool)
+    pairs = list(zip(rows["design"], rows["estimator"], strict=True))
+    return robustness_share(
+        rows["estimate"].to_numpy(float),
+        rows["se"].to_numpy(float),
+        p=rows["p"].to_numpy(float),
+        expected=expected,
+        alpha=alpha,
+        labels=[pair_label(*pr) for pr in pairs],
+        families=[ESTIMATOR_LABELS[e] for _, e in pairs],
+        biased=[bool(flags.get(pr, False)) for pr in pairs],
+    )
