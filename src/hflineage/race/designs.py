@@ -333,12 +333,23 @@ def _pyfixest(data: pd.DataFrame, design: Design, regs: list[str], estimator: st
     )
 
 
-def _projected(data: pd.DataFrame, design: Design, regs: list[str], estimator: str):
-    """OLS on the absorbed columns (Frisch-Waugh-Lovell), CRV1 by base (pyfixest's factor)."""
+def _projected(
+    data: pd.DataFrame,
+    design: Design,
+    regs: list[str],
+    estimator: str,
+    dm: np.ndarray | None = None,
+):
+    """OLS on the absorbed columns (Frisch-Waugh-Lovell), CRV1 by base (pyfixest's factor);
+    ``dm``: the regressors already absorbed on these rows (then only the outcome is).
+    """
     y = data["y"].to_numpy(float)
     x_raw = data[regs].to_numpy(float)
-    d = _demeaned(data, design, np.column_stack([y, x_raw]))
-    yt, dm = d[:, 0], d[:, 1:]
+    if dm is None:
+        d = _demeaned(data, design, np.column_stack([y, x_raw]))
+        yt, dm = d[:, 0], d[:, 1:]
+    else:
+        yt = _demeaned(data, design, y[:, None])[:, 0]
     keep = independent(dm, (x_raw**2).sum(axis=0))
     kept = [r for r, k in zip(regs, keep, strict=True) if k]
     xs = dm[:, keep]
@@ -371,7 +382,8 @@ def fit_terms(
     """One fit of ``design`` × ``estimator``; per term of :data:`TERMS` the dict that
     :func:`fit_design` returns.  ``controls`` are extra regressors (e.g. the P2-controls
     claim's quality, kind and prominence controls); ``shares`` a dict in which the rank's
-    residual share is kept per design and sample, so that OLS and LPM (same rows) compute it once.
+    residual share (and, with base slopes, the absorbed regressors) is kept per design and
+    sample, so that OLS and LPM (same rows) compute it once.
     """
     check_choice("design", design, tuple(DESIGNS))
     d = DESIGNS[design]
@@ -387,9 +399,13 @@ def fit_terms(
             f"fit_design: {design!r} × 'ppml' is not available (pyfixest cannot absorb "
             "base-specific slopes in a Poisson fit); expected ols, lpm or ols_liked"
         )
-    coefs, n, dm = (_projected if d.slope else _pyfixest)(data, d, regs, estimator)
     key = (design, rank, tuple(controls), estimator if estimator in ("ppml", "ols_liked") else "")
     shares = {} if shares is None else shares
+    if d.slope:
+        coefs, n, dm = _projected(data, d, regs, estimator, shares.get((*key, "absorbed")))
+        shares[(*key, "absorbed")] = dm
+    else:
+        coefs, n, dm = _pyfixest(data, d, regs, estimator)
     if key not in shares:
         shares[key] = _resid_share(data, d, regs, dm)
     share = shares[key]
