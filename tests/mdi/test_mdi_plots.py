@@ -29,37 +29,70 @@ def test_share_label_by_hand():
     assert plots.share_label(float("nan")) == ""
 
 
-def test_mass_points_draw_every_share_on_a_log_axis_and_label_it():
+def test_share_break_by_hand():
+    # largest small share 2.8% -> zoom to the first limit >= 1.5 * 2.8% = 4.2%: 5%; smallest
+    # large share 96.7% -> floor((96.7% - 3%) / 5%) * 5% = 90%
+    assert plots.share_break(np.array([0.028, 0.002, 0.967, 0.9995])) == pytest.approx((0.05, 0.9))
+    # no share reaches 50%: no break, the axis stops at the zoom
+    assert plots.share_break(np.array([0.1, 0.02])) == (0.2, None)
+    # 40% and 60%: the parts would meet, so one plain 0-100% axis
+    assert plots.share_break(np.array([0.4, 0.6])) == (1.0, None)
+
+
+def _bar_rights(ax) -> list[float]:
+    return [round(p.get_x() + p.get_width(), 6) for p in ax.patches if np.isfinite(p.get_width())]
+
+
+def test_mass_points_on_a_linear_broken_axis_every_share_labelled():
     set_theme()
-    # cd: 0.2% negative (the bar that vanished on a linear axis), 97.8% at 0, 2% positive
-    without = _mass_points({"cd": [0.0, 0.002, 0.978, 0.01, 0.01, 0.0]})
-    with_roots = _mass_points({"cd": [0.0, 0.002, 0.92, 0.01, 0.068, 0.0]})
-    fig = plots.plot_mass_points(with_roots, without)
-    ax = fig.axes[0]
-    assert ax.get_xscale() == "log"
-    bars = [p for p in ax.patches if np.isfinite(p.get_width())]
-    # a bar runs from the axis' left end to the share: its right edge is the share
-    rights = sorted(round(p.get_x() + p.get_width(), 6) for p in bars)
-    assert rights == sorted([0.002, 0.978, 0.01, 0.01, 0.002, 0.92, 0.01, 0.068])
-    # the axis starts below the smallest share (a third of 0.2%), so that bar is visible
-    assert ax.get_xlim()[0] == pytest.approx(0.002 / 3)
-    labels = [t.get_text() for t in ax.texts]
-    assert labels.count("0") == 4  # −1 and undefined, without and with roots: no bar, "0"
-    assert "0.2%" in labels and "97.8%" in labels and "6.8%" in labels
-    assert ax.get_title() == "cd (primary: without roots)"
+    # cd: 0.2% in (-1, 0) beside 96.7% at 0 (on a log axis the 0.2% bar looked a third as long)
+    mass = _mass_points(
+        {
+            "cd": [0.0, 0.002, 0.967, 0.025, 0.006, 0.0],
+            "sibling": [0.967, 0.024, 0.002, 0.002, 0.005, 0.0],
+        }
+    )
+    fig = plots.plot_mass_points(mass)
+    cd_small, cd_large, sib_small, _ = fig.axes
+    for ax in fig.axes:
+        assert ax.get_xscale() == "linear"
+    # the break: 0-4% (1.5 x 2.5% = 3.75% -> 4%) and 90%-100% (96.7% - 3% -> 90%)
+    assert cd_small.get_xlim() == pytest.approx((0.0, 0.04))
+    assert cd_large.get_xlim() == pytest.approx((0.9, 1.0))
+    # left of the break a bar is its share (cut at the break); right of it, from 90% to the share
+    assert _bar_rights(cd_small) == pytest.approx([0.0, 0.002, 0.04, 0.025, 0.006, 0.0])
+    assert _bar_rights(cd_large) == pytest.approx([0.967])
+    # the 0.2% bar is 0.2 / 96.7 of the 96.7% bar's length in data units, on a linear axis
+    widths = {round(p.get_width(), 6) for p in cd_small.patches}
+    assert 0.002 in widths
+    assert [t.get_text() for t in cd_small.texts] == ["0", "0.2%", "2.5%", "0.6%", "0"]
+    assert [t.get_text() for t in cd_large.texts] == ["96.7%"]
+    assert [t.get_text() for t in sib_small.texts] == ["2.4%", "0.2%", "0.2%", "0.5%", "0"]
+    assert cd_small.get_title(loc="left") == "cd (the primary)"
+    # the left part has no tick at the break (it would collide with the right part's 90%)
+    assert max(cd_small.get_xticks()) < 0.04
     assert legibility_problems(fig, "mass points") == []
     plt.close(fig)
 
 
-def test_components_are_labelled_on_a_log_axis():
+def test_components_one_row_per_distinct_reading_on_a_linear_axis():
     set_theme()
     summary = pd.DataFrame(
-        {"variant": ["cd", "sibling"], "has_n_i": [0.015, 0.015], "has_n_j": [0.001, 0.001]}
-    ).assign(has_n_k=[0.997, 0.997])
+        {
+            "variant": ["cd", "ancestral", "sibling"],
+            "has_n_i": [0.031, 0.0, 0.031],
+            "has_n_j": [0.0055, 0.033, 0.0055],
+            "has_n_k": [0.994, 0.995, 0.994],
+        }
+    )
     fig = plots.plot_components(summary)
-    ax = fig.axes[0]
-    assert ax.get_xscale() == "log"
-    assert sorted(t.get_text() for t in ax.texts) == sorted(["1.5%", "0.1%", "99.7%"] * 2)
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == ["cd, sibling", "", "ancestral", ""]  # cd and sibling share their counts
+    assert all(ax.get_xscale() == "linear" for ax in fig.axes)
+    assert _bar_rights(fig.axes[0]) == pytest.approx([0.031, 0.0055, 0.05])
+    assert fig.axes[1].get_xlim() == pytest.approx((0.95, 1.0))  # floor((99.4% - 3%) / 5%)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["3.1%", "0.55%"]
+    assert [t.get_text() for t in fig.axes[3].texts] == ["99.5%"]
     assert legibility_problems(fig, "components") == []
     plt.close(fig)
 

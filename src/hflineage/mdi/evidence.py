@@ -25,6 +25,7 @@ from ..verdicts import (
     Verdict,
     construct_check,
     fmt_number,
+    method_verdict,
     robustness_share,
     sign_rule,
     threshold_rule,
@@ -451,3 +452,29 @@ def finetune_verdict(
         "(literal MDI, roots out, LPM)",
     )
     return with_clause(verdict, contrary_clause(rob, raw))
+
+
+def robustness_fits(verdicts: dict[str, Verdict]) -> pd.DataFrame:
+    """Every robustness fit behind the verdicts (claim id -> verdict), one row per fit with its
+    ``claim``, ``family``, ``label``, estimate, SE, p, Holm-adjusted p and outcome.
+    """
+    cols = ["claim", "family", "label", "estimate", "se", "p", "p_adjusted", "outcome"]
+    frames = [pd.DataFrame(v.robustness.fits).assign(claim=c) for c, v in verdicts.items()]
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+def window_verdict(
+    window_days: float, windows: list[float], statuses: str, low: str, high: str
+) -> Verdict:
+    """P1-window (a method): the window is a parameter set to the paper's ``window_days``; with
+    each window of ``windows`` scoring its own focal models, the literal index (roots out) has
+    ``low``–``high`` negative values (the chapter's share texts), and the most-consolidative
+    threshold rule alone gives ``statuses`` (the chapter's words).
+    """
+    return method_verdict(
+        f"The MDI is computed over a window that is a parameter, set to the paper's "
+        f"{window_days:g} days; with each window scoring its own focal models, the literal index "
+        f"(roots out) has {low}–{high} negative values over windows of {min(windows)}–"
+        f"{max(windows)} days, and the most-consolidative threshold rule alone (before its "
+        f"construct check) gives {statuses}"
+    )

@@ -153,76 +153,176 @@ def share_label(value: float) -> str:
     return f"{value:.1%}"
 
 
-def plot_mass_points(
-    with_roots: pd.DataFrame, without_roots: pd.DataFrame, primary: str | None = "cd"
-) -> Figure:
-    """Share of focal models in each MDI category (mass points −1, 0, +1, the open intervals
-    between them, undefined) per variant, without and with roots (tables of
-    :func:`mass_points`): one panel per variant, two per row, horizontal bars on a **log** scale
-    so that a share of 0.2% stays as visible as one of 95%, every bar labelled with its share
-    (an exact 0 has no bar and reads "0").  ``primary`` names the variant whose without-roots
-    bars are the declared primary (its panel title says so).
+#: Colour of each MDI category (Okabe & Ito hues): negative values orange/vermillion, zero
+#: grey, positive blues, undefined light grey.
+CATEGORY_COLOURS = {
+    "−1": "#D55E00",
+    "(−1, 0)": "#E69F00",
+    "0": "#7f7f7f",
+    "(0, 1)": "#56B4E9",
+    "+1": "#0072B2",
+    "undefined": "#bbbbbb",
+}
+
+#: Right ends a zoomed share axis may take (the small shares, left of the break).
+ZOOM_LIMITS = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4)
+
+#: Size (pt) of the share written beside each bar.
+BAR_LABEL_PT = 10.0
+
+
+def share_break(values: np.ndarray) -> tuple[float, float | None]:
+    """Where a linear share axis is broken so that small and large shares both read.
+
+    Returns:
+        The right end of the zoomed part (from :data:`ZOOM_LIMITS`, with room for a label
+        beside the largest share under 50%) and the left end of the part that holds the shares
+        of 50% and more (at least 3 points below the smallest, on a 5-point step); ``(1.0,
+        None)`` when the two parts would meet (one plain 0-100% axis), ``(zoom, None)`` when no
+        share reaches 50%.
     """
-    categories = list(MASS_CATEGORIES)
-    variants = list(dict.fromkeys(without_roots["variant"].astype(str)))
-    values = {}
-    for label, frame in (("without roots", without_roots), ("with roots", with_roots)):
-        table = frame.assign(variant=frame["variant"].astype(str)).set_index("variant")
-        values[label] = table.reindex(variants)[categories].to_numpy(float)
-    floor = _log_floor(*values.values())
-    ncols = min(2, len(variants))
-    nrows = -(-len(variants) // ncols)
+    v = np.asarray(values, float).ravel()
+    v = v[np.isfinite(v)]
+    small, large = v[v < 0.5], v[v >= 0.5]
+    top = float(small.max()) if small.size else 0.0
+    low = next((z for z in ZOOM_LIMITS if z >= 1.5 * top), 1.0)
+    if not large.size:
+        return low, None
+    high = float(np.floor((float(large.min()) - 0.03) / 0.05) * 0.05)
+    if high <= low + 0.05:
+        return 1.0, None
+    return low, high
+
+
+def _percent_axis(ax: plt.Axes) -> None:
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.3g}%"))
+
+
+def _share_panel(
+    axes: list[plt.Axes],
+    labels: list[str],
+    shares: np.ndarray,
+    colours: list[str],
+    *,
+    low: float,
+    high: float | None,
+    title: str,
+) -> None:
+    """One row of horizontal share bars on a **linear** axis, broken at ``low``/``high``
+    (:func:`share_break`; ``axes``: one axis, or two when broken): the left part runs from 0
+    to ``low`` and shows the small shares, the right part from ``high`` to 100% the large
+    ones; a bar that crosses the break is drawn in both.  Every bar carries its share
+    (:func:`share_label`; an exact 0 has no bar and reads "0").
+    """
+    ax = axes[0]
+    y = np.arange(len(labels))
+    ax.barh(y, np.minimum(shares, low), color=colours, height=0.7)
+    ax.set_xlim(0, low)
+    ticks = plt.MaxNLocator(5).tick_values(0, low)
+    ax.set_xticks([t for t in ticks if 0 <= t < (0.97 * low if high is not None else 1.001 * low)])
+    ax.set_yticks(y, labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_title(title, loc="left")
+    for yy, v in zip(y, shares, strict=True):
+        if np.isfinite(v) and v <= low:
+            ax.annotate(
+                share_label(v),
+                (v, yy),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=BAR_LABEL_PT,
+                color="0.15",
+            )
+    if high is not None:
+        right = axes[1]
+        big = np.where(shares >= high, shares - high, np.nan)
+        right.barh(y, big, left=high, color=colours, height=0.7)
+        right.set_xlim(high, 1.0)
+        right.xaxis.set_major_locator(plt.MultipleLocator(0.05))
+        right.set_ylim(len(labels) - 0.5, -0.5)
+        right.tick_params(axis="y", left=False, labelleft=False)
+        for yy, v in zip(y, shares, strict=True):
+            if np.isfinite(v) and v >= high:
+                right.annotate(
+                    share_label(v),
+                    (v, yy),
+                    xytext=(-4, 0),
+                    textcoords="offset points",
+                    va="center",
+                    ha="right",
+                    fontsize=BAR_LABEL_PT,
+                    color="white",
+                )
+        ax.spines["right"].set_visible(False)
+        right.spines["left"].set_visible(False)
+        marks = {"marker": [(-1, -1.5), (1, 1.5)], "markersize": 10, "linestyle": "none"}
+        marks |= {"color": "0.4", "mec": "0.4", "mew": 1, "clip_on": False}
+        ax.plot([1, 1], [0, 1], transform=ax.transAxes, **marks)
+        right.plot([0, 0], [0, 1], transform=right.transAxes, **marks)
+    for a in axes:
+        a.grid(axis="y", visible=False)
+        _percent_axis(a)
+
+
+def _share_rows(
+    panels: dict[str, np.ndarray], labels: list[str], colours: list[str], xlabel: str
+) -> Figure:
+    """One :func:`_share_panel` per title of ``panels`` (its shares in the order of
+    ``labels``), stacked, all on one broken linear axis (:func:`share_break`).
+    """
+    low, high = share_break(np.concatenate(list(panels.values())))
     fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(7.0, 0.36 * len(categories) * nrows + 0.9 * nrows + 0.5),
-        sharex=True,
-        sharey=True,
+        len(panels),
+        1 if high is None else 2,
+        figsize=(7.5, len(panels) * (0.3 * len(labels) + 0.75) + 0.7),
+        width_ratios=None if high is None else (3.2, 1.0),
         squeeze=False,
     )
-    for ax in axes.flat[len(variants) :]:
-        ax.set_visible(False)
-    y = np.arange(len(categories))
-    height = 0.4
-    for j, (ax, variant) in enumerate(zip(axes.flat, variants, strict=False)):
-        for k, (label, colour) in enumerate((("without roots", "C0"), ("with roots", "C1"))):
-            _log_bars(ax, y + (k - 0.5) * height, values[label][j], floor, height, colour, label)
-        _log_axis(ax, floor)
-        ax.set_yticks(y, categories)
-        ax.set_ylim(len(categories) - 0.5, -0.5)
-        ax.grid(axis="y", visible=False)
-        ax.set_title(f"{variant} (primary: without roots)" if variant == primary else variant)
-    for ax in axes[-1, :]:
-        ax.set_xlabel("share of focal models (log scale)")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("MDI value")
-    _legend_above(fig, axes.flat[0], ncols=2)
+    for row, (title, values) in zip(axes, panels.items(), strict=True):
+        _share_panel(list(row), labels, values, colours, low=low, high=high, title=title)
+    for a in axes[:-1].ravel():
+        a.tick_params(axis="x", labelbottom=False)
+    axes[-1, 0].set_xlabel(xlabel, loc="left")
+    fig.tight_layout(w_pad=0.3)
     return fig
+
+
+def plot_mass_points(mass: pd.DataFrame, primary: str | None = "cd") -> Figure:
+    """Share of focal models in each MDI category (mass points −1, 0, +1, the open intervals
+    between them, undefined), one row per variant of a
+    :func:`~hflineage.mdi.summaries.mass_points` table (the chapter passes roots out):
+    horizontal bars on a **linear** share axis broken where the small shares end
+    (:func:`share_break`), so that 0.2% stays a sliver beside 96.7% yet can be read; every bar
+    labelled with its share.  ``primary`` names the declared primary variant (its title says
+    so).
+    """
+    categories = list(MASS_CATEGORIES)
+    table = mass.assign(variant=mass["variant"].astype(str)).set_index("variant")
+    panels = {
+        f"{v} (the primary)" if v == primary else v: table.loc[v, categories].to_numpy(float)
+        for v in dict.fromkeys(table.index)
+    }
+    colours = [CATEGORY_COLOURS[c] for c in categories]
+    return _share_rows(panels, categories, colours, "share of focal models with a successor")
 
 
 def plot_components(summary: pd.DataFrame) -> Figure:
-    """Share of focal models with at least one n_i, n_j and n_k successor, per variant (a table
-    of :func:`component_summary`): horizontal bars on a log scale, each labelled with its value
-    (a share of 0.1% stays visible beside one of 99.7%).
+    """Share of focal models with at least one n_i, n_j and n_k successor (a
+    :func:`~hflineage.mdi.summaries.component_summary` table), one row per group of variants
+    with the same shares (cd, cd_nok and sibling count the same direct successors): bars on a
+    **linear** axis broken where the small shares end (:func:`share_break`), each labelled.
     """
-    frame = summary.set_index("variant")[["has_n_i", "has_n_j", "has_n_k"]]
-    labels = ["n_i > 0 (builds on F only)", "n_j > 0 (on F and its base)", "n_k > 0 (base only)"]
+    cols = ["has_n_i", "has_n_j", "has_n_k"]
+    frame = summary.assign(variant=summary["variant"].astype(str))
+    key = frame[cols].round(12).astype(str).agg("|".join, axis=1)
+    panels = {
+        ", ".join(group["variant"]): group[cols].iloc[0].to_numpy(float)
+        for _, group in frame.groupby(key, sort=False)
+    }
+    labels = ["n_i > 0: builds on F only", "n_j > 0: on F and its base", "n_k > 0: base only"]
     colours = [ROLE_COLOURS["n_i"], ROLE_COLOURS["n_j"], ROLE_COLOURS["n_k"]]
-    values = frame.to_numpy(float)
-    floor = _log_floor(values)
-    fig, ax = plt.subplots(figsize=(7.5, 0.85 * len(frame) + 1.4))
-    y = np.arange(len(frame))
-    height = 0.28
-    for k, (label, colour) in enumerate(zip(labels, colours, strict=True)):
-        _log_bars(ax, y + (k - 1) * height, values[:, k], floor, height, colour, label, size=10)
-    _log_axis(ax, floor)
-    ax.set_yticks(y, frame.index.astype(str))
-    ax.set_ylim(len(frame) - 0.5, -0.5)
-    ax.grid(axis="y", visible=False)
-    ax.set_xlabel("share of focal models with a successor (log scale)")
-    ax.set_ylabel("variant")
-    ax.legend(frameon=False, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=10)
-    return fig
+    return _share_rows(panels, labels, colours, "share of focal models with a successor")
 
 
 def _legend_above(fig: Figure, ax: plt.Axes, ncols: int, title: str | None = None) -> None:
@@ -237,58 +337,6 @@ def _legend_above(fig: Figure, ax: plt.Axes, ncols: int, title: str | None = Non
         bbox_to_anchor=(0.5, 1.0),
         title=title,
     )
-
-
-def _log_floor(*arrays: np.ndarray) -> float:
-    """Left end of a log share axis: a third of the smallest positive share (at most 0.1%)."""
-    positive = np.concatenate([np.asarray(a, float).ravel() for a in arrays])
-    positive = positive[positive > 0]
-    return min(1e-3, float(positive.min()) / 3) if positive.size else 1e-3
-
-
-def _log_bars(
-    ax: plt.Axes,
-    ys: np.ndarray,
-    shares: np.ndarray,
-    floor: float,
-    height: float,
-    colour: str,
-    label: str,
-    size: float = 9,
-) -> None:
-    """Horizontal bars of ``shares`` from the axis' left end (``floor``) on a log scale, each
-    labelled (:func:`share_label`): inside the bar in white from 20%, else right of it; an
-    exact zero has no bar and reads "0".
-    """
-    ax.barh(  # from the axis' left end to the share itself
-        ys,
-        np.where(shares > floor, shares - floor, np.nan),
-        height=height,
-        left=floor,
-        color=colour,
-        label=label,
-    )
-    for yy, v in zip(ys, shares, strict=True):
-        if not np.isfinite(v):
-            continue
-        inside = v >= 0.2
-        ax.annotate(
-            share_label(v),
-            (max(v, floor), yy),
-            xytext=(-5 if inside else 6, 0),
-            textcoords="offset points",
-            va="center",
-            ha="right" if inside else "left",
-            fontsize=size,
-            color="white" if inside else "0.15",
-        )
-
-
-def _log_axis(ax: plt.Axes, floor: float) -> None:
-    """A log share axis from ``floor`` to 100%, ticks as percentages."""
-    ax.set_xscale("log")
-    ax.set_xlim(floor, 1.0)
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:g}%"))
 
 
 #: Panels of the coefficient figure of chapter 4: title -> {term: label}, one scale per panel

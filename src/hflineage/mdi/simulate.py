@@ -232,6 +232,21 @@ def size_study(
     return out
 
 
+def route_gap(frame: pd.DataFrame, coefs: pd.DataFrame, *, variant: str = "cd") -> float:
+    """How far the simulation's own fitting route is from statsmodels on the real outcome: the
+    absolute difference of the size coefficient of :func:`~hflineage.mdi.inference.cluster_ols`
+    on the primary design of ``frame`` (one variant's regression rows) and the LPM coefficient of
+    ``variant`` in ``coefs`` (:func:`hflineage.mdi.regressions.fit_all`).
+    """
+    X, names = design(frame)
+    route = I.cluster_ols(
+        frame["disruptive"].to_numpy(float), X, frame["family"].to_numpy(object), names=names
+    )
+    mine = float(route.term("log10_params")["coef"].iloc[0])
+    theirs = coefs.query("variant == @variant and model == 'lpm' and term == 'log10_params'")
+    return abs(mine - float(theirs["coef"].iloc[0]))
+
+
 def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a binomial proportion ``k / n`` (a Monte Carlo interval)."""
     if n < 1 or not 0 <= k <= n:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
+from ..lineage.size import SIZE_BINS, size_bin
 
 #: Categories of an MDI value: the three mass points, the open intervals between, and undefined.
 MASS_CATEGORIES = ("−1", "(−1, 0)", "0", "(0, 1)", "+1", "undefined")
@@ -201,3 +202,12 @@ def window_table(sens: pd.DataFrame, variant: str) -> pd.DataFrame:
         **{f"{w:g} days": int(n) for w, n in rows.items()},
     }
     return pd.concat([negative.reset_index(), pd.DataFrame([count])], ignore_index=True)
+
+
+def size_bins(covariates: pd.DataFrame) -> pd.DataFrame:
+    """Models per size bin (:data:`hflineage.lineage.size.SIZE_BINS`, every bin even when
+    empty) of the ``params`` of :func:`hflineage.mdi.covariates.covariates`: ``size bin``,
+    ``models``.
+    """
+    bins = size_bin(covariates["params"]).value_counts().reindex(list(SIZE_BINS), fill_value=0)
+    return pd.DataFrame({"size bin": bins.index, "models": bins.to_numpy()})
