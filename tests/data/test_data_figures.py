@@ -98,6 +98,10 @@ def test_top_values_bars_are_the_shares_with_their_labels():
     assert ax.get_xlim()[1] == pytest.approx(3 / 8 * 1.2)
     assert ax.yaxis_inverted() and ax.get_title() == "task"
     assert legibility_problems(fig, "tasks") == []
+    # one panel per idea: the figure is as tall as its bars need (0.3 in a bar, 1.1 in a panel)
+    assert fig.get_figheight() == pytest.approx(0.3 * 3 + 1.1 + 0.3)
+    # the thinnest bar (25% of a 45% axis) is drawn at least a tenth of the axis wide
+    assert min(widths) / ax.get_xlim()[1] > 0.1
     with pytest.raises(ParameterError, match="panels is empty"):
         plot_top_values({}, bar_label=str)
 

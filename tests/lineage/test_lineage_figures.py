@@ -35,7 +35,8 @@ from hflineage.lineage.funnel import (  # noqa: E402
     rule_table,
 )
 from hflineage.lineage.plots import (  # noqa: E402
-    plot_families_depth,
+    plot_depths,
+    plot_family_sizes,
     plot_in_degree_ccdf,
     plot_monthly_growth,
 )
@@ -115,18 +116,31 @@ def test_monthly_growth_is_stacked_by_relation(built):
     assert legibility_problems(fig, "growth") == []
 
 
-def test_families_and_depth_figure(built):
+def test_family_sizes_figure(built):
     sizes = network.family_size_distribution(built[2])  # {r, a, b, c, d}, {p, q, s}, {e, gone/x}
-    depths = pd.DataFrame(
-        {"depth": [-1, 0, 1, 2], "shortest": [1, 3, 4, 1], "longest": [1, 3, 2, 3]}
-    )
-    fig = plot_families_depth(sizes, depths)
-    left, right = fig.axes
-    np.testing.assert_allclose(left.get_lines()[0].get_xdata(), [2, 3, 5])
-    np.testing.assert_allclose(left.get_lines()[0].get_ydata(), [1, 2 / 3, 1 / 3])
-    shortest, longest = right.containers
-    assert [b.get_x() + b.get_width() / 2 for b in shortest] == pytest.approx([-0.2, 0.8, 1.8])
-    assert [b.get_height() for b in shortest] == [3, 4, 1]  # depth -1 (a cycle) left out
-    assert [b.get_height() for b in longest] == [3, 2, 3]
-    assert right.get_yscale() == "log" and left.get_xscale() == "log"
+    fig = plot_family_sizes(sizes)
+    (ax,) = fig.axes
+    np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), [2, 3, 5])
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [1, 2 / 3, 1 / 3])
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert legibility_problems(fig, "families") == []
+
+
+def test_depth_figure_lines_not_hairline_bars():
+    depths = pd.DataFrame(
+        {"depth": [-1, 0, 1, 2, 3], "shortest": [1, 3, 4, 1, 0], "longest": [1, 3, 2, 3, 1]}
+    )
+    fig = plot_depths(depths)
+    (ax,) = fig.axes
+    shortest, longest = ax.get_lines()
+    assert len(ax.patches) == 0  # no bars at all: one line with a dot per depth and reading
+    np.testing.assert_allclose(shortest.get_xdata(), [0, 1, 2, 3])  # depth -1 (a cycle) left out
+    np.testing.assert_allclose(shortest.get_ydata(), [3, 4, 1, np.nan])  # no model: a gap
+    np.testing.assert_allclose(longest.get_ydata(), [3, 2, 3, 1])
+    assert shortest.get_marker() == "o" and shortest.get_linewidth() >= 1.5
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "shortest chain",
+        "longest chain",
+    ]
+    assert legibility_problems(fig, "depths") == []

@@ -82,7 +82,11 @@ def plot_top_values(
         require_columns(frame, ("value", "share"), f"panel {title!r}")
     rows = [len(frame) for frame in panels.values()]
     fig, axes = plt.subplots(
-        len(panels), 1, figsize=(7.4, 0.27 * sum(rows) + 2.2), height_ratios=rows, squeeze=False
+        len(panels),
+        1,
+        figsize=(7.4, 0.3 * sum(rows) + 1.1 * len(panels) + 0.3),
+        height_ratios=rows,
+        squeeze=False,
     )
     for ax, (title, frame) in zip(axes[:, 0], panels.items(), strict=True):
         y = np.arange(len(frame))

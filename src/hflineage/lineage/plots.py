@@ -1,5 +1,5 @@
 """The lineage chapter's figures: who gets built on (in-degree), how big families are and how
-deep they go, and how fast edges of each relation type arrive.
+deep they go (one figure each), and how fast edges of each relation type arrive.
 
 Each function takes what a :mod:`hflineage.lineage.network` descriptive returns and gives back a
 matplotlib figure in the active theme's colours (the book's palette once
@@ -46,34 +46,45 @@ def plain_log_ticks(axis: Axis, span: float, label: Callable[[float], str]) -> N
     axis.set_minor_formatter(NullFormatter())
 
 
-def plot_families_depth(family_sizes: pd.DataFrame, depths: pd.DataFrame) -> Figure:
-    """Two panels: the CCDF of family sizes (log-log), and models per depth along the shortest and
-    the longest chain from a root (log counts; nodes on or below a cycle, depth -1, left out).
+def plot_family_sizes(family_sizes: pd.DataFrame) -> Figure:
+    """The CCDF of family sizes: the share of families with at least x nodes, log-log.
 
     Args:
         family_sizes: :func:`hflineage.lineage.network.family_size_distribution` (``size``,
             ``ccdf``).
+    """
+    require_columns(family_sizes, ("size", "ccdf"), "family_sizes")
+    fig, ax = plt.subplots(figsize=(6.5, 4.0))
+    sizes, ccdf = family_sizes["size"], family_sizes["ccdf"]
+    ax.loglog(sizes, ccdf, marker="o", markersize=5, linestyle="none")
+    plain_log_ticks(ax.xaxis, sizes.max() / max(sizes.min(), 1), lambda v: f"{v:,.0f}")
+    plain_log_ticks(ax.yaxis, 1 / max(ccdf.min(), 1e-12), lambda v: f"{100 * v:g}%")
+    ax.set_xlabel("family size (nodes)")
+    ax.set_ylabel("families at least this size")
+    return fig
+
+
+def plot_depths(depths: pd.DataFrame) -> Figure:
+    """Models at each depth (edges from a root) along the shortest and the longest chain, one
+    line with a dot per depth for each, counts on a log axis (nodes on or below a cycle, depth
+    -1, left out).
+
+    Args:
         depths: :func:`hflineage.lineage.network.depth_distribution` (``depth``, ``shortest``,
             ``longest``).
     """
-    require_columns(family_sizes, ("size", "ccdf"), "family_sizes")
     require_columns(depths, ("depth", "shortest", "longest"), "depths")
-    fig, axes = plt.subplots(1, 2, figsize=(7.8, 3.6))
-    sizes, ccdf = family_sizes["size"], family_sizes["ccdf"]
-    axes[0].loglog(sizes, ccdf, marker="o", markersize=4, linestyle="none")
-    plain_log_ticks(axes[0].xaxis, sizes.max() / max(sizes.min(), 1), lambda v: f"{v:,.0f}")
-    plain_log_ticks(axes[0].yaxis, 1 / max(ccdf.min(), 1e-12), lambda v: f"{100 * v:g}%")
-    axes[0].set_xlabel("family size (nodes)")
-    axes[0].set_ylabel("families at least this size")
     shown = depths[depths["depth"] >= 0]
-    axes[1].bar(shown["depth"] - 0.2, shown["shortest"], width=0.4, label="shortest chain")
-    axes[1].bar(shown["depth"] + 0.2, shown["longest"], width=0.4, label="longest chain")
-    axes[1].set_yscale("log")
-    axes[1].yaxis.set_major_formatter(FuncFormatter(thousands))
-    axes[1].xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[1].set_xlabel("depth (edges from a root)")
-    axes[1].set_ylabel("models in a lineage")
-    axes[1].legend(frameon=False)
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    for col, label in (("shortest", "shortest chain"), ("longest", "longest chain")):
+        counts = shown[col].where(shown[col] > 0)  # no model at a depth: a gap, not a zero
+        ax.plot(shown["depth"], counts, marker="o", markersize=5, linewidth=1.5, label=label)
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(thousands))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("depth (edges from a root)")
+    ax.set_ylabel("models in a lineage")
+    ax.legend(frameon=False)
     return fig
 
 
