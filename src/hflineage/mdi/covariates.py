@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..config import DAY_US
 from ..data.schema import (
     RELATIONS,
     arrow_strings,
@@ -84,7 +85,7 @@ def family_positions(graph: MdiGraph) -> np.ndarray:
     return family
 
 
-_US_PER_DAY = 86_400 * 1_000_000
+_US_PER_DAY = DAY_US
 
 
 def in_degree(

@@ -13,8 +13,11 @@ import pyarrow as pa
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..data.schema import RELATIONS, frame_edge_rows, snapshot_date, unique_sorted
-from ..errors import HflineageError, ParameterError, check_choice
+from ..config import DAY_US
+from ..data.schema import frame_edge_rows, snapshot_date, unique_sorted
+from ..errors import HflineageError, ParameterError
+from ..lineage import checks as lineage_checks
+from ..lineage.checks import GRAPH_EDGE_COLUMNS, check_edges
 
 VARIANTS = ("cd", "cd_nok", "ancestral", "sibling")
 
@@ -33,7 +36,8 @@ PRIMARY_INCLUDE_ROOTS = False
 PREDECESSORS = ("parents", "ancestors")
 
 
-EDGE_REQUIRED = ("child", "parent", "relation", "parent_in_snapshot", "parent_younger")
+#: The edge columns the graph reads (the lineage package's graph edge columns).
+EDGE_REQUIRED = GRAPH_EDGE_COLUMNS
 
 
 MODEL_REQUIRED = ("model_id", "created_at", "created_at_reliable")
@@ -47,7 +51,7 @@ RESULT_COLUMNS = ("model_id", "n_i", "n_j", "n_k", "mdi", "is_root", "declares_p
 PAIR_BUDGET = 20_000_000
 
 
-_US_PER_DAY = 86_400 * 1_000_000
+_US_PER_DAY = DAY_US
 
 
 # ------------------------------------------------------------------------------------------------
@@ -84,18 +88,11 @@ def _window_us(window_days: float) -> int:
     return int(round(window_days * _US_PER_DAY))
 
 
-def check_relations(relations: Iterable[str] | None) -> tuple[str, ...] | None:
-    """The relations an MDI graph keeps, checked against :data:`hflineage.data.RELATIONS` (``None``:
-    every relation); a single string is one relation.
+def check_relations(relations: Iterable[str] | str | None) -> tuple[str, ...] | None:
+    """The relations an MDI graph keeps (``None``: every relation; a single string is one
+    relation; an empty selection keeps no edge): the lineage package's one relation check.
     """
-    if relations is None:
-        return None
-    if isinstance(relations, str):
-        relations = (relations,)
-    relations = tuple(relations)
-    for rel in relations:
-        check_choice("relations", rel, RELATIONS)
-    return relations
+    return lineage_checks.check_relations(relations, allow_empty=True)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -283,7 +280,7 @@ class MdiGraph:
         module docstring).
         """
         _require(models, MODEL_REQUIRED, "models")
-        _require(edges, EDGE_REQUIRED, "edges")
+        check_edges(edges, EDGE_REQUIRED)
         relations = check_relations(relations)
         ids, child_row, parent_row = frame_edge_rows(models, edges)
         n = len(ids)
