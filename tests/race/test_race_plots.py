@@ -86,3 +86,30 @@ def test_entry_plot_cumulates_arrivals_and_marks_day_30():
     assert texts == ["62% by day 30", "half by day 30"]
     assert legibility_problems(fig, "entry") == []
     plt.close(fig)
+
+
+def test_event_study_plot_one_panel_per_estimand_reference_at_zero():
+    from hflineage.race.plots import event_study_plot
+
+    rows = []
+    for est in ("ppml", "lpm", "ols"):
+        for k, label in enumerate(["1", "2–3", "4+"]):
+            e = 0.0 if k == 0 else -0.5 * k
+            rows.append(
+                {
+                    "estimator": est,
+                    "bin": k,
+                    "rank": label,
+                    "reference": k == 0,
+                    "estimate": e,
+                    "low": e - 0.1,
+                    "high": e + 0.1,
+                }
+            )
+    fig = event_study_plot(pd.DataFrame(rows))
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 3 and len(fig.axes) == 4  # 2 x 2 grid, the fourth hidden
+    assert [t.get_text() for t in shown[0].get_xticklabels()] == ["1", "2–3", "4+"]
+    hollow = [ln for ln in shown[0].lines if ln.get_markerfacecolor() == "white"]
+    assert hollow and list(hollow[0].get_ydata()) == [0.0]
+    assert legibility_problems(fig, "event study") == []

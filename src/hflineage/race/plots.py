@@ -374,3 +374,41 @@ def simulation_plot(study: pd.DataFrame, term: str = "log_entry_rank") -> Figure
         ax.set_yticks(y, labels, fontsize=9)
     axes[0, 0].invert_yaxis()
     return fig
+
+
+#: Panel titles of :func:`event_study_plot`: what each estimator's coefficient measures.
+EVENT_TITLES = {
+    "ppml": "expected likes (PPML, log points)",
+    "lpm": "probability of any like (LPM)",
+    "ols_liked": "log likes among liked (OLS)",
+    "ols": "log(1 + likes) (OLS, paper-style)",
+}
+
+
+def event_study_plot(study: pd.DataFrame) -> Figure:
+    """Rank-bin coefficients against the first entrant (:func:`hflineage.race.rank_study.
+    event_study`): one panel per estimator, a point and 95% interval per bin, the reference bin
+    drawn hollow at zero.
+    """
+    estimators = list(dict.fromkeys(study["estimator"]))
+    ncols = 2 if len(estimators) > 1 else 1
+    nrows = int(np.ceil(len(estimators) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.4, 2.9 * nrows), squeeze=False)
+    for ax, est in zip(axes.ravel(), estimators, strict=False):
+        t = study[study["estimator"] == est].sort_values("bin")
+        x = np.arange(len(t))
+        ref = t["reference"].to_numpy(bool)
+        yerr = np.vstack([t["estimate"] - t["low"], t["high"] - t["estimate"]])[:, ~ref]
+        ax.errorbar(x[~ref], t["estimate"][~ref], yerr=yerr, fmt="o", color="C0", capsize=3)
+        ax.plot(x[ref], t["estimate"][ref], "o", mfc="white", color="C0", label="reference")
+        ax.axhline(0, color="0.3", lw=0.8)
+        ax.set_xticks(x, t["rank"].tolist(), fontsize=9.5)
+        ax.set_title(EVENT_TITLES.get(est, est), fontsize=10)
+    for ax in axes[-1]:
+        ax.set_xlabel("team rank (1 = first entrant)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("difference from rank 1")
+    for ax in axes.ravel()[len(estimators) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,203 @@
+"""What chapter 5 says in words about its numbers: the raw rank pattern, what "priority" is on
+these data, the timing placebo and the robustness rows, the estimand as declared, and the
+robustness table's cells — each sentence built from the numbers (no number is typed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .specs import CONGESTION, LABELS, PRIORITY
+
+
+def _stars(p: float) -> str:
+    return (
+        ""
+        if not np.isfinite(p)
+        else "***"
+        if p < 0.001
+        else "**"
+        if p < 0.01
+        else "*"
+        if p < 0.05
+        else ""
+    )
+
+
+def rank_sentence(pattern: pd.DataFrame) -> str:
+    """The raw pattern in one sentence: the first entrants' mean likes and share liked against
+    the next bins and the last (:func:`hflineage.race.rank_study.rank_pattern`).
+    """
+    t = pattern.reset_index(drop=True)
+    if len(t) < 3 or t["derivatives"].iloc[0] == 0:
+        return "Too few races on this run to show likes by rank."
+    first, second, third, last = t.iloc[0], t.iloc[1], t.iloc[2], t.iloc[-1]
+    return (
+        f"First entrants average {first['mean_likes']:.1f} likes, entrants of rank "
+        f"{second['rank']} {second['mean_likes']:.1f} and of rank {third['rank']} "
+        f"{third['mean_likes']:.1f}; {first['share_liked']:.0%} of first entrants have any like "
+        f"against {last['share_liked']:.0%} at rank {last['rank']}. First entrants are "
+        f"{first['derivatives'] / t['derivatives'].sum():.0%} of the derivatives and hold "
+        f"{first['share_of_likes']:.0%} of their likes"
+    )
+
+
+def priority_sentence(
+    study: pd.DataFrame, kinds: pd.DataFrame, accounts: pd.DataFrame, alpha: float = 0.05
+) -> str:
+    """What "priority" is on these data: where the PPML event study's gap to the first entrant
+    opens and how far it goes (:func:`~hflineage.race.rank_study.event_study`), and which entrant
+    kinds and account types carry the rank gradient (:func:`~hflineage.race.rank_study.
+    group_effects`, significant at ``alpha`` or not).
+    """
+    es = study[(study["estimator"] == "ppml") & ~study["reference"]].sort_values("bin")
+    es = es[np.isfinite(es["estimate"])]
+    if es.empty:
+        return "The event study could not be estimated on this run."
+    sig = es[es["high"] < 0]
+    opens = sig["rank"].iloc[0] if len(sig) else None
+    head = (
+        f"On these data priority is a gap to the first entrant: expected likes fall by "
+        f"{1 - np.exp(es['estimate'].iloc[0]):.0%} at rank {es['rank'].iloc[0]} and by "
+        f"{1 - np.exp(es['estimate'].iloc[-1]):.0%} at rank {es['rank'].iloc[-1]} (PPML, against "
+        "rank 1)"
+        + (
+            f", the interval clear of zero from rank {opens}"
+            if opens
+            else ", no interval clear of zero"
+        )
+    )
+
+    def groups(t: pd.DataFrame, what: str) -> str:
+        ok = t[np.isfinite(t["estimate"])]
+        strong = ok[(ok["p"] < alpha) & (ok["estimate"] < 0)]
+        weak = ok[~ok.index.isin(strong.index)]
+        cells = [f"{g} {e:+.2f}" for g, e in zip(strong["group"], strong["estimate"], strict=True)]
+        cells += [
+            f"{g} {e:+.2f} (p {p:.2f}, not significantly negative)"
+            for g, e, p in zip(weak["group"], weak["estimate"], weak["p"], strict=True)
+        ]
+        return f"by {what}, {', '.join(cells)}" if cells else ""
+
+    tail = "; ".join(
+        x for x in (groups(kinds, "entrant kind"), groups(accounts, "account type")) if x
+    )
+    return head + (f". Its log-team-rank coefficient (PPML): {tail}" if tail else "")
+
+
+def placebo_sentence(placebo: Mapping[str, float]) -> str:
+    """The timing placebo read in words: where the actual coefficient lies among the pseudo-base
+    draws, and what the simulation of the placebo says that pattern means.
+    """
+    p, z = float(placebo["p_timing"]), float(placebo["z"])
+    if not np.isfinite(p):
+        return "The timing placebo could not be computed on this run."
+    side = "below" if z < 0 else "above"
+    reading = (
+        "the pattern the simulation shows under a true rank effect, not under timing alone"
+        if p < 0.05
+        else "where timing alone would put it, so the placebo cannot tell a rank effect from timing"
+    )
+    return (
+        f"The actual rank coefficient lies {abs(z):.1f} placebo standard deviations {side} the "
+        f"placebo mean; {p:.1%} of the pseudo-base draws are at or below it: {reading}"
+    )
+
+
+def robustness_view(rows: pd.DataFrame) -> pd.DataFrame:
+    """The robustness rows as the chapter shows them: per row, the rank and congestion cells
+    ``estimate*** (se)`` and the number of observations.
+    """
+    out = {"robustness row": list(dict.fromkeys(rows["row"]))}
+    for term in (PRIORITY, CONGESTION):
+        t = rows[rows["term"] == term].set_index("row")
+        out[LABELS[term]] = [
+            f"{t.loc[r, 'estimate']:.3f}{_stars(t.loc[r, 'p_value'])} ({t.loc[r, 'std_error']:.3f})"
+            if r in t.index
+            else "–"
+            for r in out["robustness row"]
+        ]
+    n = rows.groupby("row", sort=False)["n_obs"].first()
+    out["N"] = [f"{int(n[r]):,}" for r in out["robustness row"]]
+    return pd.DataFrame(out)
+
+
+def robustness_sentence(rows: pd.DataFrame, primary_row: str = "primary") -> str:
+    """The robustness rows on the rank term read in one sentence: which rows keep the primary's
+    sign and significance, with each row's estimate.
+    """
+    t = rows[rows["term"] == PRIORITY]
+    if t.empty:
+        return "No robustness row could be estimated on this run."
+    prim = t[t["row"] == primary_row]
+    others = t[t["row"] != primary_row]
+    sig = others[others["p_value"] < 0.05]
+    neg = sig[sig["estimate"] < 0]
+    pos = sig[sig["estimate"] > 0]
+    head = (
+        f"On the log-entry-rank term the primary row gives {prim['estimate'].iloc[0]:.3f} "
+        f"(p {prim['p_value'].iloc[0]:.2f}); "
+        if len(prim)
+        else ""
+    )
+    listed = "; ".join(
+        f"{r} {e:.3f} ({s:.3f})"
+        for r, e, s in zip(others["row"], others["estimate"], others["std_error"], strict=True)
+    )
+    return (
+        head + f"{len(neg)} of {len(others)} other rows are negative and significant at 5% and "
+        f"{len(pos)} positive and significant: {listed}"
+    )
+
+
+def estimand_text(claim: Mapping[str, object]) -> str:
+    """A claim's declared estimand and secondary estimands as Markdown (``book/claims.yml``)."""
+    main = str(claim.get("estimand", "")).strip()
+    if not main:
+        return "No estimand is declared for this claim."
+    second = claim.get("secondary_estimands") or []
+
+    def item(s: object) -> str:
+        if isinstance(s, Mapping):
+            return "; ".join(f"*{k}*: {v}" for k, v in s.items())
+        return str(s)
+
+    items = "\n".join(f"- {item(s)}" for s in second)
+    return f"**Estimand.** {main[0].upper()}{main[1:]}." + (
+        f"\n\nDeclared beside it:\n\n{items}" if items else ""
+    )
+
+
+def later_paragraph(counts: Mapping[str, float] | None, gained: pd.DataFrame | None) -> str:
+    """The two-snapshot paragraph: what the design would show (``counts`` is ``None``: no later
+    snapshot) or what it shows (the deletion counts of ``recognition_between`` and the primary
+    fitted on the likes gained, a tidy table indexed by term).
+    """
+    if counts is None or gained is None:
+        return (
+            "No later snapshot was given (`later_snapshot=None`). With one snapshot, a model's "
+            "likes are everything it collected since its creation; log age and the creation-month "
+            "fixed effect compare models of similar age, but within a base age is the base's age "
+            "minus the lag, so the age control and the lag control share one clock, and how likes "
+            "accrue with age cannot be told apart from how they depend on when the model came. "
+            "Given a snapshot taken later (`-p later_snapshot=...`), this section estimates the "
+            "primary specification on the likes every derivative gained between the two dates — "
+            "the same calendar interval for all, so a late entrant is no longer compared on a "
+            "shorter life — and counts the models deleted in between, inside and outside the race "
+            "panel (survivorship is a result)."
+        )
+    k, g = counts, gained
+    return (
+        f"Between the two snapshots ({k['interval_days']:.0f} days), {k['deleted']:,} of "
+        f"{k['main_models']:,} models were deleted — {k['deleted_panel']:,} of the "
+        f"{k['rows_panel']:,} race-panel derivatives and {k['deleted_other']:,} of the "
+        f"{k['rows_other']:,} other models — and {k['new']:,} were created. On the likes gained "
+        f"in that interval by the {int(g['n_obs'].iloc[0]):,} surviving LLM-panel derivatives, the "
+        f"primary specification gives a log-entry-rank coefficient of "
+        f"{g.loc[PRIORITY, 'estimate']:.3f} (s.e. {g.loc[PRIORITY, 'std_error']:.3f}) and a "
+        f"congestion coefficient of {g.loc[CONGESTION, 'estimate']:.3f} "
+        f"(s.e. {g.loc[CONGESTION, 'std_error']:.3f})."
+    )

@@ -1,0 +1,95 @@
+"""Chapter 5's sentences and tables built from numbers, checked by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hflineage.race import readings
+from hflineage.race.specs import CONGESTION, PRIORITY
+
+
+def test_rank_sentence_by_hand():
+    t = pd.DataFrame(
+        {
+            "rank": ["1", "2–3", "4+"],
+            "derivatives": [10, 30, 60],
+            "mean_likes": [8.0, 2.0, 0.5],
+            "share_liked": [0.5, 0.2, 0.05],
+            "share_of_likes": [0.4, 0.35, 0.25],
+        }
+    )
+    assert readings.rank_sentence(t) == (
+        "First entrants average 8.0 likes, entrants of rank 2–3 2.0 and of rank 4+ 0.5; 50% of "
+        "first entrants have any like against 5% at rank 4+. First entrants are 10% of the "
+        "derivatives and hold 40% of their likes"
+    )
+
+
+def test_placebo_sentence_reads_both_sides():
+    low = readings.placebo_sentence({"p_timing": 0.005, "z": -3.46})
+    assert low.startswith("The actual rank coefficient lies 3.5 placebo standard deviations below")
+    assert "0.5% of the pseudo-base draws" in low and "true rank effect" in low
+    high = readings.placebo_sentence({"p_timing": 0.4, "z": 0.2})
+    assert "above the placebo mean" in high and "cannot tell" in high
+
+
+def _rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "row": ["primary", "primary", "likes (PPML)", "likes (PPML)", "older", "older"],
+            "term": [PRIORITY, CONGESTION] * 3,
+            "estimate": [-0.016, -0.013, -0.593, 0.1, 0.2, 0.0],
+            "std_error": [0.024, 0.02, 0.134, 0.1, 0.05, 0.1],
+            "p_value": [0.5, 0.5, 0.00001, 0.3, 0.0001, 1.0],
+            "n_obs": [31103, 31103, 31000, 31000, 9000, 9000],
+        }
+    )
+
+
+def test_robustness_view_and_sentence_by_hand():
+    view = readings.robustness_view(_rows())
+    assert view["robustness row"].tolist() == ["primary", "likes (PPML)", "older"]
+    assert view.iloc[1, 1] == "-0.593*** (0.134)"
+    assert view["N"].tolist() == ["31,103", "31,000", "9,000"]
+    s = readings.robustness_sentence(_rows())
+    assert s == (
+        "On the log-entry-rank term the primary row gives -0.016 (p 0.50); 1 of 2 other rows are "
+        "negative and significant at 5% and 1 positive and significant: likes (PPML) -0.593 "
+        "(0.134); older 0.200 (0.050)"
+    )
+
+
+def test_estimand_text_renders_mappings_and_strings():
+    text = readings.estimand_text(
+        {"estimand": "the effect", "secondary_estimands": [{"extensive": "any like"}, "plain"]}
+    )
+    assert text == (
+        "**Estimand.** The effect.\n\nDeclared beside it:\n\n- *extensive*: any like\n- plain"
+    )
+    assert readings.estimand_text({}) == "No estimand is declared for this claim."
+
+
+def test_priority_sentence_by_hand():
+    study = pd.DataFrame(
+        {
+            "estimator": ["ppml"] * 3,
+            "bin": [0, 1, 2],
+            "rank": ["1", "2–3", "4+"],
+            "reference": [True, False, False],
+            "estimate": [0.0, np.log(0.5), np.log(0.2)],
+            "high": [np.nan, 0.1, -0.5],
+        }
+    )
+    kinds = pd.DataFrame({"group": ["quantized"], "estimate": [-1.0], "p": [0.001]})
+    accounts = pd.DataFrame({"group": ["own"], "estimate": [0.3], "p": [0.48]})
+    assert readings.priority_sentence(study, kinds, accounts) == (
+        "On these data priority is a gap to the first entrant: expected likes fall by 50% at rank "
+        "2–3 and by 80% at rank 4+ (PPML, against rank 1), the interval clear of zero from rank "
+        "4+. Its log-team-rank coefficient (PPML): by entrant kind, quantized -1.00; by account "
+        "type, own +0.30 (p 0.48, not significantly negative)"
+    )
+
+
+def test_later_paragraph_without_a_later_snapshot():
+    assert readings.later_paragraph(None, None).startswith("No later snapshot was given")
