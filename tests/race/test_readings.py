@@ -93,3 +93,28 @@ def test_priority_sentence_by_hand():
 
 def test_later_paragraph_without_a_later_snapshot():
     assert readings.later_paragraph(None, None).startswith("No later snapshot was given")
+
+
+def test_simulation_sentence_by_hand():
+    flags = pd.DataFrame(
+        {
+            "real_se": [0.1, 0.02, np.nan],
+            "calibrated": [False, True, False],
+            "flagged": [True, False, True],
+        }
+    )
+    flags.attrs = {
+        "draws": 10,
+        "sim_zero_share": 0.899,
+        "real_zero_share": 0.901,
+        "sim_top_share": 0.68,
+        "real_top_share": 0.78,
+    }
+    assert readings.simulation_sentence(flags, {"primary": None}) == (
+        "Over 10 draws per scenario the simulated likes have 89.9% zeros (real 90.1%) and the top "
+        "1% hold 68% of likes (real 78%); 1 of 2 pairs have a simulated standard error within the "
+        "calibration band of the real one, 2 of 3 are flagged by the declared rule, and no "
+        "FE-Poisson pair passes the declared rule"
+    )
+    flags.attrs = {"error": "boom"}
+    assert readings.simulation_sentence(flags, {}).endswith("boom")
