@@ -157,3 +157,21 @@ def test_a_simulation_that_could_not_run_gives_not_testable_with_its_reason():
         "The declared selection rule has no candidate: the simulation could not be fitted on "
         "this panel (LinAlgError)."
     )
+
+
+def test_race_verdicts_each_claim_on_its_fits():
+    fits = _fits()
+    sel = ev.select_primary(_flags(0.01), estimators=ev.SESOI_ESTIMATORS)
+    rules = {c: RULE for c in ev.P2_CLAIMS}
+    v = ev.race_verdicts({"team": fits, "controls": fits.iloc[0:0]}, sel, rules)
+    assert v["P2-priority"].status == "reproduced"
+    # congestion: every pair's estimate 0.01 with p 0.9 -> not significant; TOST against 0.152
+    # with se 0.10: the 90% interval 0.01 +/- 0.164 reaches beyond -0.152 -> inconclusive
+    assert v["P2-congestion"].status == "inconclusive"
+    assert v["P2-controls"].status == "not testable"  # no controlled fit of the primary pair
+    assert v["P2-controls"].sentence == (
+        "The primary pair (common lag spline (rev. 1 primary) × PPML) could not be fitted for this "
+        "claim on this run."
+    )
+    table = ev.verdict_table(v)
+    assert table["claim"].tolist() == ["P2-priority", "P2-congestion", "P2-controls"]

@@ -118,3 +118,60 @@ def test_simulation_sentence_by_hand():
     )
     flags.attrs = {"error": "boom"}
     assert readings.simulation_sentence(flags, {}).endswith("boom")
+
+
+def test_clock_numbers_by_hand():
+    clocks = pd.DataFrame(
+        {
+            "pair": [
+                "log_entry_rank ~ log_lag",
+                "log_entry_rank ~ log_age",
+                "log_lag ~ log_age",
+                "log_entry_rank ~ log_congestion",
+                "log_entry_rank ~ log_congestion_trailing",
+            ],
+            "pooled": [0.8, -0.7, -0.9, 0.1, 0.6],
+        }
+    )
+    panel = pd.DataFrame(
+        {
+            "entry_rank": [1, 2, 3, 4],
+            "congestion": [0, 0, 2, 1],
+            "congestion_trailing": [0, 1, 2, 3],
+        }
+    )
+    t = readings.clock_numbers(clocks, panel).set_index("key")
+    assert t.loc["race_corr_rank_lag", "value"] == 0.8
+    assert t.loc["race_corr_rank_cong_trailing", "value"] == 0.6
+    # trailing congestion = rank - 1 on all 4 rows, congestion around entry on rows 1 and 3
+    assert t.loc["race_cong_is_rank_trailing", "value"] == 1.0
+    assert t.loc["race_cong_is_rank", "value"] == 0.5
+
+
+def test_sample_numbers_by_hand():
+    panel = pd.DataFrame({"base_id": ["a", "a", "b", "c"], "base_n_derivatives": [2, 2, 5, 9]})
+    funnel = pd.DataFrame(
+        {
+            "step": [
+                "base has a reliable creation date",
+                "derivative declares a single parent (panel rows)",
+                "complete congestion window",
+            ],
+            "dropped": [7, 3, 2],
+        }
+    )
+    t = readings.sample_numbers(
+        panel,
+        panel.iloc[:2],
+        funnel,
+        congestion_days=30,
+        min_derivatives=10,
+        llm_tags=["text-generation"],
+        congestion_window="around",
+    ).set_index("key")
+    assert t.loc["race_llm_share", "value"] == 0.5
+    assert t.loc["race_n_bases", "value"] == 3 and t.loc["race_llm_bases", "value"] == 1
+    assert t.loc["race_dropped_backfilled_base", "value"] == 7
+    assert t.loc["race_dropped_recent", "value"] == 2
+    assert t.loc["race_median_entrants", "value"] == 5.0
+    assert t.loc["race_congestion_half", "value"] == 15.0

@@ -314,9 +314,16 @@ def design_verdict(
     valid pair, else :func:`~hflineage.verdicts.sign_rule` on the primary with the declared
     ``rule`` (from ``declared_rule``, sesoi included) and the other pairs as designs.
     """
+    from .designs import pair_label
+
     primary, designs = declared_designs(fits, selection, term)
-    if selection["primary"] is None or primary is None:
+    if selection["primary"] is None:
         return not_testable(no_primary_reason(selection, estimators))
+    if primary is None:
+        return not_testable(
+            f"The primary pair ({pair_label(*selection['primary'])}) could not be fitted for "
+            "this claim on this run"
+        )
     return sign_rule(
         primary,
         **rule,
@@ -360,4 +367,61 @@ def pair_robustness(
         labels=[pair_label(*pr) for pr in pairs],
         families=[ESTIMATOR_LABELS[e] for _, e in pairs],
         biased=[bool(flags.get(pr, False)) for pr in pairs],
+    )
+
+
+#: The revision-2 race findings: claim → (term, which fits, what the paper claims, the estimate
+#: in words).  ``fits`` names the design table: ``team`` (the grid on team rank) or ``controls``
+#: (the valid pairs refitted with the P2-controls claim's controls).
+P2_CLAIMS: dict[str, tuple[str, str, str, str]] = {
+    "P2-priority": (
+        "rank",
+        "team",
+        "a derivative released later than its rivals gets fewer likes",
+        "the coefficient of log team rank",
+    ),
+    "P2-congestion": (
+        "congestion",
+        "team",
+        "a derivative released into a crowd of rivals gets fewer likes",
+        "the coefficient of log(1 + rival accounts around entry)",
+    ),
+    "P2-controls": (
+        "rank",
+        "controls",
+        "a later release gets fewer likes after accounting for quality, kind and prominence",
+        "the coefficient of log team rank with the controls",
+    ),
+}
+
+
+def race_verdicts(
+    fits: dict[str, pd.DataFrame],
+    selection: dict[str, object],
+    rules: dict[str, dict[str, object]],
+) -> dict[str, Verdict]:
+    """The verdicts of :data:`P2_CLAIMS` from their fits (``{"team": ..., "controls": ...}``),
+    the simulation's selection and each claim's declared rule (``declared_rule``): each by
+    :func:`design_verdict` with :func:`pair_robustness` as its robustness.
+    """
+    out = {}
+    for claim_id, (term, which, subject, quantity) in P2_CLAIMS.items():
+        rule = rules[claim_id]
+        f = fits[which]
+        robust = pair_robustness(
+            f, selection, term=term, expected=str(rule["expected"]), alpha=float(rule["alpha"])
+        )
+        out[claim_id] = design_verdict(
+            f, selection, rule, term=term, subject=subject, quantity=quantity, robustness=robust
+        )
+    return out
+
+
+def verdict_table(verdicts: dict[str, Verdict]) -> pd.DataFrame:
+    """One row per claim: ``claim``, ``verdict``, ``in one sentence``, ``rule``."""
+    return pd.DataFrame(
+        [
+            {"claim": k, "verdict": v.status, "in one sentence": v.sentence, "rule": v.rule}
+            for k, v in verdicts.items()
+        ]
     )

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .specs import CONGESTION, LABELS, PRIORITY
+from .specs import CONGESTION, CONTROLS_SPEC, EXPOSURE, LABELS, LAG, PRIMARY_SPEC, PRIORITY
 
 
 def _stars(p: float) -> str:
@@ -227,4 +227,171 @@ def simulation_sentence(flags: pd.DataFrame, selection: Mapping[str, object]) ->
         f"{a.get('real_top_share', np.nan):.0%}); {n_cal} of {len(sim)} pairs have a simulated "
         f"standard error within the calibration band of the real one, {n_flag} of {len(flags)} "
         f"are flagged by the declared rule, and {chosen}"
+    )
+
+
+def clock_numbers(clocks: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """The three clocks' within-base correlations (:func:`hflineage.race.timing.
+    clock_correlations`, pooled) and how often congestion equals rank - 1, as a number table for
+    :meth:`~hflineage.chapter.report.Chapter.record_numbers`.
+    """
+    from ..lineage.headlines import number_table
+
+    c = clocks.set_index("pair")["pooled"]
+    rows = [
+        (key, float(c[pair]), what, ".2f")
+        for key, pair, what in (
+            ("race_corr_rank_lag", "log_entry_rank ~ log_lag", "log rank and log lag (LLM)"),
+            ("race_corr_rank_age", "log_entry_rank ~ log_age", "log rank and log age (LLM)"),
+            ("race_corr_lag_age", "log_lag ~ log_age", "log lag and log age (LLM)"),
+            (
+                "race_corr_rank_cong",
+                "log_entry_rank ~ log_congestion",
+                "log rank and congestion around entry",
+            ),
+            (
+                "race_corr_rank_cong_trailing",
+                "log_entry_rank ~ log_congestion_trailing",
+                "log rank and trailing congestion",
+            ),
+        )
+    ]
+    rows = [(k, v, f"within-base correlation, {w}", f) for k, v, w, f in rows]
+    rank_1 = panel["entry_rank"] - 1
+    rows += [
+        (
+            "race_cong_is_rank_trailing",
+            float((panel["congestion_trailing"] == rank_1).mean()),
+            "share of rows where trailing congestion = rank - 1",
+            ".1%",
+        ),
+        (
+            "race_cong_is_rank",
+            float((panel["congestion"] == rank_1).mean()),
+            "share of rows where congestion around entry = rank - 1",
+            ".1%",
+        ),
+    ]
+    return number_table(rows)
+
+
+#: The revision-1 coefficients chapter 5 quotes: key → (spec, term, what).
+COEFFICIENTS = {
+    "race_b_priority": ("priority", PRIORITY, "log entry rank"),
+    "race_b_priority_old": ("baseline_exposure", PRIORITY, "log entry rank"),
+    "race_b_priority_loglag": ("both_loglag", PRIORITY, "log entry rank"),
+    "race_b_loglag": ("both_loglag", LAG, "log lag"),
+    "race_b_priority_primary": (PRIMARY_SPEC, PRIORITY, "log entry rank"),
+    "race_b_congestion_primary": (PRIMARY_SPEC, CONGESTION, "congestion"),
+    "race_b_priority_controls": (CONTROLS_SPEC, PRIORITY, "log entry rank"),
+    "race_b_congestion_controls": (CONTROLS_SPEC, CONGESTION, "congestion"),
+    "race_b_congestion_alone": ("congestion_exposure", CONGESTION, "congestion"),
+    "race_b_age_primary": (PRIMARY_SPEC, EXPOSURE, "log age"),
+}
+
+
+def coefficient_numbers(tidy: pd.DataFrame, outcome: str = "log_likes") -> pd.DataFrame:
+    """The estimate, standard error and p-value of each of :data:`COEFFICIENTS` in ``tidy``
+    (:func:`hflineage.race.regressions.estimate_many`), and the primary's observations and
+    clusters, as a number table.
+    """
+    from ..lineage.headlines import number_table
+    from .regressions import coefficient
+
+    rows = []
+    for key, (spec, term, what) in COEFFICIENTS.items():
+        r = coefficient(tidy, spec, outcome, term)
+        rows += [
+            (key, r["estimate"], f"{what} coefficient ({spec}, LLM bases)", ".3f"),
+            (f"{key}_se", r["std_error"], f"{what} standard error ({spec})", ".3f"),
+            (f"{key}_p", r["p_value"], f"{what} p-value ({spec})", ".2g"),
+        ]
+    prim = coefficient(tidy, PRIMARY_SPEC, outcome)
+    rows += [
+        ("race_n_obs", int(prim["n_obs"]), "observations in the primary", ","),
+        ("race_n_clusters", int(prim["n_clusters"]), "bases (clusters) in the primary", ","),
+    ]
+    return number_table(rows)
+
+
+def sample_numbers(
+    panel: pd.DataFrame,
+    llm: pd.DataFrame,
+    funnel: pd.DataFrame,
+    *,
+    congestion_days: float,
+    min_derivatives: int,
+    llm_tags: list[str],
+    congestion_window: str,
+) -> pd.DataFrame:
+    """The race panel's sample numbers chapter 5 quotes (sizes, the LLM share, the funnel's
+    largest cuts, the median race), as a number table.
+    """
+    from ..lineage.headlines import number_table
+
+    dropped = funnel.set_index("step")["dropped"]
+    recent = int(funnel["dropped"].iloc[-1]) if congestion_window == "around" else 0
+    return number_table(
+        [
+            ("race_congestion_days", congestion_days, "congestion window (days)", None),
+            (
+                "race_congestion_half",
+                congestion_days / 2,
+                "congestion: days either side of entry",
+                "g",
+            ),
+            ("race_min_derivatives", min_derivatives, "entrants a base needs", None),
+            ("race_n_rows", len(panel), "derivatives in the race panel (whole Hub)", ","),
+            (
+                "race_n_bases",
+                panel["base_id"].nunique(),
+                "bases in the race panel (whole Hub)",
+                ",",
+            ),
+            ("race_llm_rows", len(llm), "derivatives of LLM bases", ","),
+            ("race_llm_bases", llm["base_id"].nunique(), "LLM bases in the race panel", ","),
+            (
+                "race_llm_share",
+                len(llm) / max(len(panel), 1),
+                "share of panel rows on LLM bases",
+                ".1%",
+            ),
+            ("race_llm_tags", ", ".join(llm_tags), "Hub tasks of the LLM bases", None),
+            (
+                "race_dropped_backfilled_base",
+                int(dropped["base has a reliable creation date"]),
+                "edges dropped: base with a back-filled date",
+                ",",
+            ),
+            (
+                "race_dropped_multi_parent",
+                int(dropped["derivative declares a single parent (panel rows)"]),
+                "entrants kept as competitors only (several parents)",
+                ",",
+            ),
+            (
+                "race_dropped_recent",
+                recent,
+                "entrants too recent for a complete congestion window",
+                ",",
+            ),
+            (
+                "race_median_entrants",
+                panel.groupby("base_id")["base_n_derivatives"].first().median(),
+                "median entrants per base",
+                ",.0f",
+            ),
+        ]
+    )
+
+
+def top_races(panel: pd.DataFrame, n: int = 8) -> pd.DataFrame:
+    """The ``n`` largest races of the panel: base, its Hub task and its derivatives."""
+    return (
+        panel.groupby(["base_id", "base_pipeline_tag"], dropna=False)
+        .size()
+        .rename("derivatives")
+        .reset_index()
+        .sort_values("derivatives", ascending=False)
+        .head(n)
     )
