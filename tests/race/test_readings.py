@@ -175,3 +175,27 @@ def test_sample_numbers_by_hand():
     assert t.loc["race_dropped_recent", "value"] == 2
     assert t.loc["race_median_entrants", "value"] == 5.0
     assert t.loc["race_congestion_half", "value"] == 15.0
+
+
+def test_robustness_and_placebo_numbers_by_hand():
+    rows = pd.DataFrame(
+        {
+            "row": ["likes (PPML)", "whole Hub (every base)", "likes (PPML)"],
+            "term": [PRIORITY, PRIORITY, CONGESTION],
+            "estimate": [-0.593, 0.004, 0.5],
+            "std_error": [0.134, 0.014, 0.2],
+        }
+    )
+    t = readings.robustness_numbers(rows, 180).set_index("key")["value"]
+    assert t["race_min_age"] == 180
+    assert (t["race_rob_ppml"], t["race_rob_ppml_se"]) == (-0.593, 0.134)
+    assert (t["race_rob_whole"], t["race_rob_whole_se"]) == (0.004, 0.014)
+    assert np.isnan(t["race_rob_weighted"])  # no such row: NaN, not an error
+    p = readings.placebo_numbers({"mean": 0.1, "sd": 0.02, "p_timing": 0.005, "z": -3.5}, 200)
+    assert p.set_index("key")["value"].to_dict() == {
+        "race_placebo_draws": 200,
+        "race_placebo_mean": 0.1,
+        "race_placebo_sd": 0.02,
+        "race_placebo_p": 0.005,
+        "race_placebo_z": -3.5,
+    }

@@ -395,3 +395,90 @@ def top_races(panel: pd.DataFrame, n: int = 8) -> pd.DataFrame:
         .sort_values("derivatives", ascending=False)
         .head(n)
     )
+
+
+def robustness_numbers(rows: pd.DataFrame, min_age_days: int) -> pd.DataFrame:
+    """The robustness rows chapter 5 quotes (log entry rank: bases weighted equally, downloads,
+    PPML, the whole Hub; estimate and SE, NaN when a row is missing) and the age floor.
+    """
+    from ..lineage.headlines import number_table
+
+    t = rows[rows["term"] == PRIORITY]
+
+    def pick(mask: pd.Series) -> tuple[float, float]:
+        r = t[mask]
+        return (
+            (float(r["estimate"].iloc[0]), float(r["std_error"].iloc[0]))
+            if len(r)
+            else (np.nan, np.nan)
+        )
+
+    out = [("race_min_age", min_age_days, "age floor of the older-derivatives row (days)", None)]
+    for key, label in (
+        ("weighted", "bases weighted equally"),
+        ("downloads", "downloads (last 30 days)"),
+        ("ppml", "likes (PPML)"),
+    ):
+        e, s = pick(t["row"] == label)
+        out += [
+            (f"race_rob_{key}", e, f"log entry rank, robustness row: {label}", ".3f"),
+            (f"race_rob_{key}_se", s, "its standard error", ".3f"),
+        ]
+    e, s = pick(t["row"].str.startswith("whole Hub"))
+    out += [
+        ("race_rob_whole", e, "log entry rank, whole Hub", ".3f"),
+        ("race_rob_whole_se", s, "its standard error", ".3f"),
+    ]
+    return number_table(out)
+
+
+def placebo_numbers(placebo: Mapping[str, float], draws: int) -> pd.DataFrame:
+    """The timing placebo's summary (:func:`hflineage.race.placebo.timing_placebo`) as numbers."""
+    from ..lineage.headlines import number_table
+
+    return number_table(
+        [
+            ("race_placebo_draws", draws, "placebo draws", None),
+            ("race_placebo_mean", placebo["mean"], "placebo mean", ".3f"),
+            ("race_placebo_sd", placebo["sd"], "placebo sd", ".3f"),
+            (
+                "race_placebo_p",
+                placebo["p_timing"],
+                "share of placebo draws at or below the actual estimate",
+                ".3f",
+            ),
+            ("race_placebo_z", placebo["z"], "actual minus placebo mean, in placebo sds", ".1f"),
+        ]
+    )
+
+
+def later_numbers(counts: Mapping[str, float], gained: pd.DataFrame) -> pd.DataFrame:
+    """The two-snapshot design's numbers: deletions between the snapshots and the primary on the
+    likes gained (``gained`` a tidy table indexed by term).
+    """
+    from ..lineage.headlines import number_table
+
+    k, g = counts, gained
+    return number_table(
+        [
+            ("race_later_interval", k["interval_days"], "days between the snapshots", ".0f"),
+            ("race_later_deleted", k["deleted"], "models deleted between the snapshots", ","),
+            ("race_later_deleted_panel", k["deleted_panel"], "panel derivatives deleted", ","),
+            ("race_later_deleted_llm", k["deleted_llm"], "LLM-panel derivatives deleted", ","),
+            ("race_later_new", k["new"], "models new in the later snapshot", ","),
+            (
+                "race_later_b_rank",
+                g.loc[PRIORITY, "estimate"],
+                "log entry rank on likes gained",
+                ".3f",
+            ),
+            ("race_later_b_rank_se", g.loc[PRIORITY, "std_error"], "its standard error", ".3f"),
+            (
+                "race_later_b_cong",
+                g.loc[CONGESTION, "estimate"],
+                "congestion on likes gained",
+                ".3f",
+            ),
+            ("race_later_b_cong_se", g.loc[CONGESTION, "std_error"], "its standard error", ".3f"),
+        ]
+    )
