@@ -124,3 +124,24 @@ def test_curve_summary_by_hand():
     assert out["share_negative_significant"] == 0.25  # -0.3 only
     assert out["share_positive_significant"] == 0.25  # 0.2
     assert out["median"] == pytest.approx(0.05)
+
+
+def test_slice_count_and_share_by_hand():
+    from hflineage.race.speccurve import slice_count, slice_share
+
+    curve = pd.DataFrame(
+        {
+            "term": ["r", "r", "r", "r", "c"],
+            "outcome": ["log_likes", "log_likes", "any_like", "log_likes", "log_likes"],
+            "lag": ["none", "spline", "spline", "bins", "none"],
+            "estimate": [-0.2, -0.1, 0.3, -0.05, -0.4],
+            "p_value": [0.01, 0.2, 0.001, 0.04, 0.001],
+        }
+    )
+    # rank, every outcome: negative and p < 0.05 are rows 0 and 3 of 4
+    assert slice_count(curve, "r") == (2, 4)
+    assert slice_count(curve, "r", sign=1) == (1, 4)
+    # with a lag control (spline, bins) and log likes: rows 1 (p 0.2) and 3 -> 1 of 2
+    assert slice_count(curve, "r", outcome="log_likes", lag=True) == (1, 2)
+    assert slice_share(curve, "r", lag=False) == 1.0
+    assert np.isnan(slice_share(curve, "x"))

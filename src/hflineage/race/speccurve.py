@@ -19,6 +19,7 @@ import itertools
 import time
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
@@ -302,3 +303,38 @@ def robustness_rows(
     cols = ["row", "spec", "outcome", "estimator", "term", "estimate", "std_error", "p_value"]
     cols += ["n_obs", "n_clusters"]
     return pd.concat(out, ignore_index=True)[cols]
+
+
+def slice_count(
+    curve: pd.DataFrame,
+    term: str,
+    *,
+    outcome: str | None = None,
+    lag: bool | None = None,
+    sign: int = -1,
+    alpha: float = 0.05,
+) -> tuple[int, int]:
+    """One slice of the specification curve (:func:`race_curve`): how many of ``term``'s fits
+    (``outcome`` only, if given; with or without a lag control, if ``lag`` is given) are
+    significant at ``alpha`` with the sign ``sign``, and how many fits the slice has.
+    """
+    if sign not in (-1, 1):
+        raise ParameterError(f"slice_count: sign={sign!r}; expected -1 or 1")
+    sub = curve[curve["term"] == term]
+    sub = sub if outcome is None else sub[sub["outcome"] == outcome]
+    sub = sub if lag is None else sub[(sub["lag"] != "none") == lag]
+    hit = (np.sign(sub["estimate"]) == sign) & (sub["p_value"] < alpha)
+    return int(hit.sum()), len(sub)
+
+
+def slice_share(
+    curve: pd.DataFrame,
+    term: str,
+    *,
+    outcome: str | None = None,
+    lag: bool | None = None,
+    alpha: float = 0.05,
+) -> float:
+    """The share of a slice's fits negative and significant (:func:`slice_count`; NaN if empty)."""
+    k, n = slice_count(curve, term, outcome=outcome, lag=lag, alpha=alpha)
+    return k / n if n else float("nan")
