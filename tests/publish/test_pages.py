@@ -198,8 +198,9 @@ def test_status_page_lists_every_claim_not_yet_assessed(claims):
     assert page.count("{bdg-light}`not yet assessed`") == 3 * len(CLAIM_IDS) + 1
     assert "**In this build:** 18 claims — 18 not yet assessed." in page
     assert "{cite:p}`wei2026disruptive`" in page and "{cite:p}`liu2026racing`" in page
-    rules = page[: page.index("* - **P1-data**")]
-    assert "## How a verdict is decided" in rules
+    # the verdicts come first; the rules in plain words follow the tables
+    assert page.index("* - **P1-data**") < page.index("## How a verdict is decided")
+    rules = page[page.index("## How a verdict is decided") : page.index("## Each claim")]
     for status in ("reproduced", "absent", "inconclusive", "design-dependent"):
         assert f"`{status}`: " in rules
     assert "not testable (construct)`: " in rules

@@ -452,8 +452,9 @@ def status_page(
             f"Verdicts come from this build's run (profile `{profile}`{run_label}). A verdict is "
             "about this build's data: on the small `ci` slice some patterns cannot show. Each "
             "claim's *details* link opens its declaration, its verdict history and every fit "
-            "behind it.",
+            "behind it; *How a verdict is decided*, below the tables, defines each verdict.",
             "",
+            *tables,
             "## How a verdict is decided",
             "",
             "Every claim has a declared *kind* (finding, descriptive or method), one *primary "
@@ -478,7 +479,6 @@ def status_page(
             "(reproduced to partly reproduced); a disagreement among designs that the "
             "simulation finds valid makes it design-dependent.",
             "",
-            *tables,
             "## Each claim: declaration, history and fits",
             "",
             *sections,
