@@ -16,8 +16,10 @@ import pandas as pd
 import pyfixest as pf
 import pytest
 
+from hflineage.chapter.claims import declared_claim
 from hflineage.errors import ParameterError
 from hflineage.race import calibrate as cal
+from hflineage.race import evidence as ev
 from hflineage.race import simulate as sim
 from hflineage.race.timing import lag_spline
 
@@ -152,41 +154,71 @@ def test_fit_draws_agrees_with_pyfixest(race):
         assert ours["std_error"] == pytest.approx(ref.se().iloc[0], rel=0.03), name
 
 
-def test_flag_table_by_hand():
-    # design A: null estimates 0.1, 0.3 (bias 0.2, sd 0.1414, MC error 0.1); real SE 0.1;
-    # |0.2| - 1.96 * 0.1 = 0.004 < 0.5 * 0.1: not biased; no rejection in 2 draws: size 0,
-    # Wilson interval [0, 65.8%] overlaps the band.  Design B: 0.5, 0.7 -> bias 0.6,
-    # 0.6 - 0.196 = 0.404 > 0.05: biased; 1 rejection in 2: Wilson [9.5%, 90.5%], wholly
-    # above 7.5%: size flagged too.
+def _hand_sims():
+    """Three designs, two null draws and one effect draw each, real SE 0.1 (tolerance 0.05,
+    Monte-Carlo limit 0.025).  A: 0.01, 0.03 -> bias 0.02, sd 0.01414, MC error 0.01, no
+    rejection (Wilson [0, 65.8%] overlaps [2.5%, 10%]), simulated SE 0.1: valid.  B: 0.5, 0.7 ->
+    bias 0.6 (biased), MC error 0.1 (too large), one rejection of 2: Wilson [9.5%, 90.5%],
+    which overlaps the declared band (it would not overlap a 7.5% ceiling), simulated SE 0.2
+    (ratio 2: not calibrated).  C: 0.05, 0.07 -> bias 0.06, MC error 0.01: biased by the declared
+    rule (0.06 >= 0.05), though within 1.96 MC errors of the tolerance (0.06 - 0.0196 < 0.05).
+    """
     sims = pd.DataFrame(
         {
-            "scenario": ["null"] * 4 + ["effect"] * 2,
-            "design": ["A", "A", "B", "B", "A", "B"],
-            "label": ["a", "a", "b", "b", "a", "b"],
+            "scenario": ["null"] * 6 + ["effect"] * 3,
+            "design": ["A", "A", "B", "B", "C", "C", "A", "B", "C"],
+            "label": ["a", "a", "b", "b", "c", "c", "a", "b", "c"],
             "estimator": "ols",
-            "estimate": [0.1, 0.3, 0.5, 0.7, -0.2, 0.1],
-            "std_error": [0.1, 0.1, 0.2, 0.2, 0.1, 0.1],
-            "p_value": [0.5, 0.5, 0.01, 0.5, 0.01, 0.01],
+            "estimate": [0.01, 0.03, 0.5, 0.7, 0.05, 0.07, -0.2, 0.1, -0.1],
+            "std_error": [0.1, 0.1, 0.2, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1],
+            "p_value": [0.5, 0.5, 0.01, 0.5, 0.5, 0.5, 0.01, 0.01, 0.5],
         }
     )
     real = pd.DataFrame(
-        {"design": ["A", "B"], "estimator": "ols", "real_estimate": 0.0, "real_se": [0.1, 0.1]}
+        {"design": ["A", "B", "C"], "estimator": "ols", "real_estimate": 0.0, "real_se": 0.1}
     )
+    return sims, real
+
+
+def test_flag_table_by_hand():
+    sims, real = _hand_sims()
     t = cal.flag_table(sims, real).set_index("design")
-    assert t.loc["A", "bias"] == pytest.approx(0.2)
-    assert t.loc["A", "mc_error"] == pytest.approx(0.1)
+    assert t.loc["A", "bias"] == pytest.approx(0.02)
+    assert t.loc["A", "mc_error"] == pytest.approx(0.01)
     assert t.loc["B", "ratio"] == pytest.approx(2.0) and not t.loc["B", "calibrated"]
     assert t.loc["A", "size"] == 0 and t.loc["B", "size"] == 0.5
     low, high = cal.wilson(np.array(1), np.array(2))
     assert t.loc["B", "size_low"] == pytest.approx(low) and 0.09 < low < 0.10 and high > 0.9
     assert t.loc["A", "size_high"] == pytest.approx(4 / 6.0, abs=0.01)
-    assert not t.loc["A", "flagged"] and t.loc["B", "flagged"]
-    assert t.loc["B", "reason"] == "|bias| > 0.5 SE beyond MC error; size outside [2.5%, 7.5%]"
-    # power: the effect draw of A rejects with a negative estimate, B's is positive
-    assert t.loc["A", "power"] == 1.0 and t.loc["B", "power"] == 0.0
+    assert t["flagged"].tolist() == [False, True, True]
+    assert t["reason"].tolist() == [
+        "",
+        "biased; Monte-Carlo error too large; not calibrated",
+        "biased",
+    ]
+    # power: the effect draw of A rejects with a negative estimate, B's is positive, C's p 0.5
+    assert t["power"].tolist() == [1.0, 0.0, 0.0]
     # 40 null draws, none rejecting: Wilson upper bound 8.8% -- not wholly below 2.5%; 0 of 200
     # (upper 1.9%) is
     assert cal.wilson(np.array(0), np.array(200))[1] < 0.025 < cal.wilson(0, np.array(40))[1]
+
+
+def test_flag_table_and_select_primary_apply_one_rule():
+    # the flag table's flags and reasons are the selection's, pair by pair
+    sims, real = _hand_sims()
+    flags = cal.flag_table(sims, real)
+    sel = ev.select_primary(flags)["table"]
+    assert sel["why_not"].tolist() == flags["reason"].tolist()
+    assert sel["valid"].tolist() == [True, False, False]
+    flagged = sel["why_not"].str.contains("biased|size off")
+    assert flags["flagged"].tolist() == flagged.tolist()
+    # both read the numbers of the rule claims.yml declares for P2-priority
+    text = " ".join(declared_claim("P2-priority")["primary"]["estimator"].split())
+    r = ev.SELECTION
+    lo, hi = r.size_band
+    assert f"|bias| < {r.tolerance:g} real standard errors" in text
+    assert "Monte-Carlo error below half of that" in text and r.mc_share == 0.5
+    assert f"within [{lo:.1%}, {hi:.0%}]" in text
 
 
 def test_flags_under_heterogeneous_fill_correlated_decay(race):
@@ -196,9 +228,8 @@ def test_flags_under_heterogeneous_fill_correlated_decay(race):
     # composition -- plus launch bursts with base-specific half-lives (a shape no common
     # control spans).  Measured on this race (160 draws): the revision-1 primary (common
     # spline, OLS) is biased by +0.072 (MC error 0.005, SE 0.069) and flagged; base x 11 lag
-    # bins + spline is not (-0.005); PPML without a lag control is flagged.  Weaker ties are not
-    # flagged: composition corr -0.8 gives +0.042 (0.6 SE, inside the MC margin), fill speed
-    # alone (corr 0.3) +0.01.
+    # bins + spline is not (-0.005); PPML without a lag control is flagged.  Fill speed alone
+    # (corr 0.3) gives +0.01: not flagged.
     p = sim.CountProcess(
         intercept=0.5,
         dispersion=1.0,
@@ -218,7 +249,7 @@ def test_flags_under_heterogeneous_fill_correlated_decay(race):
     ppml = cal.simulate_designs(race, p, grid=[(designs["nolag"], "ppml")], draws=24, seed=2)
     t = cal.flag_table(pd.concat([ols, ppml])).set_index(["design", "estimator"])
     primary = t.loc[("spline", "ols")]
-    assert primary["flagged"] and primary["reason"].startswith("|bias|")
+    assert primary["flagged"] and primary["reason"].startswith("biased")
     assert primary["bias"] > 0.5 * primary["sim_se"] + 1.96 * primary["mc_error"]
     assert not t.loc[("lagbin11+spline", "ols"), "flagged"]
     assert abs(t.loc[("lagbin11+spline", "ols"), "bias"]) < 0.02

@@ -13,21 +13,23 @@ until the primary's simulated OLS standard error equals its real one (the count 
 at every step); every other design × estimator's simulated/real ratio is then reported as it
 comes (:func:`flag_table`'s ``ratio`` and ``calibrated``).
 
-:func:`flag_table` applies the declared :class:`FlagRule`: a design × estimator is flagged when
-its mean bias under the null exceeds ``tolerance`` real standard errors by more than its
-Monte-Carlo error (``z`` MC standard errors), or its size at 5% lies, Monte-Carlo interval and
-all, outside ``size_band``.
+:func:`flag_table` applies the declared rule (:data:`hflineage.race.evidence.SELECTION`, the
+same numbers and function :func:`~hflineage.race.evidence.select_primary` uses): a design ×
+estimator is flagged when its mean bias under the null reaches ``tolerance`` real standard
+errors or its size at 5% lies, Monte-Carlo interval and all, outside ``size_band``; its
+``reason`` also names a Monte-Carlo error too large and a simulated SE not calibrated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
+from .evidence import FLAGGING, SELECTION, SelectionRule, failure_words, rule_failures
 from .sim_counts import (  # count_shape: re-exported
     DISPERSION_MAX,
     SESOI_DROP_PER_DOUBLING,
@@ -95,7 +97,7 @@ def simulation_table(
     draws: int = 10,
     seed: int = 0,
     drop_per_doubling: float = SESOI_DROP_PER_DOUBLING,
-    rule: FlagRule | None = None,
+    rule: SelectionRule = SELECTION,
 ) -> pd.DataFrame:
     """The chapter's simulation in one call: ``process`` under the null and with a true drop of
     ``drop_per_doubling`` per doubling of rank (the power scenario), every design × estimator
@@ -117,7 +119,7 @@ def simulation_table(
         seed=seed,
         rank=rank,
     )
-    table = flag_table(sims, real, FlagRule() if rule is None else rule)
+    table = flag_table(sims, real, rule)
     shape = count_shape(draw_counts(panel, process, draws=2, seed=seed + 7, rank=rank))
     truth = count_shape(panel["likes"].to_numpy(float))
     table.attrs = {
@@ -275,26 +277,6 @@ def calibrate_noise(
     return best[0], pd.DataFrame(path, columns=cols)
 
 
-@dataclass(frozen=True)
-class FlagRule:
-    """The rule that flags a design × estimator, declared before the real estimates are seen.
-
-    Attributes:
-        tolerance: largest acceptable |mean bias| under the null, in real standard errors.
-        z: Monte-Carlo margin: the bias must exceed the tolerance by ``z`` MC standard errors.
-        alpha: the test's level.
-        size_band: acceptable rejection rate under the null at ``alpha``; flagged when its
-            Wilson 95% Monte-Carlo interval lies wholly outside.
-        calibration: a simulated SE within this share of the real one counts as calibrated.
-    """
-
-    tolerance: float = 0.5
-    z: float = 1.96
-    alpha: float = 0.05
-    size_band: tuple[float, float] = (0.025, 0.075)
-    calibration: float = 0.25
-
-
 def wilson(successes: np.ndarray, trials: np.ndarray, z: float = 1.96) -> tuple:
     """Wilson score interval of a binomial share (vectorised)."""
     k, n = np.asarray(successes, float), np.asarray(trials, float)
@@ -305,9 +287,12 @@ def wilson(successes: np.ndarray, trials: np.ndarray, z: float = 1.96) -> tuple:
 
 
 def flag_table(
-    sims: pd.DataFrame, real: pd.DataFrame | None = None, rule: FlagRule = FlagRule()
+    sims: pd.DataFrame, real: pd.DataFrame | None = None, rule: SelectionRule = SELECTION
 ) -> pd.DataFrame:
-    """The declared rule applied to :func:`simulate_designs` (and :func:`real_estimates`).
+    """The declared rule (:data:`hflineage.race.evidence.SELECTION`, the one
+    :func:`~hflineage.race.evidence.select_primary` applies, through the same
+    :func:`~hflineage.race.evidence.rule_failures`) on :func:`simulate_designs` (and
+    :func:`real_estimates`).
 
     Returns:
         One row per design × estimator: ``design``, ``label``, ``estimator``, ``draws``,
@@ -316,7 +301,9 @@ def flag_table(
         ``real_se``, ``ratio`` (simulated / real), ``calibrated``, ``size`` (share of null
         draws with p < alpha) and its Wilson interval ``size_low``, ``size_high``, ``power``
         (share of effect draws with p < alpha and a negative estimate; NaN without an effect
-        scenario), ``flagged``, ``reason``.  Without ``real`` the tolerance is in simulated SEs.
+        scenario), ``flagged`` (biased or size off by the declared rule), ``reason`` (every
+        part of the rule the pair fails, as ``select_primary``'s ``why_not``; "not estimable:
+        <error>" when its fits failed).  Without ``real`` the tolerance is in simulated SEs.
     """
     keys = ["design", "estimator"]
     null = sims[sims["scenario"] == "null"].assign(rej=lambda t: t["p_value"] < rule.alpha)
@@ -342,22 +329,9 @@ def flag_table(
     out["calibrated"] = (out["ratio"] - 1).abs() <= rule.calibration
     out["size"] = out["rejections"] / out["draws"]
     out["size_low"], out["size_high"] = wilson(out["rejections"], out["draws"])
-    unit = out["real_se"].fillna(out["sim_se"])
-    biased = out["bias"].abs() - rule.z * out["mc_error"] > rule.tolerance * unit
-    lo, hi = rule.size_band
-    bad_size = (out["size_high"] < lo) | (out["size_low"] > hi)
-    out["flagged"] = biased | bad_size
-    out["reason"] = [
-        "; ".join(
-            r
-            for r, on in (
-                (f"|bias| > {rule.tolerance:g} SE beyond MC error", b),
-                (f"size outside [{lo:.1%}, {hi:.1%}]", s),
-            )
-            if on
-        )
-        for b, s in zip(biased, bad_size, strict=True)
-    ]
+    failures = rule_failures(out, rule)
+    out["flagged"] = failures[list(FLAGGING)].any(axis=1)
+    out["reason"] = failure_words(failures)
     cols = ["design", "label", "estimator", "draws", "bias", "mc_error", "sim_se", "real_se"]
     cols += ["ratio", "calibrated", "size", "size_low", "size_high", "power", "flagged"]
     return out[[*cols, "real_estimate", "reason"]]

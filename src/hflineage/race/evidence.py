@@ -9,6 +9,8 @@ parameters live in :mod:`hflineage.verdicts` and ``book/claims.yml``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -114,19 +116,78 @@ def robustness(fits: pd.DataFrame, expected: str, alpha: float = 0.05) -> Robust
     )
 
 
-#: The declared selection rule of revision 2 (book/claims.yml, P2-priority): a design ×
-#: estimator is *valid* when its mean bias under the calibrated null is below ``tolerance`` real
-#: standard errors with a Monte-Carlo error below half of that, its rejection rate at 5% is
-#: within ``size_band`` (Monte-Carlo interval overlapping it) and its simulated standard error
-#: is calibrated; the primary is the valid one with the highest power at the sesoi.
-SELECTION = {"tolerance": 0.5, "size_band": (0.025, 0.10)}
+@dataclass(frozen=True)
+class SelectionRule:
+    """The declared selection rule of revision 2 (``book/claims.yml``, P2-priority's
+    ``primary.estimator``): a design × estimator is *valid* when its mean bias under the
+    calibrated null is below ``tolerance`` real standard errors, with a Monte-Carlo error below
+    ``mc_share`` of that, its rejection rate at ``alpha`` is within ``size_band`` (its Monte-Carlo
+    interval overlapping it) and its simulated standard error is within ``calibration`` of the
+    real one; the primary is the valid one with the highest power at the sesoi.  The simulation's
+    flag table (:func:`hflineage.race.calibrate.flag_table`) and :func:`select_primary` both read
+    it through :func:`rule_failures`: one rule, one set of numbers.
+    """
+
+    tolerance: float = 0.5
+    mc_share: float = 0.5
+    size_band: tuple[float, float] = (0.025, 0.10)
+    alpha: float = 0.05
+    calibration: float = 0.25
+
+
+#: The declared rule's numbers (claims.yml: |bias| < 0.5 real SE, MC error below half of that,
+#: size within [2.5%, 10%], simulated SE within ±25% of the real one).
+SELECTION = SelectionRule()
+
+#: The failures of :func:`rule_failures`, in the order the declared rule states them.
+FAILURES = ("not estimable", "biased", "Monte-Carlo error too large", "size off", "not calibrated")
+
+#: Failures that mark a pair's inference as wrong under the null (the flag table's ``flagged``;
+#: the robustness count leaves these pairs out); the others mean it cannot be certified.
+FLAGGING = ("biased", "size off")
+
+
+def rule_failures(t: pd.DataFrame, rule: SelectionRule = SELECTION) -> pd.DataFrame:
+    """Which parts of the declared rule each design × estimator fails (one boolean column per
+    :data:`FAILURES`, same index as ``t``).
+
+    ``t`` holds ``bias``, ``mc_error``, ``size_low``/``size_high`` and ``real_se`` (its
+    ``sim_se`` stands in where ``real_se`` is missing) and, if present, ``calibrated``.  A pair
+    with no finite bias (its fits failed) is "not estimable" and fails nothing else.
+    """
+    bias = t["bias"].astype(float)
+    unit = t["real_se"].astype(float)
+    if "sim_se" in t:
+        unit = unit.fillna(t["sim_se"].astype(float))
+    tol = rule.tolerance * unit
+    estimable = np.isfinite(bias)
+    lo, hi = rule.size_band
+    out = pd.DataFrame(index=t.index)
+    out["not estimable"] = ~estimable
+    out["biased"] = estimable & (bias.abs() >= tol)
+    out["Monte-Carlo error too large"] = estimable & (
+        t["mc_error"].astype(float) >= rule.mc_share * tol
+    )
+    out["size off"] = estimable & (
+        (t["size_high"].astype(float) < lo) | (t["size_low"].astype(float) > hi)
+    )
+    if "calibrated" in t:
+        out["not calibrated"] = estimable & ~t["calibrated"].fillna(False).astype(bool)
+    else:
+        out["not calibrated"] = False
+    return out[list(FAILURES)]
+
+
+def failure_words(failures: pd.DataFrame) -> list[str]:
+    """Every failure of each row of :func:`rule_failures`, joined by "; " ("" when none)."""
+    names = np.array(failures.columns)
+    return ["; ".join(names[row]) for row in failures.to_numpy(bool)]
 
 
 def select_primary(
     flags: pd.DataFrame,
     *,
-    tolerance: float = SELECTION["tolerance"],
-    size_band: tuple[float, float] = SELECTION["size_band"],
+    rule: SelectionRule = SELECTION,
     estimators: tuple[str, ...] | None = None,
 ) -> dict[str, object]:
     """The revision-2 primary chosen from the calibrated simulation's results table.
@@ -136,13 +197,14 @@ def select_primary(
             ``design``, ``estimator``, ``bias`` and ``mc_error`` (under no rank effect),
             ``real_se``, ``size_low``/``size_high`` (interval of the rejection rate at 5%),
             ``power`` (at the sesoi) and, if present, ``calibrated``.
-        tolerance: largest |bias| allowed, in real standard errors.
-        size_band: the rejection rates at 5% that count as correct size.
+        rule: the declared rule (:data:`SELECTION`).
         estimators: the estimators eligible as primary (default: all in the table).
 
     Returns:
         ``primary`` (``(design, estimator)`` or ``None``), ``valid`` (every valid pair, best
-        first) and ``table`` (``flags`` with ``valid`` and the reason a pair is not).
+        first) and ``table`` (``flags`` with ``valid`` and ``why_not``: every part of the rule
+        a pair fails, "; "-joined, or "estimator not eligible" for a pair that passes it all
+        but is not read by ``estimators``).
     """
     need = ("design", "estimator", "bias", "mc_error", "real_se", "size_low", "size_high", "power")
     missing = [c for c in need if c not in flags.columns]
@@ -151,14 +213,7 @@ def select_primary(
             f"select_primary: no column {missing[0]!r}; expected the simulation's flag table"
         )
     t = flags.copy()
-    unit = tolerance * t["real_se"].astype(float)
-    reasons = pd.Series("", index=t.index)
-    reasons[t["bias"].abs() >= unit] = "biased"
-    reasons[(reasons == "") & (t["mc_error"] >= unit / 2)] = "Monte-Carlo error too large"
-    off = (t["size_high"] < size_band[0]) | (t["size_low"] > size_band[1])
-    reasons[(reasons == "") & off] = "size off"
-    if "calibrated" in t.columns:
-        reasons[(reasons == "") & ~t["calibrated"].astype(bool)] = "not calibrated"
+    reasons = pd.Series(failure_words(rule_failures(t, rule)), index=t.index, dtype=object)
     if estimators is not None:
         reasons[(reasons == "") & ~t["estimator"].isin(estimators)] = "estimator not eligible"
     t["valid"] = reasons == ""
@@ -198,23 +253,22 @@ def real_table(fits: pd.DataFrame, term: str = "rank") -> pd.DataFrame:
 
 def _why(row: pd.Series, tolerance: float) -> str:
     """One pair's reason for not being valid, with its numbers."""
-    reason = str(row.get("why_not", ""))
-    if reason not in _WHY:
-        return reason
-    return _WHY[reason].format(
-        bias=row["bias"],
-        tol=tolerance * row["real_se"],
-        mc_error=row["mc_error"],
-        size=row.get("size", np.nan),
-        ratio=row.get("ratio", np.nan),
-    )
+    words = {
+        "bias": row["bias"],
+        "tol": tolerance * row["real_se"],
+        "mc_error": row["mc_error"],
+        "size": row.get("size", np.nan),
+        "ratio": row.get("ratio", np.nan),
+    }
+    reasons = str(row.get("why_not", "")).split("; ")
+    return ", ".join(_WHY[r].format(**words) if r in _WHY else r for r in reasons)
 
 
 def no_primary_reason(
     selection: dict[str, object],
     estimators: tuple[str, ...] = SESOI_ESTIMATORS,
     *,
-    tolerance: float = SELECTION["tolerance"],
+    rule: SelectionRule = SELECTION,
 ) -> str:
     """Why no design × estimator of ``estimators`` is valid, pair by pair, in one sentence."""
     from .designs import pair_label
@@ -230,7 +284,7 @@ def no_primary_reason(
             "declared sesoi — was simulated, so the declared selection rule has no candidate"
         )
     parts = "; ".join(
-        f"{pair_label(r['design'], r['estimator'])}: {_why(r, tolerance)}"
+        f"{pair_label(r['design'], r['estimator'])}: {_why(r, rule.tolerance)}"
         for _, r in mine.iterrows()
     )
     others = [pair_label(d, e) for d, e in valid_pairs(selection)]
