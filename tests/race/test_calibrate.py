@@ -361,9 +361,58 @@ def test_fit_design_and_fit_draws_agree_on_a_draw(race):
 
 def test_chapter_grid_is_the_default_grid_minus_the_costly_fits():
     # 7 designs x 4 estimators = 28; default_grid drops PPML with slopes and with account FE
-    # (26); the chapter keeps PPML only for the spline (-4: lagbin5, lagbin11, day, nolag) and
-    # drops account-FE LPM and liked-OLS (-2): 20
+    # (26); the chapter keeps PPML for the spline, base x 5 lag bins and base x day (-2:
+    # lagbin11, nolag) and drops account-FE LPM and liked-OLS (-2): 22
     pairs = {(d.name, e) for d, e in cal.chapter_grid()}
-    assert len(cal.default_grid(cal.default_designs())) == 26 and len(pairs) == 20
+    assert len(cal.default_grid(cal.default_designs())) == 26 and len(pairs) == 22
     assert ("spline", "ppml") in pairs and ("nolag", "ppml") not in pairs
+    assert ("day", "ppml") in pairs and ("lagbin11", "ppml") not in pairs
     assert ("author", "ols") in pairs and ("author", "lpm") not in pairs
+
+
+def test_a_singular_pair_is_not_estimable_and_the_others_go_on():
+    # four bases, likes only on three rows of the first: OLS of log(1 + likes) uses all 201
+    # rows and is fitted; among the liked rows (3, one base) the 7 regressors of the spline
+    # design cannot be identified: singular, so that pair is "not estimable" with its reason
+    race = synthetic_race(n_bases=4)
+    frame = cal.design_frame(race)
+    spline = cal.default_designs()[0]
+    likes = np.zeros((len(race), 2))
+    first = np.flatnonzero(race["base_id"].to_numpy() == race["base_id"].iloc[0])[:3]
+    likes[first] = [[1, 1], [2, 3], [5, 2]]
+    with pytest.raises(np.linalg.LinAlgError):
+        cal.fit_draws(frame, spline, likes, "ols_liked")
+    bad = cal.fit_or_reason(frame, spline, likes, "ols_liked")
+    assert bad["estimate"].isna().all() and len(bad) == 2
+    assert set(bad["error"]) == {"singular design on this panel (LinAlgError: Singular matrix)"}
+    good = cal.fit_or_reason(frame, spline, likes, "ols")
+    assert good["estimate"].notna().all() and set(good["error"]) == {""}
+    sims = pd.concat(
+        [
+            f.assign(scenario="null", design="spline", label="s", estimator=e)
+            for f, e in ((good, "ols"), (bad, "ols_liked"))
+        ]
+    )
+    real = pd.DataFrame(
+        {
+            "design": "spline",
+            "estimator": ["ols", "ols_liked"],
+            "real_estimate": 0.0,
+            "real_se": 1.0,
+        }
+    )
+    t = cal.flag_table(sims, real).set_index("estimator")
+    why = "not estimable: singular design on this panel (LinAlgError: Singular matrix)"
+    assert t.loc["ols_liked", "reason"] == why and not t.loc["ols_liked", "flagged"]
+    assert "not estimable" not in t.loc["ols", "reason"]
+    sel = ev.select_primary(t.reset_index(), estimators=("ols_liked",))
+    assert sel["primary"] is None
+    assert sel["table"].set_index("estimator").loc["ols_liked", "why_not"] == why
+
+
+def test_the_chapter_grid_simulates_every_ppml_pair_the_chapter_fits():
+    from hflineage.race.designs import CHAPTER_PAIRS
+
+    fitted = {d for d, e in CHAPTER_PAIRS if e == "ppml"}
+    simulated = {d.name for d, e in cal.chapter_grid("log_team_rank") if e == "ppml"}
+    assert fitted == simulated == {"spline", "lagbin5", "day"}

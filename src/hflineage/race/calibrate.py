@@ -69,8 +69,10 @@ def default_grid(designs: Sequence[SimDesign]) -> list[tuple[SimDesign, str]]:
 #: OLS SE ratio 0.85; zero share 90.3% vs 90.1%, top-1% share 80.7% vs 78.3%).
 CALIBRATED = CountProcess(intercept=-2.035, dispersion=8.12, period_sd=2.156, decay_source="real")
 
-#: The PPML designs the chapter fits (PPML costs 0.1-1 s per draw; the benchmark fits them all).
-CHAPTER_PPML = ("spline",)
+#: The PPML designs the chapter fits: every PPML pair of ``race.designs.CHAPTER_PAIRS``, so each
+#: one the chapter estimates can be judged (PPML costs 0.1-1 s per draw, base × day ~0.1 s; the
+#: benchmark fits them all).
+CHAPTER_PPML = ("spline", "lagbin5", "day")
 
 #: Pairs the chapter leaves to the benchmark: account FE refitted per draw cost 0.6-0.7 s each.
 CHAPTER_SKIPPED = (("author", "lpm"), ("author", "ols_liked"))
@@ -149,7 +151,7 @@ def simulate_designs(
     coefficient ``effect`` on log expected likes ("effect"; same seeds).
 
     Returns:
-        One row per (scenario, design, estimator, draw): :func:`fit_draws`'s columns plus
+        One row per (scenario, design, estimator, draw): :func:`fit_or_reason`'s columns plus
         ``scenario``, ``design``, ``label``, ``estimator``, ``seconds`` (per fit).
     """
     import time
@@ -164,7 +166,7 @@ def simulate_designs(
         likes = draw_counts(panel, p, draws=draws, seed=seed, rank=rank)
         for design, estimator in grid:
             start = time.perf_counter()
-            fits = fit_draws(frame, design, likes, estimator)
+            fits = fit_or_reason(frame, design, likes, estimator)
             sec = (time.perf_counter() - start) / draws
             out.append(
                 fits.assign(
@@ -176,6 +178,34 @@ def simulate_designs(
                 )
             )
     return pd.concat(out, ignore_index=True)
+
+
+def fit_or_reason(
+    frame: pd.DataFrame, design: SimDesign, likes: np.ndarray, estimator: str
+) -> pd.DataFrame:
+    """:func:`fit_draws`, or — where the design cannot be fitted on this panel (a singular
+    system, as among the few liked rows of a small slice, or a rank term with no variation
+    within the fixed effects) — one row per draw with NaN estimates and the reason in
+    ``error`` ("" for a fitted pair): the pair is then "not estimable", the others go on.
+    """
+    try:
+        return fit_draws(frame, design, likes, estimator).assign(error="")
+    except (np.linalg.LinAlgError, ParameterError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else "no message"
+        kind = "singular design" if isinstance(exc, np.linalg.LinAlgError) else "no variation"
+        n = np.asarray(likes).reshape(len(frame), -1).shape[1]
+        nan = np.full(n, np.nan)
+        return pd.DataFrame(
+            {
+                "draw": np.arange(n),
+                "estimate": nan,
+                "std_error": nan,
+                "n_clusters": 0,
+                "n_obs": 0,
+                "p_value": nan,
+                "error": f"{kind} on this panel ({type(exc).__name__}: {msg})",
+            }
+        )
 
 
 #: Rank column → the rank reading of ``race.designs.fit_design``.
@@ -306,6 +336,8 @@ def flag_table(
         <error>" when its fits failed).  Without ``real`` the tolerance is in simulated SEs.
     """
     keys = ["design", "estimator"]
+    if "error" not in sims:
+        sims = sims.assign(error="")
     null = sims[sims["scenario"] == "null"].assign(rej=lambda t: t["p_value"] < rule.alpha)
     out = null.groupby(keys, sort=False).agg(
         label=("label", "first"),
@@ -314,6 +346,7 @@ def flag_table(
         sd=("estimate", "std"),
         sim_se=("std_error", "mean"),
         rejections=("rej", "sum"),
+        error=("error", "first"),
     )
     out["mc_error"] = out["sd"] / np.sqrt(out["draws"])
     eff = sims[sims["scenario"] == "effect"]
@@ -331,7 +364,7 @@ def flag_table(
     out["size_low"], out["size_high"] = wilson(out["rejections"], out["draws"])
     failures = rule_failures(out, rule)
     out["flagged"] = failures[list(FLAGGING)].any(axis=1)
-    out["reason"] = failure_words(failures)
+    out["reason"] = failure_words(failures, out["error"])
     cols = ["design", "label", "estimator", "draws", "bias", "mc_error", "sim_se", "real_se"]
     cols += ["ratio", "calibrated", "size", "size_low", "size_high", "power", "flagged"]
-    return out[[*cols, "real_estimate", "reason"]]
+    return out[[*cols, "real_estimate", "reason", "error"]]

@@ -178,10 +178,19 @@ def rule_failures(t: pd.DataFrame, rule: SelectionRule = SELECTION) -> pd.DataFr
     return out[list(FAILURES)]
 
 
-def failure_words(failures: pd.DataFrame) -> list[str]:
-    """Every failure of each row of :func:`rule_failures`, joined by "; " ("" when none)."""
+def failure_words(failures: pd.DataFrame, errors: pd.Series | None = None) -> list[str]:
+    """Every failure of each row of :func:`rule_failures`, joined by "; " ("" when none); a
+    "not estimable" row names its fit's error (``errors``, the flag table's ``error``) after a
+    colon.
+    """
     names = np.array(failures.columns)
-    return ["; ".join(names[row]) for row in failures.to_numpy(bool)]
+    words = ["; ".join(names[row]) for row in failures.to_numpy(bool)]
+    if errors is None:
+        return words
+    return [
+        f"{w}: {e}" if w == "not estimable" and isinstance(e, str) and e else w
+        for w, e in zip(words, errors, strict=True)
+    ]
 
 
 def select_primary(
@@ -213,7 +222,8 @@ def select_primary(
             f"select_primary: no column {missing[0]!r}; expected the simulation's flag table"
         )
     t = flags.copy()
-    reasons = pd.Series(failure_words(rule_failures(t, rule)), index=t.index, dtype=object)
+    words = failure_words(rule_failures(t, rule), t.get("error"))
+    reasons = pd.Series(words, index=t.index, dtype=object)
     if estimators is not None:
         reasons[(reasons == "") & ~t["estimator"].isin(estimators)] = "estimator not eligible"
     t["valid"] = reasons == ""
