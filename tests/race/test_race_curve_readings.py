@@ -147,3 +147,18 @@ def test_choice_table_by_hand():
     assert cong.loc[("lag control", "spline"), "median"] == pytest.approx(-0.15)
     assert cong.loc[("log age (exposure)", "no"), "share_negative_significant"] == 1.0
     assert curve_readings.choice_labels(0.1)["share_negative_significant"] == "negative, p < 0.1"
+
+
+def test_share_format_recorded_as_the_chapter_did(tmp_path):
+    """The ".0%" of slice_numbers, recorded by Chapter.record_numbers, writes each share as the
+    chapter's former fmt=share_format(value, digits=0) did: 1 of 504 never reads "0%"."""
+    from hflineage.chapter.report import Chapter
+    from hflineage.chapter.sentences import share_format
+
+    ch = Chapter("t", tmp_path, glue=False)
+    values = {"a": 1 / 504, "b": 503 / 504, "c": 0.27314814814814814, "d": 1.0, "e": 0.0}
+    ch.record_numbers(values, fmt=".0%")
+    for key, v in values.items():
+        assert ch.numbers[key]["text"] == format(v, share_format(v, digits=0))
+    assert ch.numbers["a"]["text"] == "0.20%" and ch.numbers["b"]["text"] == "99.80%"
+    assert ch.numbers["c"]["text"] == "27%"
