@@ -104,9 +104,59 @@ def test_no_valid_ppml_pair_is_not_testable_with_the_numbers():
     v = ev.design_verdict(_fits(), sel, RULE, term="rank")
     assert v.status == "not testable"
     # bias 0.080 against 0.5 x 0.10 = 0.050; the other estimators' valid pairs are named
-    assert "mean bias +0.080 under no rank effect, against a tolerance of 0.050" in v.sentence
+    assert "bias beyond tolerance (mean +0.080 under no rank effect, tolerance 0.050)" in v.sentence
     assert "200 draws per pair" in v.sentence
     assert "read other estimands" in v.sentence
+
+
+def test_no_valid_ppml_pair_names_every_failure_and_quotes_the_estimates():
+    # spline x PPML fails all four parts: bias 0.080 >= 0.050; MC error 0.030 >= 0.025; size
+    # interval [12%, 30%] wholly above 10%; SE ratio 1.6 (beyond +-25%).  base x 5 lag bins x
+    # PPML is fitted but not simulated.  Both PPML estimates (-0.60, -0.65) are negative, at
+    # least the sesoi 0.152 and significant (p 1e-6): "large and negative".
+    flags = _flags(0.08)
+    flags.loc[0, ["mc_error", "size", "size_low", "size_high", "ratio", "calibrated"]] = [
+        0.03,
+        0.2,
+        0.12,
+        0.30,
+        1.6,
+        False,
+    ]
+    sel = ev.select_primary(flags, estimators=ev.SESOI_ESTIMATORS)
+    v = ev.design_verdict(
+        _fits(), sel, RULE, term="rank", quantity="the coefficient of log team rank"
+    )
+    assert v.status == "not testable"
+    assert v.sentence == (
+        "No design read by FE-Poisson (PPML) — the estimand's estimator, in the units of the "
+        "declared sesoi — passes the calibrated simulation (200 draws per pair). Its estimates "
+        "of the coefficient of log team rank are large and negative (each at least the sesoi of "
+        "0.152; 2 of 2 significant at 5%) — common lag spline (rev. 1 primary) × PPML -0.600 "
+        "(SE 0.100), base × 5 lag bins × PPML -0.650 (SE 0.120) — but the simulation does not "
+        "certify their inference: common lag spline (rev. 1 primary) × PPML: bias beyond "
+        "tolerance (mean +0.080 under no rank effect, tolerance 0.050), Monte-Carlo error too "
+        "large (0.030, limit 0.025), size interval outside the band (rejects a true null in 20% "
+        "of draws, interval [12.0%, 30.0%] against [2.5%, 10.0%]), SE not calibrated "
+        "(simulated 1.60 times the real one, band ±25%); base × 5 lag bins × PPML: not "
+        "simulated; the pairs that pass (common lag spline (rev. 1 primary) × OLS log(1 + "
+        "likes), base × 5 lag bins × LPM any like) read other estimands, in other units than "
+        "the sesoi."
+    )
+
+
+def test_estimates_reading_by_hand():
+    from hflineage.race.selection import estimates_reading
+
+    t = pd.DataFrame({"estimate": [-0.3, 0.05], "p": [0.01, 0.6]})
+    assert estimates_reading(t, sesoi=0.152) == (
+        "of mixed sign (1 of 2 at least the sesoi of 0.152; 1 of 2 significant at 5%)"
+    )
+    small = pd.DataFrame({"estimate": [-0.01, -0.02], "p": [0.5, 0.04]})
+    assert estimates_reading(small, sesoi=0.152) == (
+        "small and negative (each below the sesoi of 0.152; 1 of 2 significant at 5%)"
+    )
+    assert estimates_reading(small) == "negative (1 of 2 significant at 5%)"
 
 
 def test_pair_robustness_one_family_per_estimator_flagged_excluded():

@@ -13,8 +13,8 @@ until the primary's simulated OLS standard error equals its real one (the count 
 at every step); every other design × estimator's simulated/real ratio is then reported as it
 comes (:func:`flag_table`'s ``ratio`` and ``calibrated``).
 
-:func:`flag_table` applies the declared rule (:data:`hflineage.race.evidence.SELECTION`, the
-same numbers and function :func:`~hflineage.race.evidence.select_primary` uses): a design ×
+:func:`flag_table` applies the declared rule (:data:`hflineage.race.selection.SELECTION`, the
+same numbers and function :func:`~hflineage.race.selection.select_primary` uses): a design ×
 estimator is flagged when its mean bias under the null reaches ``tolerance`` real standard
 errors or its size at 5% lies, Monte-Carlo interval and all, outside ``size_band``; its
 ``reason`` also names a Monte-Carlo error too large and a simulated SE not calibrated.
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
-from .evidence import FLAGGING, SELECTION, SelectionRule, failure_words, rule_failures
+from .selection import FLAGGING, SELECTION, SelectionRule, failure_words, rule_failures
 from .sim_counts import (  # count_shape: re-exported
     DISPERSION_MAX,
     SESOI_DROP_PER_DOUBLING,
@@ -319,9 +319,9 @@ def wilson(successes: np.ndarray, trials: np.ndarray, z: float = 1.96) -> tuple:
 def flag_table(
     sims: pd.DataFrame, real: pd.DataFrame | None = None, rule: SelectionRule = SELECTION
 ) -> pd.DataFrame:
-    """The declared rule (:data:`hflineage.race.evidence.SELECTION`, the one
-    :func:`~hflineage.race.evidence.select_primary` applies, through the same
-    :func:`~hflineage.race.evidence.rule_failures`) on :func:`simulate_designs` (and
+    """The declared rule (:data:`hflineage.race.selection.SELECTION`, the one
+    :func:`~hflineage.race.selection.select_primary` applies, through the same
+    :func:`~hflineage.race.selection.rule_failures`) on :func:`simulate_designs` (and
     :func:`real_estimates`).
 
     Returns:

@@ -9,8 +9,6 @@ parameters live in :mod:`hflineage.verdicts` and ``book/claims.yml``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
@@ -23,6 +21,15 @@ from ..verdicts import (
     not_testable,
     robustness_share,
     sign_rule,
+)
+from .selection import (  # re-exported: the chapter reads the selection through this module
+    ESTIMATOR_WORDS,  # noqa: F401
+    SELECTION,  # noqa: F401
+    SESOI_ESTIMATORS,
+    SelectionRule,  # noqa: F401
+    no_primary_reason,
+    select_primary,  # noqa: F401
+    valid_pairs,  # noqa: F401
 )
 
 
@@ -116,138 +123,6 @@ def robustness(fits: pd.DataFrame, expected: str, alpha: float = 0.05) -> Robust
     )
 
 
-@dataclass(frozen=True)
-class SelectionRule:
-    """The declared selection rule of revision 2 (``book/claims.yml``, P2-priority's
-    ``primary.estimator``): a design × estimator is *valid* when its mean bias under the
-    calibrated null is below ``tolerance`` real standard errors, with a Monte-Carlo error below
-    ``mc_share`` of that, its rejection rate at ``alpha`` is within ``size_band`` (its Monte-Carlo
-    interval overlapping it) and its simulated standard error is within ``calibration`` of the
-    real one; the primary is the valid one with the highest power at the sesoi.  The simulation's
-    flag table (:func:`hflineage.race.calibrate.flag_table`) and :func:`select_primary` both read
-    it through :func:`rule_failures`: one rule, one set of numbers.
-    """
-
-    tolerance: float = 0.5
-    mc_share: float = 0.5
-    size_band: tuple[float, float] = (0.025, 0.10)
-    alpha: float = 0.05
-    calibration: float = 0.25
-
-
-#: The declared rule's numbers (claims.yml: |bias| < 0.5 real SE, MC error below half of that,
-#: size within [2.5%, 10%], simulated SE within ±25% of the real one).
-SELECTION = SelectionRule()
-
-#: The failures of :func:`rule_failures`, in the order the declared rule states them.
-FAILURES = ("not estimable", "biased", "Monte-Carlo error too large", "size off", "not calibrated")
-
-#: Failures that mark a pair's inference as wrong under the null (the flag table's ``flagged``;
-#: the robustness count leaves these pairs out); the others mean it cannot be certified.
-FLAGGING = ("biased", "size off")
-
-
-def rule_failures(t: pd.DataFrame, rule: SelectionRule = SELECTION) -> pd.DataFrame:
-    """Which parts of the declared rule each design × estimator fails (one boolean column per
-    :data:`FAILURES`, same index as ``t``).
-
-    ``t`` holds ``bias``, ``mc_error``, ``size_low``/``size_high`` and ``real_se`` (its
-    ``sim_se`` stands in where ``real_se`` is missing) and, if present, ``calibrated``.  A pair
-    with no finite bias (its fits failed) is "not estimable" and fails nothing else.
-    """
-    bias = t["bias"].astype(float)
-    unit = t["real_se"].astype(float)
-    if "sim_se" in t:
-        unit = unit.fillna(t["sim_se"].astype(float))
-    tol = rule.tolerance * unit
-    estimable = np.isfinite(bias)
-    lo, hi = rule.size_band
-    out = pd.DataFrame(index=t.index)
-    out["not estimable"] = ~estimable
-    out["biased"] = estimable & (bias.abs() >= tol)
-    out["Monte-Carlo error too large"] = estimable & (
-        t["mc_error"].astype(float) >= rule.mc_share * tol
-    )
-    out["size off"] = estimable & (
-        (t["size_high"].astype(float) < lo) | (t["size_low"].astype(float) > hi)
-    )
-    if "calibrated" in t:
-        out["not calibrated"] = estimable & ~t["calibrated"].fillna(False).astype(bool)
-    else:
-        out["not calibrated"] = False
-    return out[list(FAILURES)]
-
-
-def failure_words(failures: pd.DataFrame, errors: pd.Series | None = None) -> list[str]:
-    """Every failure of each row of :func:`rule_failures`, joined by "; " ("" when none); a
-    "not estimable" row names its fit's error (``errors``, the flag table's ``error``) after a
-    colon.
-    """
-    names = np.array(failures.columns)
-    words = ["; ".join(names[row]) for row in failures.to_numpy(bool)]
-    if errors is None:
-        return words
-    return [
-        f"{w}: {e}" if w == "not estimable" and isinstance(e, str) and e else w
-        for w, e in zip(words, errors, strict=True)
-    ]
-
-
-def select_primary(
-    flags: pd.DataFrame,
-    *,
-    rule: SelectionRule = SELECTION,
-    estimators: tuple[str, ...] | None = None,
-) -> dict[str, object]:
-    """The revision-2 primary chosen from the calibrated simulation's results table.
-
-    Args:
-        flags: one row per design × estimator (:func:`hflineage.race.calibrate.flag_table`):
-            ``design``, ``estimator``, ``bias`` and ``mc_error`` (under no rank effect),
-            ``real_se``, ``size_low``/``size_high`` (interval of the rejection rate at 5%),
-            ``power`` (at the sesoi) and, if present, ``calibrated``.
-        rule: the declared rule (:data:`SELECTION`).
-        estimators: the estimators eligible as primary (default: all in the table).
-
-    Returns:
-        ``primary`` (``(design, estimator)`` or ``None``), ``valid`` (every valid pair, best
-        first) and ``table`` (``flags`` with ``valid`` and ``why_not``: every part of the rule
-        a pair fails, "; "-joined, or "estimator not eligible" for a pair that passes it all
-        but is not read by ``estimators``).
-    """
-    need = ("design", "estimator", "bias", "mc_error", "real_se", "size_low", "size_high", "power")
-    missing = [c for c in need if c not in flags.columns]
-    if missing:
-        raise ParameterError(
-            f"select_primary: no column {missing[0]!r}; expected the simulation's flag table"
-        )
-    t = flags.copy()
-    words = failure_words(rule_failures(t, rule), t.get("error"))
-    reasons = pd.Series(words, index=t.index, dtype=object)
-    if estimators is not None:
-        reasons[(reasons == "") & ~t["estimator"].isin(estimators)] = "estimator not eligible"
-    t["valid"] = reasons == ""
-    t["why_not"] = reasons
-    ranked = t[t["valid"]]
-    ranked = ranked.iloc[np.lexsort((ranked["bias"].abs().to_numpy(), -ranked["power"].to_numpy()))]
-    valid = list(zip(ranked["design"], ranked["estimator"], strict=True))
-    return {"primary": valid[0] if valid else None, "valid": valid, "table": t}
-
-
-#: The estimators whose units match the declared sesoi of P2-priority, -congestion and -controls
-#: (PPML: the proportional effect on expected likes, the declared estimand); the primary is
-#: chosen among their pairs, the other estimators read the secondary estimands.
-SESOI_ESTIMATORS = ("ppml",)
-
-#: A reason of :func:`select_primary` → its wording with the numbers behind it.
-_WHY = {
-    "biased": "mean bias {bias:+.3f} under no rank effect, against a tolerance of {tol:.3f}",
-    "Monte-Carlo error too large": "Monte-Carlo error {mc_error:.3f}, more than half of {tol:.3f}",
-    "size off": "rejects a true null in {size:.0%} of draws",
-    "not calibrated": "simulated SE {ratio:.2f} times the real one",
-}
-
-
 def real_table(fits: pd.DataFrame, term: str = "rank") -> pd.DataFrame:
     """The real estimates of a design table (:func:`hflineage.race.designs.design_table`, one
     rank reading) as the simulation's flag table takes them: ``design``, ``estimator``,
@@ -259,75 +134,6 @@ def real_table(fits: pd.DataFrame, term: str = "rank") -> pd.DataFrame:
     return t.rename(columns={"estimate": "real_estimate", "se": "real_se"})[
         ["design", "estimator", "real_estimate", "real_se"]
     ].reset_index(drop=True)
-
-
-def _why(row: pd.Series, tolerance: float) -> str:
-    """One pair's reason for not being valid, with its numbers."""
-    words = {
-        "bias": row["bias"],
-        "tol": tolerance * row["real_se"],
-        "mc_error": row["mc_error"],
-        "size": row.get("size", np.nan),
-        "ratio": row.get("ratio", np.nan),
-    }
-    reasons = str(row.get("why_not", "")).split("; ")
-    return ", ".join(_WHY[r].format(**words) if r in _WHY else r for r in reasons)
-
-
-def no_primary_reason(
-    selection: dict[str, object],
-    estimators: tuple[str, ...] = SESOI_ESTIMATORS,
-    *,
-    rule: SelectionRule = SELECTION,
-) -> str:
-    """Why no design × estimator of ``estimators`` is valid, pair by pair, in one sentence."""
-    from .designs import pair_label
-
-    t = selection["table"]
-    mine = t[t["estimator"].isin(estimators)]
-    named = " or ".join(ESTIMATOR_WORDS.get(e, e) for e in estimators)
-    if mine.empty and t.attrs.get("error"):
-        return f"The declared selection rule has no candidate: {t.attrs['error']}"
-    if mine.empty:
-        return (
-            f"No design read by {named} — the estimand's estimator, in the units of the "
-            "declared sesoi — was simulated, so the declared selection rule has no candidate"
-        )
-    parts = "; ".join(
-        f"{pair_label(r['design'], r['estimator'])}: {_why(r, rule.tolerance)}"
-        for _, r in mine.iterrows()
-    )
-    others = [pair_label(d, e) for d, e in valid_pairs(selection)]
-    tail = (
-        f"; the pairs that pass ({', '.join(others)}) read other estimands, in other units than "
-        "the sesoi"
-        if others
-        else "; no other pair passes either"
-    )
-    draws = f" ({int(mine['draws'].min())} draws per pair)" if "draws" in mine else ""
-    return (
-        f"No design read by {named} — the estimand's estimator, in the units of the declared "
-        f"sesoi — passes the calibrated simulation{draws}: {parts}{tail}"
-    )
-
-
-def valid_pairs(selection: dict[str, object]) -> list[tuple[str, str]]:
-    """Every pair the simulation passes, the primary first: the eligible valid ones, then those
-    whose only failing is an estimator not eligible as primary (they read the secondary
-    estimands).
-    """
-    t = selection["table"]
-    other = t[t["why_not"] == "estimator not eligible"]
-    return list(selection["valid"]) + list(zip(other["design"], other["estimator"], strict=True))
-
-
-#: Estimator → the estimand it reads, in a few words (for sentences).
-ESTIMATOR_WORDS = {
-    "ppml": "FE-Poisson (PPML)",
-    "ols": "OLS of log(1 + likes)",
-    "lpm": "the linear probability model",
-    "ols_liked": "OLS of log likes among liked derivatives",
-}
 
 
 def declared_designs(
@@ -382,7 +188,17 @@ def design_verdict(
 
     primary, designs = declared_designs(fits, selection, term)
     if selection["primary"] is None:
-        return not_testable(no_primary_reason(selection, estimators))
+        return not_testable(
+            no_primary_reason(
+                selection,
+                estimators,
+                fits=fits,
+                term=term,
+                quantity=quantity,
+                sesoi=rule.get("sesoi"),
+                alpha=float(rule.get("alpha", 0.05)),
+            )
+        )
     if primary is None:
         return not_testable(
             f"The primary pair ({pair_label(*selection['primary'])}) could not be fitted for "
