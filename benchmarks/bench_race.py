@@ -15,8 +15,8 @@ import time
 from hflineage import race
 from hflineage.data import load_snapshot
 from hflineage.lineage import build_edges
-from hflineage.race import models as rm
 from hflineage.race import placebo as pl
+from hflineage.race import regressions as rm
 from hflineage.race import simulate as sim
 
 SPECS = (

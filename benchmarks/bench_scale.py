@@ -10,7 +10,7 @@ number of models: the embedded snapshot (760,000 models, real) and synthetic hub
 ``stages`` runs, for each size in a fresh process: load (``load_snapshot`` from the Parquet file,
 and from its cache, as every chapter after the first does), ``build_edges``,
 the MDI graph (``MdiGraph.from_frames``), ``mdi_all`` (all four variants), the race panel
-(``race.build_panel``) and the baseline and primary race fits (``race.models.estimate``).
+(``race.build_panel``) and the baseline and primary race fits (``race.regressions.estimate``).
 ``chapters`` runs every chapter with ``hflineage run --profile full --benchmark`` on one size
 (the embedded snapshot for 760000: ``--profile sample``), one chapter at a time, sampling the
 resident memory of the chapter's kernel.  Results are appended to
@@ -127,7 +127,7 @@ def run_stages(n: int) -> dict:
     from hflineage.data import load_snapshot
     from hflineage.lineage import build_edges
     from hflineage.mdi import MdiGraph, mdi_all
-    from hflineage.race import models as rm
+    from hflineage.race import regressions as rm
     from hflineage.race.specs import PRIMARY_SPEC
 
     records = []

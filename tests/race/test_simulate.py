@@ -17,8 +17,8 @@ from conftest import make_models
 
 from hflineage import race
 from hflineage.errors import ParameterError
-from hflineage.race import models as rm
 from hflineage.race import placebo as pl
+from hflineage.race import regressions as rm
 from hflineage.race import simulate as sim
 
 

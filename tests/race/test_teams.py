@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hflineage.config import DAY_MS
 from hflineage.errors import ParameterError
-from hflineage.race.timing import DAY_MS, entry_counts, team_counts
+from hflineage.race.timing import entry_counts, team_counts
 
 H = DAY_MS // 2  # half a day, in ms
 

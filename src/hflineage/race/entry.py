@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.schema import frame_edge_rows
-from .panel import check_edges
+from ..lineage.checks import check_edges
+from .panel import RACE_EDGE_COLUMNS
 
 
 def base_entry(models: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
@@ -14,7 +15,7 @@ def base_entry(models: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     number of direct derivatives ``n_derivatives`` (resolved, time-consistent, non-cyclic edges
     whose child has a reliable date).  ``created_reliable`` flags the base's own date.
     """
-    check_edges(edges)
+    check_edges(edges, RACE_EDGE_COLUMNS)
     ok = (
         (edges["resolution"] != "unresolved")
         & edges["parent_in_snapshot"].astype(bool)

@@ -228,7 +228,8 @@ def base_table(
             "author": codes[keep],
             "pipeline_tag": tag[keep],
             "reliable": kept["created_at_reliable"].to_numpy(bool),
-            "age_days": (snapshot_date(models) - created).dt.total_seconds().to_numpy() / 86_400,
+            "age_days": (snapshot_date(models) - created).dt.total_seconds().to_numpy()
+            / (DAY_MS / 1_000),
             "release_month": np.datetime_as_string(month, unit="M").astype(object),
             "prior_likes": prior[keep],
             "log_prior_likes": np.log1p(prior[keep]),

@@ -43,12 +43,14 @@ Sample rules of :func:`build_panel` (each one is counted in the sample funnel,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..config import DAY_MS, DAY_SECONDS
 from ..data.schema import (
     arrow_strings,
     explode_lists,
@@ -57,11 +59,11 @@ from ..data.schema import (
     string_codes,
 )
 from ..errors import HflineageError, ParameterError, check_choice
-from .sample import Funnel, check_relations
+from ..lineage import checks
+from .sample import Funnel
 from .specs import LAG_BIN_EDGES, LAG_BINS, LAG_SPLINE, LAG_SPLINE_KNOTS
 from .timing import (
     CONGESTION_WINDOWS,
-    DAY_MS,
     entry_counts,
     epoch_ms,
     lag_bin_names,
@@ -77,8 +79,9 @@ from .timing import (
 LATER_UPLOADS = ("share", "drop")
 
 
-#: Columns of the edges frame the panel needs (contract of :func:`hflineage.lineage.edges.build_edges`).
-EDGE_COLUMNS = (
+#: Columns of the edges frame the race reads (contract of :func:`hflineage.lineage.edges.build_edges`;
+#: checked by the lineage package's one edge check, :func:`hflineage.lineage.checks.check_edges`).
+RACE_EDGE_COLUMNS = (
     "child",
     "parent",
     "resolution",
@@ -87,6 +90,12 @@ EDGE_COLUMNS = (
     "parent_younger",
     "in_cycle",
 )
+
+
+#: The lineage package's one edge check on :data:`RACE_EDGE_COLUMNS`: a thin alias kept only for
+#: ``race/hillstein.py``, which imports ``check_edges`` from here; new code calls
+#: ``hflineage.lineage.checks.check_edges(edges, RACE_EDGE_COLUMNS)``.
+check_edges = partial(checks.check_edges, columns=RACE_EDGE_COLUMNS)
 
 
 #: Tags read as quality signals; ``eval-results`` does not occur in the 2024-07-11 listing but is
@@ -148,16 +157,6 @@ PANEL_COLUMNS = (
     "log_age",
     "log_author_prior",
 )
-
-
-def check_edges(edges: pd.DataFrame) -> None:
-    """Raise a one-line error naming the first column of :data:`EDGE_COLUMNS` the frame lacks."""
-    missing = [c for c in EDGE_COLUMNS if c not in edges.columns]
-    if missing:
-        raise HflineageError(
-            f"edges frame: missing column {missing[0]!r}; expected the columns of "
-            f"hflineage.lineage.edges.build_edges ({', '.join(EDGE_COLUMNS)})"
-        )
 
 
 def _tag_flags(tags: pd.Series) -> pd.DataFrame:
@@ -232,7 +231,7 @@ def race_subset(
     Returns:
         ``(models subset, edges subset, author_prior of the subset's rows)``.
     """
-    check_edges(edges)
+    checks.check_edges(edges, RACE_EDGE_COLUMNS)
     tags = [pipeline_tags] if isinstance(pipeline_tags, str) else list(pipeline_tags)
     if not tags:
         raise ParameterError(
@@ -286,7 +285,7 @@ def build_panel(
     array) when several panels are built from one snapshot.  The sample funnel is in
     ``panel.attrs["funnel"]`` (see :func:`funnel_table`).
     """
-    check_edges(edges)
+    checks.check_edges(edges, RACE_EDGE_COLUMNS)
     if int(min_derivatives) != min_derivatives or min_derivatives < 2:
         raise ParameterError(
             f"min_derivatives={min_derivatives!r}; expected an integer >= 2 (a race needs two "
@@ -307,7 +306,7 @@ def build_panel(
             f"lag_spline_knots={list(lag_spline_knots)!r}; expected {len(LAG_SPLINE_KNOTS)} "
             "knots (the specifications name the spline's columns)"
         )
-    relations = check_relations(relations)
+    relations = checks.check_relations(relations)
     snap = snapshot_date(models)
 
     # Every edge is followed by its position ``idx`` and integer codes (Arrow hashing): pandas'
@@ -416,7 +415,7 @@ def build_panel(
     lag_days = (t_ms[crow] - t_ms[prow]) / DAY_MS
     lag_bin = lag_bins(lag_days, lag_bin_edges)
     bin_names = lag_bin_names(lag_bin_edges)
-    age_days = (snap - created).dt.total_seconds().to_numpy() / 86_400
+    age_days = (snap - created).dt.total_seconds().to_numpy() / DAY_SECONDS
     rank = counts["rank"].astype(np.int64)
     n = counts["n"].astype(np.int64)
     likes = models["likes"].to_numpy()[crow]

@@ -24,10 +24,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..config import DAY_MS
 from ..errors import ParameterError, check_choice
 from .regressions import crv1_factor, estimation_sample
 from .specs import CLUSTER, OUTCOMES, PRIMARY_SPEC, PRIORITY, SPECS
-from .timing import DAY_MS
 
 
 def pseudo_base_ranks(

@@ -10,24 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..data.schema import RELATIONS
-from ..errors import HflineageError, ParameterError, check_choice
-
-
-def check_relations(relations: Sequence[str] | str | None) -> tuple[str, ...] | None:
-    """Validate a ``relations`` choice: None (all) or a non-empty subset of :data:`RELATIONS`."""
-    if relations is None:
-        return None
-    if isinstance(relations, str):
-        relations = (relations,)
-    relations = tuple(relations)
-    if not relations:
-        raise ParameterError(
-            "relations is empty; expected None (all) or some of: " + ", ".join(RELATIONS)
-        )
-    for rel in relations:
-        check_choice("relations", rel, RELATIONS)
-    return relations
+from ..errors import HflineageError, ParameterError
 
 
 class Funnel:

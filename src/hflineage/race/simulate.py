@@ -21,7 +21,7 @@ The base effect is the base's mean real ``log(1 + likes)`` (any value would do: 
 specification has base fixed effects); the noise is normal with the within-base standard
 deviation of the real ``log(1 + likes)``; the controls have no effect.  Each candidate
 specification of :data:`CANDIDATES` is fitted to every simulated outcome through the one-demeaning
-fast path :func:`hflineage.race.models.ols_many`, and :func:`simulation_study` reports the mean
+fast path :func:`hflineage.race.regressions.ols_many`, and :func:`simulation_study` reports the mean
 estimate over the draws (and its spread) against the truth.  :func:`recovery_table` applies the
 selection rule: a specification qualifies if it recovers a true rank and a true congestion effect
 and is fooled neither by exposure nor by either shape of base-attention decay.
@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
-from .models import ols_many
 from .placebo import placebo_fits, placebo_test, pseudo_base_ranks
+from .regressions import ols_many
 from .specs import CONGESTION, CONTROLS, EXPOSURE, LAG, PRIORITY, SPECS
 
 #: Process name → (short label, what generates the outcome).

@@ -13,11 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..config import DAY_MS
 from ..errors import HflineageError, ParameterError, check_choice
 from .specs import LAG_BIN_EDGES, LAG_SPLINE_KNOTS
-
-#: Milliseconds in a day (creation times are read at the listing's millisecond resolution).
-DAY_MS = 86_400_000
 
 
 def epoch_ms(times: pd.Series) -> np.ndarray:
