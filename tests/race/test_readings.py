@@ -199,3 +199,28 @@ def test_robustness_and_placebo_numbers_by_hand():
         "race_placebo_p": 0.005,
         "race_placebo_z": -3.5,
     }
+
+
+def test_entry_numbers_by_hand():
+    from hflineage import race
+
+    entry = {
+        "n_bases": 40,
+        "top_bases_share": 0.5,
+        "top_liked_share": 0.25,
+        "spearman_likes_derivatives": 0.3,
+    }
+    all_edges = pd.Series({"top_share": 0.6, "n_parents": 50})
+    # four entrants, two within 30 days; lags 1, 10, 40, 100 days: median (10 + 40) / 2 = 25
+    panel = pd.DataFrame(
+        {"early_entrant_30d": [True, True, False, False], "lag_days": [1.0, 10.0, 40.0, 100.0]}
+    )
+    t = race.entry_numbers(entry, all_edges, panel).set_index("key")
+    assert t.loc["race_entry_top_share", "value"] == 0.5
+    assert t.loc["race_entry_top_liked", "value"] == 0.25
+    assert t.loc["race_entry_n_bases", "value"] == 40
+    assert t.loc["race_entry_top_share_all", "value"] == 0.6
+    assert t.loc["race_share_first_30d", "value"] == 0.5
+    assert t.loc["race_median_lag", "value"] == 25.0
+    assert t.loc["race_median_lag", "fmt"] == ".0f"
+    assert t.loc["race_entry_spearman", "fmt"] == ".2f"

@@ -13,7 +13,7 @@ draws the chapter figures.
 """
 
 from .constructs import MAPPING, mapping_table
-from .entry import base_entry, entry_concentration
+from .entry import base_entry, entry_concentration, entry_numbers
 from .panel import PANEL_COLUMNS, build_panel, race_subset
 from .patterns import binscatter
 from .sample import funnel_table, llm_sample, older_than, with_base_weights, with_recognition
@@ -27,6 +27,7 @@ __all__ = [
     "build_panel",
     "clock_correlations",
     "entry_concentration",
+    "entry_numbers",
     "funnel_table",
     "llm_sample",
     "mapping_table",

@@ -66,3 +66,60 @@ def entry_concentration(bases: pd.DataFrame, top_share: float = 0.01) -> dict[st
             with_children["likes"].rank().corr(with_children["n_derivatives"].rank())
         ),
     }
+
+
+def entry_numbers(
+    entry: dict[str, float], all_edges: pd.Series, panel: pd.DataFrame
+) -> pd.DataFrame:
+    """The entry numbers chapter 5 quotes, as a number table for ``Chapter.record_numbers``.
+
+    Args:
+        entry: :func:`entry_concentration`.
+        all_edges: the lineage chapter's concentration over all declared edges
+            (``hflineage.lineage.network.concentration`` indexed by ``measure``: ``top_share``).
+        panel: the race panel (``early_entrant_30d``, ``lag_days``).
+    """
+    from ..lineage.headlines import number_table
+
+    return number_table(
+        [
+            (
+                "race_entry_top_share",
+                entry["top_bases_share"],
+                "share of derivatives going to the top 1% of bases",
+                ".1%",
+            ),
+            (
+                "race_entry_top_liked",
+                entry["top_liked_share"],
+                "share of derivatives going to the 1% most-liked models",
+                ".1%",
+            ),
+            (
+                "race_entry_spearman",
+                entry["spearman_likes_derivatives"],
+                "Spearman correlation of base likes and derivatives",
+                ".2f",
+            ),
+            (
+                "race_entry_n_bases",
+                entry["n_bases"],
+                "models with at least one timed derivative",
+                ",",
+            ),
+            (
+                "race_entry_top_share_all",
+                all_edges["top_share"],
+                "share of all declared edges to models held by the top 1% of parents "
+                "(lineage chapter)",
+                ".1%",
+            ),
+            (
+                "race_share_first_30d",
+                panel["early_entrant_30d"].mean(),
+                "share of panel entrants arriving within 30 days of the base",
+                ".1%",
+            ),
+            ("race_median_lag", panel["lag_days"].median(), "median entry lag (days)", ".0f"),
+        ]
+    )
