@@ -224,3 +224,25 @@ def test_entry_numbers_by_hand():
     assert t.loc["race_median_lag", "value"] == 25.0
     assert t.loc["race_median_lag", "fmt"] == ".0f"
     assert t.loc["race_entry_spearman", "fmt"] == ".2f"
+
+
+def test_drop_sentence_by_hand():
+    from hflineage.chapter.sentences import count_share
+
+    # the primary: 100 rows of 10 bases -> 97 rows, 9 bases: 1 row missing, 2 singletons
+    # (the second fit's rows are not read)
+    acc = pd.DataFrame(
+        {
+            "step": ["LLM panel", "missing log_age", "singleton base", "LLM panel"],
+            "rows dropped": [0, 1, 2, 0],
+            "rows left": [100, 99, 97, 100],
+            "clusters left": [10, 10, 9, 10],
+            "fit": ["primary (a)", "primary (a)", "primary (a)", "with controls (b)"],
+        }
+    )
+    assert readings.drop_sentence(acc, count_share) == (
+        f"{count_share(3, 100)} rows and {count_share(1, 10)} bases drop out: "
+        "1 for missing log_age; 2 for singleton base"
+    )
+    same = acc.assign(**{"rows dropped": 0, "rows left": 100, "clusters left": 10})
+    assert readings.drop_sentence(same, count_share) == "no row drops out"

@@ -5,7 +5,7 @@ robustness table's cells — each sentence built from the numbers (no number is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -481,4 +481,50 @@ def later_numbers(counts: Mapping[str, float], gained: pd.DataFrame) -> pd.DataF
             ),
             ("race_later_b_cong_se", g.loc[CONGESTION, "std_error"], "its standard error", ".3f"),
         ]
+    )
+
+
+#: The fits whose regression sample the chapter accounts for: (name, specification).
+ACCOUNTED_FITS = (("primary", PRIMARY_SPEC), ("with controls", CONTROLS_SPEC))
+
+
+def accounting_table(
+    llm: pd.DataFrame,
+    account: Callable[..., pd.DataFrame],
+    fits: Sequence[tuple[str, str]] = ACCOUNTED_FITS,
+) -> pd.DataFrame:
+    """From the LLM panel to each fit's regression sample, step by step: ``account`` (the
+    chapter's ``hflineage.chapter.tables.sample_accounting``, passed in: this layer does not
+    import the chapter's) on the OLS of log(1 + likes) of each (name, specification) of
+    ``fits``, with the specification's regressors as needed variables; ``fit`` names the fit.
+    """
+    from .regressions import SPECS, fit
+
+    parts = []
+    for name, spec in fits:  # two fits
+        model, _ = fit(llm, spec, "log_likes")
+        steps = account(model, llm, variables=list(SPECS[spec].regressors))
+        parts.append(steps.assign(fit=f"{name} ({spec})"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def drop_sentence(accounting: pd.DataFrame, count_share: Callable[[int, int], str]) -> str:
+    """Why the primary regression uses fewer rows than the LLM panel, from
+    :func:`accounting_table`'s "primary" rows: "no row drops out", or the rows and bases lost
+    (``count_share``: the chapter's "k of n (share)" words) and the rows each step dropped.
+    """
+    steps = accounting[accounting["fit"].str.startswith("primary")]
+    rows, bases = steps["rows left"].astype(int), steps["clusters left"].astype(int)
+    rows_lost, bases_lost = rows.iloc[0] - rows.iloc[-1], bases.iloc[0] - bases.iloc[-1]
+    if rows_lost == 0:
+        return "no row drops out"
+    lost = steps.iloc[1:]
+    return (
+        f"{count_share(int(rows_lost), int(rows.iloc[0]))} rows and "
+        f"{count_share(int(bases_lost), int(bases.iloc[0]))} bases drop out: "
+        + "; ".join(
+            f"{int(r['rows dropped']):,} for {r['step']}"
+            for _, r in lost.iterrows()
+            if r["rows dropped"]
+        )
     )
