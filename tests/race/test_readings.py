@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from hflineage.race import readings
 from hflineage.race.specs import CONGESTION, PRIORITY
@@ -246,3 +247,27 @@ def test_drop_sentence_by_hand():
     )
     same = acc.assign(**{"rows dropped": 0, "rows left": 100, "clusters left": 10})
     assert readings.drop_sentence(same, count_share) == "no row drops out"
+
+
+def test_regressions_shown_match_each_fit_and_pass_the_table_its_columns():
+    from test_simulate import _timed_race
+
+    from hflineage.race import regressions as rm
+
+    panel = _timed_race(n_bases=40, seed=5)
+    seen = {}
+
+    def maker(fits, labels, **kw):  # records what the chapter's regression_table would get
+        seen.update(fits=fits, labels=labels, **kw)
+        return pd.DataFrame({"n": [len(fits)]})
+
+    tidy, table = readings.regressions_shown(panel, maker)
+    assert set(tidy["spec"]) == set(readings.SHOWN_SPECS)
+    # the primary's rank coefficient is the one rm.estimate gives on its own
+    own = rm.estimate(panel, rm.PRIMARY_SPEC, "log_likes").set_index("term")
+    mine = tidy[(tidy["spec"] == rm.PRIMARY_SPEC) & (tidy["term"] == PRIORITY)].iloc[0]
+    assert mine["estimate"] == pytest.approx(own.loc[PRIORITY, "estimate"], rel=1e-6)
+    assert table["n"].iloc[0] == len(readings.TABLE_SPECS) == 6
+    assert seen["cluster_label"] == "Clusters (bases)"
+    assert seen["fixed_effects"] == {"Base FE": "base_id", "Creation-month FE": "created_month"}
+    assert PRIORITY in seen["labels"] and CONGESTION in seen["labels"]

@@ -528,3 +528,37 @@ def drop_sentence(accounting: pd.DataFrame, count_share: Callable[[int, int], st
             if r["rows dropped"]
         )
     )
+
+
+#: The revision-1 specifications chapter 5 estimates (OLS of log(1 + likes), LLM bases) and the
+#: ones its regression table shows as columns, from the paper-style ones to the declared primaries.
+SHOWN_SPECS = ("priority_naive", "priority", "priority_exposure", "both_exposure")
+SHOWN_SPECS += ("baseline_exposure", "both_loglag", PRIMARY_SPEC, CONTROLS_SPEC)
+SHOWN_SPECS += ("congestion_exposure",)
+TABLE_SPECS = ("priority", "both_exposure", "baseline_exposure", "both_loglag")
+TABLE_SPECS += (PRIMARY_SPEC, CONTROLS_SPEC)
+
+
+def regressions_shown(
+    llm: pd.DataFrame, table_maker: Callable[..., pd.DataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The revision-1 regressions of :data:`SHOWN_SPECS` on ``llm`` (tidy: one row per
+    specification × term) and the table of :data:`TABLE_SPECS` as ``table_maker`` (the chapter's
+    ``hflineage.chapter.tables.regression_table``, passed in) lays it out: the terms present,
+    base and creation-month fixed effects, clusters (bases).
+    """
+    from .regressions import estimate_many, regression_columns
+    from .specs import CLUSTER, CONTROLS
+
+    tidy = estimate_many(llm, list(SHOWN_SPECS), ["log_likes"], fast=True)
+    fits, footer = regression_columns(tidy, [(s, "log_likes") for s in TABLE_SPECS])
+    present = set(tidy["term"])
+    terms = [t for t in (PRIORITY, CONGESTION, EXPOSURE, LAG, *CONTROLS) if t in present]
+    table = table_maker(
+        fits,
+        {t: LABELS.get(t, t) for t in terms},
+        rows=footer,
+        fixed_effects={"Base FE": CLUSTER, "Creation-month FE": "created_month"},
+        cluster_label="Clusters (bases)",
+    )
+    return tidy, table
