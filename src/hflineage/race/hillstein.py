@@ -37,12 +37,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..config import DAY_MS, DAY_SECONDS
 from ..data.schema import arrow_strings, frame_edge_rows, snapshot_date, string_codes
 from ..errors import ParameterError
+from ..lineage.checks import check_edges
 from ..lineage.headlines import number_table
 from ..lineage.size import model_size
-from .panel import author_prior_models, check_edges
-from .timing import DAY_MS, epoch_ms
+from .panel import RACE_EDGE_COLUMNS, author_prior_models
+from .timing import epoch_ms
 
 #: Days after a base's release in which its teams are counted (equal follow-up for every base).
 HORIZON_DAYS = 90
@@ -106,7 +108,7 @@ def team_entries(
         ``models``), ``author_code``, ``lag_days`` (days from the base's creation to the team's
         first derivative of it) and ``relation`` of that derivative.
     """
-    check_edges(edges)
+    check_edges(edges, RACE_EDGE_COLUMNS)
     ok = (
         (edges["resolution"] != "unresolved").to_numpy(bool)
         & edges["parent_in_snapshot"].to_numpy(bool)
@@ -229,7 +231,7 @@ def base_table(
             "pipeline_tag": tag[keep],
             "reliable": kept["created_at_reliable"].to_numpy(bool),
             "age_days": (snapshot_date(models) - created).dt.total_seconds().to_numpy()
-            / (DAY_MS / 1_000),
+            / DAY_SECONDS,
             "release_month": np.datetime_as_string(month, unit="M").astype(object),
             "prior_likes": prior[keep],
             "log_prior_likes": np.log1p(prior[keep]),

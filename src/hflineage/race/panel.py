@@ -43,7 +43,6 @@ Sample rules of :func:`build_panel` (each one is counted in the sample funnel,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -90,12 +89,6 @@ RACE_EDGE_COLUMNS = (
     "parent_younger",
     "in_cycle",
 )
-
-
-#: The lineage package's one edge check on :data:`RACE_EDGE_COLUMNS`: a thin alias kept only for
-#: ``race/hillstein.py``, which imports ``check_edges`` from here; new code calls
-#: ``hflineage.lineage.checks.check_edges(edges, RACE_EDGE_COLUMNS)``.
-check_edges = partial(checks.check_edges, columns=RACE_EDGE_COLUMNS)
 
 
 #: Tags read as quality signals; ``eval-results`` does not occur in the 2024-07-11 listing but is
