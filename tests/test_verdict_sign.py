@@ -334,3 +334,24 @@ def test_threshold_rule_short_of_its_threshold_is_absent():
     assert v.status == "absent"
     assert threshold_rule(0.5, threshold=0.5, label="share").status == "reproduced"
     assert threshold_rule(0.4999, threshold=0.5, label="share").status == "absent"
+
+
+def test_an_extension_names_its_own_claimant():
+    # z = 0.3 / 0.1 = 3 (p = 0.0027): supports; z = 0.1 / 0.1 = 1: not significant
+    ev = Evidence("x", 0.3, 0.1)
+    v = sign_rule(
+        ev, expected="positive", subject="s", claimant="Hill and Stein's framework", says="predicts"
+    )
+    assert v.sentence.startswith("As Hill and Stein's framework predicts, s: ")
+    w = sign_rule(
+        Evidence("x", 0.1, 0.1),
+        expected="positive",
+        subject="s",
+        claimant="Hill and Stein's framework",
+        says="predicts",
+    )
+    assert w.sentence.startswith("Hill and Stein's framework predicts s, but here ")
+    # the default stays the paper
+    assert sign_rule(ev, expected="positive", subject="s").sentence.startswith(
+        "As the paper says, s: "
+    )

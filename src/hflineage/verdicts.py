@@ -94,9 +94,15 @@ __all__ = [
 ]
 
 
-def _but(subject: str) -> str:
-    """The opening of a sentence that disagrees with the paper."""
-    return f"The paper says {subject}, but" if subject else "Unlike the paper's claim,"
+def _but(subject: str, claimant: str = "the paper", says: str = "says") -> str:
+    """The opening of a sentence that disagrees with the claim's source (the paper by default)."""
+    if not subject:
+        return (
+            "Unlike the paper's claim,"
+            if claimant == "the paper"
+            else f"Unlike what {claimant} {says},"
+        )
+    return f"{claimant[:1].upper()}{claimant[1:]} {says} {subject}, but"
 
 
 def sign_rule(
@@ -113,6 +119,8 @@ def sign_rule(
     sesoi: float | None = None,
     designs: Sequence[Design | Mapping[str, Any]] | None = None,
     power: float = 0.8,
+    claimant: str = "the paper",
+    says: str = "says",
 ) -> Verdict:
     """A finding with an expected sign, decided by its declared primary estimate.
 
@@ -156,6 +164,9 @@ def sign_rule(
         designs: other declared designs (:class:`Design` or mappings of its fields), each with
             the simulation's ``valid`` flag.
         power: the power at which the minimum detectable effect is computed.
+        claimant: who makes the claim, as the sentence names it ("the paper"; an extension
+            passes e.g. "Hill and Stein's framework").
+        says: the verb the sentence gives the claimant ("says"; e.g. "predicts").
 
     Returns:
         The :class:`Verdict`.
@@ -206,14 +217,17 @@ def sign_rule(
 
     if not (_finite(primary.estimate) and _finite(primary.p)):
         return verdict(
-            "not testable", f"{_but(subject)} {what} could not be computed on this run's data."
+            "not testable",
+            f"{_but(subject, claimant, says)} {what} could not be computed on this run's data.",
         )
     if rows and disagree(rows):
         return verdict("design-dependent", design_sentence(subject, rows, fmt))
     outcome = outcome_of(primary.estimate, primary.p, sign, alpha, min_effect)
     shown = f"{what} is {primary.text()}"
     if outcome == "opposite":
-        return verdict("contradicted", f"{_but(subject)} here the opposite holds: {shown}.")
+        return verdict(
+            "contradicted", f"{_but(subject, claimant, says)} here the opposite holds: {shown}."
+        )
     if outcome in ("not significant", "too small"):
         status = "absent" if t is not None and t.equivalent else "inconclusive"
         why = (
@@ -222,8 +236,10 @@ def sign_rule(
             else f"significant but smaller than the {fmt_number(min_effect, fmt)} the rule requires"
         )
         tail = power_clause(mde, power, t, bounds, sesoi, alpha, fmt)
-        return verdict(status, f"{_but(subject)} here {shown}: {why}{tail}.")
-    head = f"As the paper says, {subject}: {shown}" if subject else f"As the paper says, {shown}"
+        return verdict(status, f"{_but(subject, claimant, says)} here {shown}: {why}{tail}.")
+    head = (
+        f"As {claimant} {says}, {subject}: {shown}" if subject else f"As {claimant} {says}, {shown}"
+    )
     if robustness is None:
         return verdict("reproduced", head + ".")
     if robustness.n == 0:

@@ -314,7 +314,7 @@ def test_claim_evidence_and_verdicts_read_the_primary_fits():
     ] * 3
     assert verdicts["HS-quality"].status != "reproduced"
     assert verdicts["HS-potential"].sentence.startswith(
-        "As the paper says, bases with more potential draw more competing teams"
+        "As Hill and Stein's framework predicts, bases with more potential draw more competing teams"
     )
     table = hf.verdict_table(verdicts)
     assert table.columns.tolist() == ["claim", "verdict", "in one sentence"]

@@ -367,7 +367,14 @@ def claim_verdicts(
             f"{', '.join(CLAIMS)} with its rule"
         )
     return {
-        cid: sign_rule(ev, **rules[cid], subject=CLAIMS[cid][0], quantity=CLAIMS[cid][1])
+        cid: sign_rule(
+            ev,
+            **rules[cid],
+            subject=CLAIMS[cid][0],
+            quantity=CLAIMS[cid][1],
+            claimant="Hill and Stein's framework",
+            says="predicts",
+        )
         for cid, ev in evidence.items()
     }
 
