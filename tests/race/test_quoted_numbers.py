@@ -162,3 +162,44 @@ def test_drop_numbers_by_hand():
         "race_drop_sentence": "3/100 rows and 1/10 bases drop out: 1 for missing log_age; "
         "2 for singleton base"
     }
+
+
+def test_entry_comparison_numbers_on_a_small_hub():
+    from conftest import make_models
+
+    from hflineage import lineage
+
+    models = make_models(
+        [
+            {"id": "t/r", "createdAt": "2023-01-01T00:00:00Z"},
+            {"id": "t/a", "createdAt": "2023-02-01T00:00:00Z", "tags": ["base_model:t/r"]},
+            {"id": "t/b", "createdAt": "2023-03-01T00:00:00Z", "tags": ["base_model:t/r"]},
+            {"id": "t/c", "createdAt": "2023-04-01T00:00:00Z", "tags": ["base_model:t/a"]},
+            {"id": "t/e", "createdAt": "2023-05-01T00:00:00Z", "tags": ["base_model:gone/x"]},
+        ]
+    )
+    # in-degree among models: r 2, a 1 (gone/x is external): 2 parents, 3 edges; the top half
+    # is one parent (r) with 2 of the 3 edges
+    entry = {
+        "n_bases": 4,
+        "top_bases_share": 0.5,
+        "top_liked_share": 0.25,
+        "spearman_likes_derivatives": 0.3,
+    }
+    panel = pd.DataFrame({"early_entrant_30d": [True, False], "lag_days": [10.0, 30.0]})
+    asked = []
+
+    def compare(n: int, other: int, what: str) -> str:
+        asked.append((n, other))
+        return f"{n} against {other} {what}"
+
+    t = qn.entry_comparison_numbers(
+        models, lineage.build_edges(models), entry, panel, top_share=0.5, compare=compare
+    )
+    v = _values(t)
+    assert asked == [(4, 2)]
+    assert v["race_entry_compare"] == (
+        "4 against 2 that the lineage chapter counts over all declared edges"
+    )
+    assert v["race_entry_top_share_all"] == pytest.approx(2 / 3)
+    assert v["race_median_lag"] == 20.0
