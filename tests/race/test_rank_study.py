@@ -92,3 +92,14 @@ def test_entrant_kind_and_account_type_by_hand():
     assert rs.account_type(p, 3).tolist()[1] == "other account"
     with pytest.raises(ParameterError, match="frequent_quantizer_min"):
         rs.account_type(p, 0)
+
+
+def test_identified_on_an_empty_sample_is_empty_not_a_crash():
+    # pyfixest's demeaning aborts the whole process on zero rows (a Rust panic): the fit's
+    # regressors are then none, and the callers report NaN coefficients
+    from hflineage.race.regressions import identified
+
+    empty = pd.DataFrame({"x": pd.Series([], dtype=float), "base": pd.Series([], dtype=int)})
+    assert identified(empty, ["x"], ["base"]) == []
+    one = pd.DataFrame({"x": [1.0, 2.0, 3.0, 5.0], "base": [0, 0, 1, 1]})
+    assert identified(one, ["x"], ["base"]) == ["x"]

@@ -93,6 +93,10 @@ def _fit(panel, design, estimator, rank, extra: pd.DataFrame, drop_rank: bool):
     kind = "ppml" if estimator == "ppml" else "ols"
     data = estimation_sample(data, "y", names, d.absorb, kind, absorb_extra)
     kept = identified(data, names, d.absorb)
+    if not kept:
+        # nothing left to estimate (a small or degenerate panel): no coefficient, and the
+        # callers report each one as not estimable (NaN) instead of a fit that cannot run
+        return pd.DataFrame(columns=["Estimate", "Std. Error"], dtype=float), data
     fml = f"y ~ {' + '.join(kept)} | {' + '.join(d.absorb)}"
     fitter = pf.fepois if estimator == "ppml" else pf.feols
     with warnings.catch_warnings():

@@ -132,6 +132,8 @@ def identified(
     """
     from pyfixest.estimation import demean
 
+    if len(data) == 0 or not regressors:
+        return []  # pyfixest's demeaning aborts the process on an empty sample
     x = data[list(regressors)].to_numpy(float)
     fe = np.column_stack([pd.factorize(data[f])[0] for f in fixed_effects]).astype(np.uint64)
     dm, _ = demean(x, fe, np.ones(len(data)), tol=1e-10)
