@@ -11,7 +11,6 @@ and ``book/claims.yml``, like the status page, so it always shows this run's num
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from matplotlib.figure import Figure
 
 from ..chapter.report import FOOTER_PREFIX, footer_size, set_theme
 from .markdown import _doc, list_table, md_escape
-from .status import NOT_ASSESSED, anchor, badge, final_verdict
+from .status import NOT_ASSESSED, anchor, badge, final_verdict, is_finite_number
 
 #: The figure sits in the introduction's admonition box, ~680 px wide at a 1,400-px window:
 #: a figure this many inches wide is shown at about its own size there, so 9-pt text stays
@@ -48,10 +47,6 @@ VERDICT_COLOURS = {
 }
 
 
-def _finite(x: Any) -> bool:
-    return x is not None and isinstance(x, int | float) and math.isfinite(float(x))
-
-
 def glance_rows(claims: dict[str, Any], numbers: dict[str, Any]) -> pd.DataFrame:
     """One row per claim: id, paper, claim, kind, final verdict, its sentence and chapter, the
     primary estimate with its 95% interval (findings) or statistic and threshold (descriptive
@@ -67,7 +62,7 @@ def glance_rows(claims: dict[str, Any], numbers: dict[str, Any]) -> pd.DataFrame
         est, se = primary.get("estimate"), primary.get("se")
         direction = 1.0 if expected != "negative" else -1.0
         z = low = high = np.nan
-        if expected and _finite(est) and _finite(se) and se > 0:
+        if expected and is_finite_number(est) and is_finite_number(se) and se > 0:
             z = est / se * direction
             low, high = est - Z95 * se, est + Z95 * se
         sesoi = claim.get("sesoi")
@@ -101,8 +96,8 @@ def plotted(rows: pd.DataFrame) -> pd.DataFrame:
     statistic and a threshold.
     """
     has_ci = np.isfinite(rows["low"].to_numpy(dtype=float))
-    has_stat = (rows["kind"] == "descriptive") & rows["estimate"].map(_finite)
-    has_stat &= rows["threshold"].map(_finite)
+    has_stat = (rows["kind"] == "descriptive") & rows["estimate"].map(is_finite_number)
+    has_stat &= rows["threshold"].map(is_finite_number)
     return rows[has_ci | has_stat]
 
 
@@ -154,7 +149,7 @@ def glance_figure(rows: pd.DataFrame, data_label: str) -> Figure | None:
             ax.plot(row["estimate"], 0, "o", color=colour, ms=9)
             values.append(thr)
         else:
-            if _finite(row["sesoi"]):
+            if is_finite_number(row["sesoi"]):
                 ax.axvspan(-row["sesoi"], row["sesoi"], color="0.9", zorder=0)
                 values += [-row["sesoi"], row["sesoi"]]
             ax.axvline(0, color="0.2", lw=1)

@@ -14,7 +14,7 @@ from typing import Any
 from .. import verdicts
 from ..chapter.report import CLAIM_STATUSES
 from ..errors import HflineageError
-from ..verdict_stats import equivalence_bounds, holm_adjust, minimum_detectable_effect
+from ..verdict_stats import equivalence_bounds, holm_adjust
 from ..verdict_types import STATUS_MEANINGS
 from .markdown import GENERATED_NOTE, WIDE, _doc, list_table, md_escape
 
@@ -100,7 +100,8 @@ def _num(x: Any, fmt: str | None = None) -> str:
     return md_escape(verdicts.fmt_number(None if x is None else float(x), fmt))
 
 
-def _finite(x: Any) -> bool:
+def is_finite_number(x: Any) -> bool:
+    """Whether ``x`` is a finite int or float (``None``, NaN, text: no)."""
     return x is not None and isinstance(x, int | float) and math.isfinite(float(x))
 
 
@@ -119,7 +120,7 @@ def holm_by_paper(
             if c["paper"] != paper_id or c["kind"] != "finding":
                 continue
             p = ((chosen.get(c["id"]) or {}).get("primary") or {}).get("p")
-            if _finite(p):
+            if is_finite_number(p):
                 ids.append(c["id"])
                 ps.append(float(p))
         if ps:
@@ -140,21 +141,24 @@ def primary_cell(verdict: dict[str, Any], kind: str, holm_p: float | None = None
     )
     lines = [md_escape(ev.text())]
     fmt = primary.get("fmt")
-    if _finite(holm_p):
+    if is_finite_number(holm_p):
         lines.append(f"Holm p across the paper's findings: {md_escape(verdicts.fmt_p(holm_p))}")
     mde, bounds = verdict.get("mde"), verdict.get("equivalence_bounds")
-    if _finite(ev.se) and ev.se > 0 and _finite(ev.estimate):
-        # a finding recorded before its rule computed them: the same formulas, 5% level
-        mde = mde if _finite(mde) else minimum_detectable_effect(float(ev.se))
-        if not (bounds and all(_finite(b) for b in bounds)):
-            bounds = equivalence_bounds(float(ev.estimate), float(ev.se))
-    if _finite(mde):
+    if (
+        not (bounds and all(is_finite_number(b) for b in bounds))
+        and is_finite_number(ev.se)
+        and ev.se > 0
+    ):
+        # the rule records the 90% interval only beside a TOST (a declared sesoi): the page
+        # shows it for every finding with a standard error, by the same formula
+        bounds = equivalence_bounds(float(ev.estimate), float(ev.se))
+    if is_finite_number(mde):
         lines.append(f"detectable (80% power): ±{_num(mde, fmt)}")
-    if bounds and all(_finite(b) for b in bounds):
+    if bounds and all(is_finite_number(b) for b in bounds):
         lines.append(f"90% interval [{_num(bounds[0], fmt)}, {_num(bounds[1], fmt)}]")
-    if _finite(verdict.get("sesoi")):
+    if is_finite_number(verdict.get("sesoi")):
         tost = verdict.get("tost_p")
-        tail = f", TOST {md_escape(verdicts.fmt_p(tost))}" if _finite(tost) else ""
+        tail = f", TOST {md_escape(verdicts.fmt_p(tost))}" if is_finite_number(tost) else ""
         lines.append(f"smallest effect of interest ±{_num(verdict['sesoi'], fmt)}{tail}")
     detail = []
     if ev.n is not None:
