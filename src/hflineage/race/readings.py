@@ -10,21 +10,15 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .robustness_readings import (  # noqa: F401  (the chapter reads them from here)
+    REVISION_1,
+    placebo_numbers,
+    placebo_sentence,
+    robustness_numbers,
+    robustness_sentence,
+    robustness_view,
+)
 from .specs import CONGESTION, CONTROLS_SPEC, EXPOSURE, LABELS, LAG, PRIMARY_SPEC, PRIORITY
-
-
-def _stars(p: float) -> str:
-    return (
-        ""
-        if not np.isfinite(p)
-        else "***"
-        if p < 0.001
-        else "**"
-        if p < 0.01
-        else "*"
-        if p < 0.05
-        else ""
-    )
 
 
 def rank_sentence(pattern: pd.DataFrame) -> str:
@@ -86,71 +80,6 @@ def priority_sentence(
         x for x in (groups(kinds, "entrant kind"), groups(accounts, "account type")) if x
     )
     return head + (f". Its log-team-rank coefficient (PPML): {tail}" if tail else "")
-
-
-def placebo_sentence(placebo: Mapping[str, float]) -> str:
-    """The timing placebo read in words: where the actual coefficient lies among the pseudo-base
-    draws, and what the simulation of the placebo says that pattern means.
-    """
-    p, z = float(placebo["p_timing"]), float(placebo["z"])
-    if not np.isfinite(p):
-        return "The timing placebo could not be computed on this run."
-    side = "below" if z < 0 else "above"
-    reading = (
-        "the pattern the simulation shows under a true rank effect, not under timing alone"
-        if p < 0.05
-        else "where timing alone would put it, so the placebo cannot tell a rank effect from timing"
-    )
-    return (
-        f"The actual rank coefficient lies {abs(z):.1f} placebo standard deviations {side} the "
-        f"placebo mean; {p:.1%} of the pseudo-base draws are at or below it: {reading}"
-    )
-
-
-def robustness_view(rows: pd.DataFrame) -> pd.DataFrame:
-    """The robustness rows as the chapter shows them: per row, the rank and congestion cells
-    ``estimate*** (se)`` and the number of observations.
-    """
-    out = {"robustness row": list(dict.fromkeys(rows["row"]))}
-    for term in (PRIORITY, CONGESTION):
-        t = rows[rows["term"] == term].set_index("row")
-        out[LABELS[term]] = [
-            f"{t.loc[r, 'estimate']:.3f}{_stars(t.loc[r, 'p_value'])} ({t.loc[r, 'std_error']:.3f})"
-            if r in t.index
-            else "–"
-            for r in out["robustness row"]
-        ]
-    n = rows.groupby("row", sort=False)["n_obs"].first()
-    out["N"] = [f"{int(n[r]):,}" for r in out["robustness row"]]
-    return pd.DataFrame(out)
-
-
-def robustness_sentence(rows: pd.DataFrame, primary_row: str = "primary") -> str:
-    """The robustness rows on the rank term read in one sentence: which rows keep the primary's
-    sign and significance, with each row's estimate.
-    """
-    t = rows[rows["term"] == PRIORITY]
-    if t.empty:
-        return "No robustness row could be estimated on this run."
-    prim = t[t["row"] == primary_row]
-    others = t[t["row"] != primary_row]
-    sig = others[others["p_value"] < 0.05]
-    neg = sig[sig["estimate"] < 0]
-    pos = sig[sig["estimate"] > 0]
-    head = (
-        f"On the log-entry-rank term the primary row gives {prim['estimate'].iloc[0]:.3f} "
-        f"(p {prim['p_value'].iloc[0]:.2f}); "
-        if len(prim)
-        else ""
-    )
-    listed = "; ".join(
-        f"{r} {e:.3f} ({s:.3f})"
-        for r, e, s in zip(others["row"], others["estimate"], others["std_error"], strict=True)
-    )
-    return (
-        head + f"{len(neg)} of {len(others)} other rows are negative and significant at 5% and "
-        f"{len(pos)} positive and significant: {listed}"
-    )
 
 
 def estimand_text(claim: Mapping[str, object]) -> str:
@@ -394,61 +323,6 @@ def top_races(panel: pd.DataFrame, n: int = 8) -> pd.DataFrame:
         .reset_index()
         .sort_values("derivatives", ascending=False)
         .head(n)
-    )
-
-
-def robustness_numbers(rows: pd.DataFrame, min_age_days: int) -> pd.DataFrame:
-    """The robustness rows chapter 5 quotes (log entry rank: bases weighted equally, downloads,
-    PPML, the whole Hub; estimate and SE, NaN when a row is missing) and the age floor.
-    """
-    from ..lineage.headlines import number_table
-
-    t = rows[rows["term"] == PRIORITY]
-
-    def pick(mask: pd.Series) -> tuple[float, float]:
-        r = t[mask]
-        return (
-            (float(r["estimate"].iloc[0]), float(r["std_error"].iloc[0]))
-            if len(r)
-            else (np.nan, np.nan)
-        )
-
-    out = [("race_min_age", min_age_days, "age floor of the older-derivatives row (days)", None)]
-    for key, label in (
-        ("weighted", "bases weighted equally"),
-        ("downloads", "downloads (last 30 days)"),
-        ("ppml", "likes (PPML)"),
-    ):
-        e, s = pick(t["row"] == label)
-        out += [
-            (f"race_rob_{key}", e, f"log entry rank, robustness row: {label}", ".3f"),
-            (f"race_rob_{key}_se", s, "its standard error", ".3f"),
-        ]
-    e, s = pick(t["row"].str.startswith("whole Hub"))
-    out += [
-        ("race_rob_whole", e, "log entry rank, whole Hub", ".3f"),
-        ("race_rob_whole_se", s, "its standard error", ".3f"),
-    ]
-    return number_table(out)
-
-
-def placebo_numbers(placebo: Mapping[str, float], draws: int) -> pd.DataFrame:
-    """The timing placebo's summary (:func:`hflineage.race.placebo.timing_placebo`) as numbers."""
-    from ..lineage.headlines import number_table
-
-    return number_table(
-        [
-            ("race_placebo_draws", draws, "placebo draws", None),
-            ("race_placebo_mean", placebo["mean"], "placebo mean", ".3f"),
-            ("race_placebo_sd", placebo["sd"], "placebo sd", ".3f"),
-            (
-                "race_placebo_p",
-                placebo["p_timing"],
-                "share of placebo draws at or below the actual estimate",
-                ".3f",
-            ),
-            ("race_placebo_z", placebo["z"], "actual minus placebo mean, in placebo sds", ".1f"),
-        ]
     )
 
 

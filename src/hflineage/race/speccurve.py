@@ -253,8 +253,17 @@ def robustness_rows(
     spec: str = rm.PRIMARY_SPEC,
     min_age_days: float = 180,
     ppml: bool = True,
+    pair: tuple[str, str] | None = None,
+    rank: str = "team",
 ) -> pd.DataFrame:
     """The race chapter's robustness rows: the primary specification with one choice changed.
+
+    With ``pair`` (a revision-2 design × estimator of ``race.designs``, e.g. the calibrated
+    simulation's primary) the rows are fitted on that pair and ``rank`` instead of ``spec``
+    (:func:`hflineage.race.pair_robustness.pair_rows`: the same row labels where they apply, the
+    other estimators of the design in place of the LPM and PPML rows, the lag-bins row only for
+    the common spline, a ``note`` where a row cannot be fitted); ``spec`` and ``ppml`` are then
+    not used.
 
     Rows (``row``): ``primary`` (for reference; not a robustness fit); ``bases weighted
     equally`` (each base's derivatives weigh 1 / its rows); ``SE two-way: base and author``;
@@ -269,11 +278,25 @@ def robustness_rows(
         spec: the primary specification.
         min_age_days: the age floor of the older-derivatives row.
         ppml: whether to fit the Poisson row (seconds on the embedded snapshot).
+        pair: ``(design, estimator)``, or None for the revision-1 specification ``spec``.
+        rank: the pair's rank reading (``team`` or ``release``).
 
     Returns:
         The tidy rows of the priority and congestion terms with a ``row`` label, in the order
         above.
     """
+    if pair is not None:
+        from .pair_robustness import pair_rows
+
+        design, estimator = pair
+        return pair_rows(
+            panel,
+            design,
+            estimator,
+            rank=rank,
+            pipeline_tags=pipeline_tags,
+            min_age_days=min_age_days,
+        )
     llm = sample.with_base_weights(sample.llm_sample(panel, pipeline_tags))
     whole = "whole Hub (every base)" if pipeline_tags is not None else "whole Hub (same)"
     fits = [
