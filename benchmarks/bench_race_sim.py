@@ -1,8 +1,10 @@
 """Time and run the revision-2 race simulation on the embedded snapshot's LLM panel.
 
 Usage: ``.venv/bin/python benchmarks/bench_race_sim.py [--draws 60] [--seed 0] [--source real]``.
-Runs the declared calibration (:func:`hflineage.race.calibrate.calibrate_noise`: the base × month
-shock bisected on the primary's OLS standard error, the count shape re-fitted at every step),
+Runs the declared calibration (:func:`hflineage.race.calibrate.calibrate_process`: the account
+effect's and the base × month shock's sds chosen on a grid so that the common-spline design's
+simulated PPML and OLS standard errors match the real ones, the count shape re-fitted at every
+point),
 prints the count shape (zero share, top-1% share: real vs simulated), the flag table (bias,
 Monte-Carlo error, simulated vs real SE and their ratio, size with its Wilson interval, power at
 a 10% drop per doubling of rank), the bias of the spline-added bins, the seconds per fit, and
@@ -29,6 +31,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--source", default="real", choices=sc.DECAY_SOURCES)
+    parser.add_argument("--calibration-draws", type=int, default=16)
     args = parser.parse_args()
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 30)
@@ -37,10 +40,13 @@ def main() -> None:
     panel = race.build_panel(models, build_edges(models), min_derivatives=10)
     llm = race.llm_sample(panel, ["text-generation"])
     real = cal.real_estimates(llm)
-    primary = real.query("design == 'spline' and estimator == 'ols'")["real_se"].iloc[0]
     start = time.perf_counter()
-    process, path = cal.calibrate_noise(
-        llm, sc.CountProcess(decay_source=args.source), float(primary), seed=args.seed
+    process, path = cal.calibrate_process(
+        llm,
+        sc.CountProcess(decay_source=args.source, base_source=args.source),
+        real,
+        seed=args.seed,
+        draws=args.calibration_draws,
     )
     print(f"calibration {time.perf_counter() - start:.1f} s\n{path.round(4).to_string()}")
     print(process)

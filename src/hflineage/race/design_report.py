@@ -72,15 +72,22 @@ def design_view(
 
 
 #: The columns of an empty flag table (a simulation that could not run).
-FLAG_COLUMNS = ("design", "estimator", "draws", "bias", "mc_error", "real_se", "ratio")
-FLAG_COLUMNS += ("calibrated", "size", "size_low", "size_high", "power", "flagged")
+FLAG_COLUMNS = ("design", "estimator", "term", "draws", "bias", "mc_error", "real_se", "ratio")
+FLAG_COLUMNS += ("calibrated", "size", "size_low", "size_high", "power", "flagged", "settled")
 
 
 def simulated_flags(
-    panel: pd.DataFrame, real: pd.DataFrame, *, draws: int = 10, seed: int = 0
+    panel: pd.DataFrame,
+    real: pd.DataFrame,
+    *,
+    draws: int = 20,
+    max_draws: int | None = None,
+    seed: int = 0,
+    terms: tuple[str, ...] = ("rank",),
 ) -> pd.DataFrame:
     """The calibrated simulation's flag table for the chapter
-    (:func:`hflineage.race.calibrate.simulation_table` on ``panel``'s rank, against ``real``),
+    (:func:`hflineage.race.calibrate.simulation_table` on ``panel``'s rank, against ``real``:
+    batches of ``draws`` until every pair is settled or has ``max_draws``, each of ``terms``),
     or, where the panel is too small for it (a singular fit on the ``ci`` slice), an empty flag
     table whose ``attrs["error"]`` says why — the selection then finds no primary and the
     verdicts say "not testable" with that reason.
@@ -91,7 +98,9 @@ def simulated_flags(
 
     start = time.perf_counter()
     try:
-        return simulation_table(panel, real, draws=draws, seed=seed)
+        return simulation_table(
+            panel, real, draws=draws, max_draws=max_draws, seed=seed, terms=terms
+        )
     except (np.linalg.LinAlgError, ParameterError, ValueError) as exc:
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in FLAG_COLUMNS})
         empty.attrs = {

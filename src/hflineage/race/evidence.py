@@ -28,6 +28,7 @@ from .selection import (  # re-exported: the chapter reads the selection through
     SESOI_ESTIMATORS,
     SelectionRule,  # noqa: F401
     no_primary_reason,
+    select_by_term,  # noqa: F401
     select_primary,  # noqa: F401
     valid_pairs,  # noqa: F401
 )
@@ -123,17 +124,22 @@ def robustness(fits: pd.DataFrame, expected: str, alpha: float = 0.05) -> Robust
     )
 
 
-def real_table(fits: pd.DataFrame, term: str = "rank") -> pd.DataFrame:
+def real_table(fits: pd.DataFrame, term: str | tuple[str, ...] = "rank") -> pd.DataFrame:
     """The real estimates of a design table (:func:`hflineage.race.designs.design_table`, one
     rank reading) as the simulation's flag table takes them: ``design``, ``estimator``,
-    ``real_estimate``, ``real_se`` for ``term``.
+    ``real_estimate``, ``real_se`` for ``term`` — or, for several terms (a tuple), with a
+    ``term`` column.
     """
-    t = fits[fits["term"] == term]
+    terms = (term,) if isinstance(term, str) else tuple(term)
+    t = fits[fits["term"].isin(terms)]
     if "rank" in t and t["rank"].nunique() > 1:
         raise ParameterError("real_table: fits hold several rank readings; expected one")
-    return t.rename(columns={"estimate": "real_estimate", "se": "real_se"})[
-        ["design", "estimator", "real_estimate", "real_se"]
-    ].reset_index(drop=True)
+    cols = ["design", "estimator", "real_estimate", "real_se"]
+    if not isinstance(term, str):
+        cols.append("term")
+    return t.rename(columns={"estimate": "real_estimate", "se": "real_se"})[cols].reset_index(
+        drop=True
+    )
 
 
 def declared_designs(
@@ -283,16 +289,25 @@ def race_verdicts(
     """The verdicts of :data:`P2_CLAIMS` from their fits (``{"team": ..., "controls": ...}``),
     the simulation's selection and each claim's declared rule (``declared_rule``): each by
     :func:`design_verdict` with :func:`pair_robustness` as its robustness.
+
+    ``selection`` is one :func:`select_primary` result (every claim judged on the rank's
+    simulation) or, from :func:`~hflineage.race.selection.select_by_term`, one per term: each
+    claim is then judged on the simulation of its own coefficient (P2-congestion on the
+    congestion's bias, size and power).
     """
+    by_term = selection if "primary" not in selection else {"rank": selection}
     out = {}
     for claim_id, (term, which, subject, quantity) in P2_CLAIMS.items():
         rule = rules[claim_id]
         f = fits[which]
+        if term not in by_term and "rank" not in by_term:
+            raise ParameterError(f"race_verdicts: no selection for the {term!r} term")
+        sel = by_term.get(term, by_term.get("rank"))
         robust = pair_robustness(
-            f, selection, term=term, expected=str(rule["expected"]), alpha=float(rule["alpha"])
+            f, sel, term=term, expected=str(rule["expected"]), alpha=float(rule["alpha"])
         )
         out[claim_id] = design_verdict(
-            f, selection, rule, term=term, subject=subject, quantity=quantity, robustness=robust
+            f, sel, rule, term=term, subject=subject, quantity=quantity, robustness=robust
         )
     return out
 

@@ -79,6 +79,31 @@ def rule_failures(t: pd.DataFrame, rule: SelectionRule = SELECTION) -> pd.DataFr
     return out[list(FAILURES)]
 
 
+def settled(t: pd.DataFrame, failures: pd.DataFrame, rule: SelectionRule = SELECTION) -> pd.Series:
+    """Whether more draws could change a pair's standing under the declared rule: settled when
+    its Monte-Carlo error is below the rule's limit (``mc_share`` × tolerance), when it fails
+    the rule beyond Monte-Carlo doubt (bias beyond the tolerance by more than 2 Monte-Carlo
+    errors, or a size interval wholly outside the band) or when it cannot be estimated.
+
+    Args:
+        t: the flag table's columns (``bias``, ``mc_error``, ``real_se``, ``sim_se``).
+        failures: :func:`rule_failures` of ``t``.
+        rule: the declared rule.
+    """
+    unit = t["real_se"].astype(float)
+    if "sim_se" in t:
+        unit = unit.fillna(t["sim_se"].astype(float))
+    tol = rule.tolerance * unit
+    bias, mc = t["bias"].astype(float), t["mc_error"].astype(float)
+    clear_bias = bias.abs() - 2 * mc >= tol
+    return (
+        failures["not estimable"]
+        | ~failures["Monte-Carlo error too large"]
+        | clear_bias
+        | failures["size off"]
+    )
+
+
 def failure_words(failures: pd.DataFrame, errors: pd.Series | None = None) -> list[str]:
     """Every failure of each row of :func:`rule_failures`, joined by "; " ("" when none); a
     "not estimable" row names its fit's error (``errors``, the flag table's ``error``) after a
@@ -133,6 +158,26 @@ def select_primary(
     ranked = ranked.iloc[np.lexsort((ranked["bias"].abs().to_numpy(), -ranked["power"].to_numpy()))]
     valid = list(zip(ranked["design"], ranked["estimator"], strict=True))
     return {"primary": valid[0] if valid else None, "valid": valid, "table": t}
+
+
+def select_by_term(
+    flags: pd.DataFrame,
+    *,
+    rule: SelectionRule = SELECTION,
+    estimators: tuple[str, ...] | None = None,
+) -> dict[str, dict[str, object]]:
+    """:func:`select_primary` for each term of the flag table (``term``: the rank, its
+    congestion; a table without ``term`` reads the rank): each finding is judged on the
+    simulation of its own coefficient.
+    """
+    if "term" not in flags:
+        return {"rank": select_primary(flags, rule=rule, estimators=estimators)}
+    out = {}
+    for term, t in flags.groupby("term", sort=False):
+        sel = select_primary(t.reset_index(drop=True), rule=rule, estimators=estimators)
+        sel["table"].attrs = dict(flags.attrs)
+        out[str(term)] = sel
+    return out
 
 
 #: The estimators whose units match the declared sesoi of P2-priority, -congestion and -controls

@@ -54,7 +54,8 @@ class CountProcess:
     negative binomial given ``eta``), with
 
     ``eta = intercept + u_base + u_author + v_(base, month) + slope_b · log(1 + lag)
-    + burst_b · exp(-lag / h_b) + exposure · log(1 + age) + rank_effect · log(rank)``.
+    + burst_b · exp(-lag / h_b) + exposure · log(1 + age) + rank_effect · log(rank)
+    + congestion_effect · log(1 + congestion)``.
 
     Attributes:
         intercept: the level of log expected likes (set by :func:`calibrate_counts` to the real
@@ -89,6 +90,13 @@ class CountProcess:
         burst_days_sd: sd of log ``h_b`` across bases.
         rank_effect: the true coefficient of log rank (0: the null; :func:`rank_slope` for an
             effect size).
+        congestion_effect: the true coefficient of log(1 + congestion), counted the way the
+            rank is (:data:`CONGESTION_COLUMN`; 0: the null).
+        base_source: ``"random"`` (base effects drawn with sd ``base_sd``) or ``"real"`` (each
+            base's own level of likes, :func:`base_decay_slopes`' ``level``: the real
+            concentration of likes on a few bases — a quarter of the embedded LLM panel's likes
+            fall on two bases — which sets how much of the tail every base-FE design absorbs;
+            ``base_sd`` is then unused).
     """
 
     intercept: float = -2.0
@@ -106,6 +114,8 @@ class CountProcess:
     burst_days: float = 14.0
     burst_days_sd: float = 0.8
     rank_effect: float = 0.0
+    base_source: str = "random"
+    congestion_effect: float = 0.0
 
     def __post_init__(self) -> None:
         """Reject out-of-range parameters with a one-line error."""
@@ -121,7 +131,11 @@ class CountProcess:
                 f"{self.decay_composition_corr!r}; expected squares summing to at most 1"
             )
         check_choice("decay_source", self.decay_source, DECAY_SOURCES)
+        check_choice("base_source", self.base_source, DECAY_SOURCES)
 
+
+#: Rank column → its congestion column (rivals counted the same way as the rank).
+CONGESTION_COLUMN = {"log_team_rank": "log_team_congestion", "log_entry_rank": "log_congestion"}
 
 #: The panel columns the count process reads (the rank column is chosen by the caller).
 STRUCTURE = ("base_id", "author", "lag_days", "age_days")
@@ -206,8 +220,10 @@ def _poisson_slopes(base, n_b, x, y, offset, iterations: int = 60):
     pearson = gsum(r * r / np.maximum(mu, 1e-12)) / np.maximum(n - 2, 1)
     model = i11 * np.maximum(pearson, 1.0)
     informative = (total > 0) & (n >= 5) & (gsum(xc * xc) > 1e-6)
-    return np.where(informative, s, np.nan), np.where(
-        informative, np.maximum(sandwich, model), np.inf
+    return (
+        np.where(informative, s, np.nan),
+        np.where(informative, np.maximum(sandwich, model), np.inf),
+        a,
     )
 
 
@@ -229,7 +245,9 @@ def base_decay_slopes(
         ``n``, ``slope`` (NaN: a base with no likes, fewer than 5 entrants or one lag),
         ``se``, ``shrunk`` (posterior mean), ``post_sd`` (posterior sd), ``fill_speed``,
         ``rank_lag_cov`` (within-base covariance of log rank and log(1 + lag): the rank
-        composition) and, in ``attrs``, ``mean`` and ``tau``.
+        composition), ``level`` (the base's log expected likes at its mean log(1 + lag), from
+        the same regression, relative to the panel's pooled level), ``mean_log_lag`` and, in
+        ``attrs``, ``mean`` and ``tau``.
     """
     base, n_b = _codes(panel, "base_id")
     if outcome not in panel:
@@ -237,7 +255,7 @@ def base_decay_slopes(
     x = np.log1p(panel["lag_days"].to_numpy(float))
     y = panel[outcome].to_numpy(float)
     offset = exposure * np.log1p(panel["age_days"].to_numpy(float))
-    slope, var = _poisson_slopes(base, n_b, x, y, offset)
+    slope, var, level = _poisson_slopes(base, n_b, x, y, offset)
     ok = np.isfinite(slope)
     if ok.sum() < 3:
         raise ParameterError("base_decay_slopes: fewer than 3 bases with likes; expected a panel")
@@ -264,16 +282,17 @@ def base_decay_slopes(
             "post_sd": np.sqrt(tau2 * (1 - reliability)),
             "fill_speed": fill,
             "rank_lag_cov": np.bincount(base, rc * xc, n_b) / n,
+            "level": level - np.log((y.sum() + 0.5) / np.exp(offset).sum()),
+            "mean_log_lag": np.bincount(base, x, n_b) / n,
         }
     )
     out.attrs = {"mean": mean, "tau": float(np.sqrt(tau2))}
     return out
 
 
-def _slopes(panel, process: CountProcess, fill_b, rng, size) -> np.ndarray:
+def _slopes(panel, process: CountProcess, fill_b, rng, size, est=None) -> np.ndarray:
     p = process
     if p.decay_source == "real":
-        est = base_decay_slopes(panel, p.exposure)
         z = rng.standard_normal(size)
         return est["shrunk"].to_numpy()[:, None] + est["post_sd"].to_numpy()[:, None] * z
     comp = rank_composition(panel)[:, None] if p.decay_composition_corr else 0.0
@@ -308,12 +327,18 @@ def log_mean(
     fill_b = np.zeros(n_b)
     fill_b[base] = fill
     size = (n_b, int(draws))
-    slope = _slopes(panel, p, fill_b, rng, size)
+    est = None
+    if "real" in (p.decay_source, p.base_source):
+        est = base_decay_slopes(panel, p.exposure)
+    slope = _slopes(panel, p, fill_b, rng, size, est)
     burst = p.burst * rng.exponential(1.0, size)
     days = p.burst_days * np.exp(p.burst_days_sd * rng.standard_normal(size))
+    level = p.base_sd * rng.standard_normal(size)
+    if p.base_source == "real":
+        level = est["level"].to_numpy()[:, None] - slope * est["mean_log_lag"].to_numpy()[:, None]
     eta = (
         p.intercept
-        + p.base_sd * rng.standard_normal(size)[base]
+        + level[base]
         + p.author_sd * rng.standard_normal((n_a, int(draws)))[author]
         + slope[base] * np.log1p(lag)[:, None]
         + burst[base] * np.exp(-lag[:, None] / days[base])
@@ -328,6 +353,11 @@ def log_mean(
         eta += p.period_sd * period_rng.standard_normal((len(n_c), int(draws)))[cell]
     if p.rank_effect:
         eta += (p.rank_effect * panel[rank_column(panel, rank)].to_numpy(float))[:, None]
+    if p.congestion_effect:
+        name = CONGESTION_COLUMN.get(rank_column(panel, rank), "log_congestion")
+        if name not in panel:
+            raise ParameterError(f"panel has no column {name!r}; expected a race panel")
+        eta += (p.congestion_effect * panel[name].to_numpy(float))[:, None]
     return eta
 
 

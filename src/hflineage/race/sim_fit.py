@@ -8,6 +8,7 @@ with pyfixest's small-sample factor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from ..errors import ParameterError, check_choice
-from .sim_counts import rank_column
+from .sim_counts import CONGESTION_COLUMN, rank_column
 
 #: Estimator → (outcome made from the likes, description).
 ESTIMATORS: dict[str, str] = {
@@ -42,7 +43,14 @@ class SimDesign:
 _SPLINE = ("log_lag", "lag_rcs1", "lag_rcs2", "lag_rcs3")
 
 #: Rank column → its congestion column (rivals counted the same way as the rank).
-CONGESTION_OF = {"log_team_rank": "log_team_congestion", "log_entry_rank": "log_congestion"}
+CONGESTION_OF = CONGESTION_COLUMN
+
+#: Clustering → the :func:`design_frame` codes it clusters by (two: two-way).
+CLUSTERINGS = {"base": ("base",), "base+author": ("base", "author")}
+
+#: A term the simulation reads → its position among a design's regressors (the rank first,
+#: its congestion second: :func:`default_designs`).
+TERM_POSITION = {"rank": 0, "congestion": 1}
 
 
 def default_designs(rank: str = "log_entry_rank") -> tuple[SimDesign, ...]:
@@ -209,42 +217,83 @@ def _wls(xd: np.ndarray, zd: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.
     return np.linalg.solve(xtwx, wx.T @ zd), xtwx
 
 
-def _crv1(xd, resid, w, xtwx, cluster: np.ndarray, df_fe: int = 0) -> tuple[np.ndarray, int, int]:
-    """CRV1 standard errors of the first coefficient, clustered by base, for every column of
-    ``resid``; pyfixest's factor G/(G-1)·(n-1)/(n-k-``df_fe``), ``df_fe`` counting the levels of
-    the fixed effects not nested in the base (:func:`_df_fe`).
+def _cluster_sum(xd, wr, codes) -> np.ndarray:
+    """Cluster sums of the scores (clusters × k × columns)."""
+    n, k = xd.shape
+    g_codes = np.unique(codes, return_inverse=True)[1]
+    g_n = int(g_codes.max()) + 1
+    s = sparse.csr_matrix((np.ones(n), (g_codes, np.arange(n))), shape=(g_n, n))
+    return (s @ (xd[:, :, None] * wr[:, None, :]).reshape(n, -1)).reshape(g_n, k, -1)
+
+
+def _crv1(
+    xd, resid, w, xtwx, cluster: np.ndarray, df_fe: int = 0, at: Sequence[int] = (0,)
+) -> tuple[np.ndarray, int, int]:
+    """CRV1 standard errors of the coefficients at positions ``at`` (one row each) for every
+    column of ``resid``, clustered by ``cluster`` — one code per row (the base) or two columns
+    (base and account: two-way, Cameron, Gelbach & Miller 2011, ``V_1 + V_2 - V_12``, floored at
+    zero) — with
+    pyfixest's factor Gmin/(Gmin-1)·(n-1)/(n-k-``df_fe``), Gmin the smaller number of
+    clusters and ``df_fe`` the levels of the fixed effects not nested in the first clustering
+    (:func:`_df_fe`).  Returns (SEs, Gmin, n).
     """
     n, k = xd.shape
-    g_codes, g_n = np.unique(cluster, return_inverse=True)[1], len(np.unique(cluster))
-    s = sparse.csr_matrix((np.ones(n), (g_codes, np.arange(n))), shape=(g_n, n))
+    cluster = np.asarray(cluster).reshape(n, -1)
     wr = w[:, None] * resid
-    scores = (s @ (xd[:, :, None] * wr[:, None, :]).reshape(n, -1)).reshape(g_n, k, -1)
-    bread = np.linalg.inv(xtwx)[0]  # the rank term's row
-    b_s = np.einsum("k,gkr->gr", bread, scores)
+    bread = np.linalg.inv(xtwx)[list(at)]  # the reported terms' rows
+
+    def part(codes):
+        b_s = np.einsum("tk,gkr->tgr", bread, _cluster_sum(xd, wr, codes))
+        return (b_s**2).sum(axis=1), len(np.unique(codes))
+
+    var, g_n = part(cluster[:, 0])
+    if cluster.shape[1] == 2:
+        v2, g2 = part(cluster[:, 1])
+        pair = np.unique(cluster, axis=0, return_inverse=True)[1].reshape(-1)
+        v12, _ = part(pair)
+        var = np.maximum(var + v2 - v12, 0.0)
+        g_n = min(g_n, g2)
     factor = g_n / max(g_n - 1, 1) * (n - 1) / max(n - k - df_fe, 1)
-    return np.sqrt(factor * (b_s**2).sum(axis=0)), g_n, n
+    return np.sqrt(factor * var), g_n, n
 
 
 def fit_draws(
-    frame: pd.DataFrame, design: SimDesign, likes: np.ndarray, estimator: str, *, tol: float = 1e-8
+    frame: pd.DataFrame,
+    design: SimDesign,
+    likes: np.ndarray,
+    estimator: str,
+    *,
+    tol: float = 1e-8,
+    terms: Sequence[str] = ("rank",),
+    cluster: str = "base",
 ) -> pd.DataFrame:
-    """The rank coefficient of ``design`` × ``estimator`` on every column of ``likes``.
+    """The coefficients of ``terms`` (:data:`TERM_POSITION`: the rank, its congestion) of
+    ``design`` × ``estimator`` on every column of ``likes``.
 
     OLS of log(1 + likes) and the LPM share one sample across draws: one demeaning of the
     regressors and all the draws' outcomes.  OLS among liked rows and PPML fit each draw on its
     own rows (PPML by iteratively reweighted least squares until the deviance changes by less
     than ``tol``, relative).  Singleton fixed-effect groups carry no information and are left
-    out of the per-draw samples, as pyfixest does.
+    out of the per-draw samples, as pyfixest does.  A term the design cannot identify (dropped
+    as collinear) gets NaN.  ``cluster`` is :data:`CLUSTERINGS`' ``"base"`` (CRV1 by base) or
+    ``"base+author"`` (two-way by base and account).
 
     Returns:
-        One row per draw: ``draw``, ``estimate``, ``std_error`` (CRV1 by base), ``p_value``
-        (t with G − 1 degrees of freedom), ``n_obs``, ``n_clusters``.
+        One row per draw and term (terms in the order given, draws within each): ``draw``,
+        ``term``, ``estimate``, ``std_error`` (CRV1 by base), ``p_value`` (t with G − 1
+        degrees of freedom), ``n_obs``, ``n_clusters``.
     """
     check_choice("estimator", estimator, tuple(ESTIMATORS))
+    check_choice("cluster", cluster, CLUSTERINGS)
+    for t in terms:
+        check_choice("term", t, tuple(TERM_POSITION))
     likes = np.asarray(likes, float).reshape(len(frame), -1)
     regs = _identified(frame, design)
+    names = [design.regressors[TERM_POSITION[t]] for t in terms]
+    at = [regs.index(n) if n in regs else 0 for n in names]
+    known = np.array([n in regs for n in names])
     x = frame[regs].to_numpy(float)
-    base = frame["base"].to_numpy(np.int64)
+    base = frame[list(CLUSTERINGS[cluster])].to_numpy(np.int64)
     k = x.shape[1]
     if estimator in ("ols", "lpm"):  # one sample for every draw: demean once
         y = np.log1p(likes) if estimator == "ols" else (likes > 0).astype(float)
@@ -253,20 +302,36 @@ def fit_draws(
         d = demean(np.hstack([x, y]), w, absorbers)
         beta, xtwx = _wls(d[:, :k], d[:, k:], w)
         resid = d[:, k:] - d[:, :k] @ beta
-        se, g, n = _crv1(d[:, :k], resid, w, xtwx, base, _df_fe(absorbers, base))
-        rows = [(b, s, g, n) for b, s in zip(beta[0], se, strict=True)]
+        se, g, n = _crv1(d[:, :k], resid, w, xtwx, base, _df_fe(absorbers, base[:, 0]), at)
+        est = beta[at]  # terms × draws
+        g_n, n_obs = np.full(likes.shape[1], g), np.full(likes.shape[1], n)
     else:
-        rows = [_fit_one(frame, design, x, y, base, estimator, tol) for y in likes.T]
-    out = pd.DataFrame(rows, columns=["estimate", "std_error", "n_clusters", "n_obs"])
-    out.insert(0, "draw", np.arange(len(out)))
+        fits = [_fit_one(frame, design, x, y, base, estimator, tol, at) for y in likes.T]
+        est = np.column_stack([f[0] for f in fits])
+        se = np.column_stack([f[1] for f in fits])
+        g_n = np.array([f[2] for f in fits])
+        n_obs = np.array([f[3] for f in fits])
+    est = np.where(known[:, None], est, np.nan)
+    se = np.where(known[:, None], se, np.nan)
+    n_draws = likes.shape[1]
+    out = pd.DataFrame(
+        {
+            "draw": np.tile(np.arange(n_draws), len(terms)),
+            "term": np.repeat(list(terms), n_draws),
+            "estimate": est.ravel(),
+            "std_error": se.ravel(),
+            "n_clusters": np.tile(g_n, len(terms)),
+            "n_obs": np.tile(n_obs, len(terms)),
+        }
+    )
     out["p_value"] = 2 * stats.t.sf(
         np.abs(out["estimate"] / out["std_error"]), np.maximum(out["n_clusters"] - 1, 1)
     )
     return out
 
 
-def _fit_one(frame, design, x, y, base, estimator, tol, maxiter: int = 100):
-    """OLS among liked rows or PPML on one draw."""
+def _fit_one(frame, design, x, y, base, estimator, tol, at=(0,), maxiter: int = 100):
+    """OLS among liked rows or PPML on one draw: (coefficients at ``at``, their SEs, G, n)."""
     rows = _rows(frame, design, y, positive_groups=estimator == "ppml")
     absorbers = _absorbers(frame, design, rows)
     x, y, base = x[rows], y[rows], base[rows]
@@ -295,5 +360,5 @@ def _fit_one(frame, design, x, y, base, estimator, tol, maxiter: int = 100):
             if abs(dev - dev_old) / (0.1 + abs(dev)) < tol:
                 break
             dev_old = dev
-    se, g, n = _crv1(xd, resid[:, None], w, xtwx, base, _df_fe(absorbers, base))
-    return beta[0], se[0], g, n
+    se, g, n = _crv1(xd, resid[:, None], w, xtwx, base, _df_fe(absorbers, base[:, 0]), at)
+    return beta[list(at)], se[:, 0], g, n

@@ -23,9 +23,10 @@ DESIGNS: dict[str, Any] = {
 
 #: The calibrated simulation's table (:func:`simulation_view`).
 SIMULATION: dict[str, Any] = {
-    "caption": "The calibrated simulation, team rank: per design × estimator, mean bias under no "
-    "rank effect and its Monte-Carlo error, simulated and real SE and their ratio, rejection "
-    "rate at 5% (size), power at a 10% drop per doubling, and the declared rule's flags.",
+    "caption": "The calibrated simulation, team rank: per design × estimator and term (the "
+    "rank; its congestion), the draws it took to settle the declared rule, mean bias under no "
+    "effect and its Monte-Carlo error, simulated and real SE and their ratio, rejection rate at "
+    "5% (size), power at a 10% drop per doubling, and the declared rule's flags.",
     "labels": {
         "mc_error": "MC error",
         "sim_se": "simulated SE",
@@ -60,7 +61,7 @@ HETEROGENEITY: dict[str, Any] = {
 
 #: Columns of the calibrated simulation's flags that the table leaves out (the real estimate is
 #: in the every-design table; the size interval and the error are diagnostics).
-SIMULATION_HIDDEN = ("real_estimate", "size_low", "size_high", "error")
+SIMULATION_HIDDEN = ("real_estimate", "size_low", "size_high", "error", "settled")
 
 #: Columns of :func:`hflineage.race.simulate.placebo_study` the table shows, in order.
 SIM_PLACEBO_SHOWN = ("process_label", "draw", "actual", "mean", "sd", "p_timing")
