@@ -316,3 +316,19 @@ def test_robustness_sentence_says_when_there_is_no_primary():
         "specification (release rank, OLS of log(1 + likes)) the log-entry-rank coefficient of "
         "the primary row is -0.600 (p 0.00); "
     )
+
+
+def test_reading_on_and_caption_name_the_pair_or_the_fallback():
+    assert readings.reading_on(("spline", "ppml")) == (
+        "the primary, common lag spline (rev. 1 primary) × PPML (team rank)"
+    )
+    assert readings.reading_on(None) == (
+        "the revision-1 specification (release rank, OLS of log(1 + likes)), as no design × "
+        "estimator passes the declared rule on this run"
+    )
+    assert readings.robustness_caption(("day", "ppml")).startswith(
+        "The primary (base × day since release × PPML, team rank) with one choice changed"
+    )
+    none = readings.robustness_caption(None)
+    assert none.startswith("The revision-1 primary (release rank, OLS of log(1 + likes); no ")
+    assert none.endswith("Outcome log(1 + likes) unless the row says otherwise.")

@@ -14,6 +14,8 @@ from .robustness_readings import (  # noqa: F401  (the chapter reads them from h
     REVISION_1,
     placebo_numbers,
     placebo_sentence,
+    reading_on,
+    robustness_caption,
     robustness_numbers,
     robustness_sentence,
     robustness_view,
@@ -133,29 +135,40 @@ def later_paragraph(counts: Mapping[str, float] | None, gained: pd.DataFrame | N
 
 
 def simulation_sentence(flags: pd.DataFrame, selection: Mapping[str, object]) -> str:
-    """The calibrated simulation in words: draws, count shape against the real one, how many
-    pairs are calibrated (simulated SE within the rule's band of the real one), how many are
-    flagged, and what the selection finds (:func:`hflineage.race.evidence.select_primary`).
+    """The calibrated simulation in words: draws (the range the batches took), count shape
+    against the real one, how many pairs are calibrated (simulated SE within the rule's band of
+    the real one), how many are flagged, and what the selection finds for each term
+    (``selection``: one :func:`hflineage.race.evidence.select_primary` result, or one per term
+    from :func:`~hflineage.race.selection.select_by_term`).
     """
     a = flags.attrs
     if a.get("error"):
         return f"The calibrated simulation could not run on this panel: {a['error']}"
-    sim = flags[np.isfinite(flags["real_se"].astype(float))]
+    by_term = {"rank": selection} if "primary" in selection else dict(selection)
+    rank = flags[flags["term"] == "rank"] if "term" in flags else flags
+    sim = rank[np.isfinite(rank["real_se"].astype(float))]
     n_cal = int(sim["calibrated"].astype(bool).sum())
     n_flag = int(flags["flagged"].astype(bool).sum())
-    primary = selection.get("primary")
-    chosen = (
-        f"the declared rule picks {primary[0]} × {primary[1]} as the primary"
-        if primary
-        else "no FE-Poisson pair passes the declared rule"
+    lo, hi = int(flags["draws"].min()), int(flags["draws"].max())
+    draws = f"{lo}" if lo == hi else f"{lo} to {hi}"
+    words = {"rank": "the rank", "congestion": "the congestion"}
+    chosen = "; ".join(
+        (
+            f"for {words.get(t, t)} the declared rule picks {sel['primary'][0]} × "
+            f"{sel['primary'][1]} as the primary"
+            if sel.get("primary")
+            else f"for {words.get(t, t)} no FE-Poisson pair passes the declared rule"
+        )
+        for t, sel in by_term.items()
     )
     return (
-        f"Over {a.get('draws', 0)} draws per scenario the simulated likes have "
-        f"{a.get('sim_zero_share', np.nan):.1%} zeros (real {a.get('real_zero_share', np.nan):.1%}) "
-        f"and the top 1% hold {a.get('sim_top_share', np.nan):.0%} of likes (real "
-        f"{a.get('real_top_share', np.nan):.0%}); {n_cal} of {len(sim)} pairs have a simulated "
-        f"standard error within the calibration band of the real one, {n_flag} of {len(flags)} "
-        f"are flagged by the declared rule, and {chosen}"
+        f"Over {draws} draws per scenario and pair (more where the declared rule was not yet "
+        f"settled) the simulated likes have {a.get('sim_zero_share', np.nan):.1%} zeros (real "
+        f"{a.get('real_zero_share', np.nan):.1%}) and the top 1% hold "
+        f"{a.get('sim_top_share', np.nan):.0%} of likes (real {a.get('real_top_share', np.nan):.0%}); "
+        f"{n_cal} of {len(sim)} pairs have a rank standard error within the calibration band of "
+        f"the real one, {n_flag} of {len(flags)} pair-terms are flagged by the declared rule; "
+        f"{chosen}"
     )
 
 

@@ -206,3 +206,36 @@ def placebo_numbers(placebo: Mapping[str, float], draws: int) -> pd.DataFrame:
             ("race_placebo_z", placebo["z"], "actual minus placebo mean, in placebo sds", ".1f"),
         ]
     )
+
+
+def reading_on(primary: tuple[str, str] | None, rank: str = "team") -> str:
+    """What the placebo and the robustness rows are read on, in words: the primary pair, or the
+    revision-1 specification when no pair passes the declared rule (``primary`` is None).
+    """
+    from .designs import pair_label
+
+    if primary:
+        return f"the primary, {pair_label(*primary)} ({rank} rank)"
+    return f"{REVISION_1}, as no design × estimator passes the declared rule on this run"
+
+
+def robustness_caption(primary: tuple[str, str] | None, rank: str = "team") -> str:
+    """The robustness table's caption for the pair's rows or the revision-1 rows."""
+    from .designs import pair_label
+
+    if primary:
+        head = f"The primary ({pair_label(*primary)}, {rank} rank)"
+        outcome = (
+            "Outcome likes, read by the pair's estimator, unless the row says otherwise; a row "
+            "the pair cannot fit says why."
+        )
+    else:
+        head = (
+            "The revision-1 primary (release rank, OLS of log(1 + likes); no design × estimator "
+            "passes the declared rule on this run)"
+        )
+        outcome = "Outcome log(1 + likes) unless the row says otherwise."
+    return (
+        f"{head} with one choice changed (coefficient and standard error clustered by base, "
+        f"except the two-way row; * p < 0.05, ** p < 0.01, *** p < 0.001). {outcome}"
+    )
