@@ -86,9 +86,9 @@ def test_design_numbers_read_seconds_and_sentence():
     assert v["race_design_seconds"] == 3.0
     assert v["race_design_sim_seconds"] == 7.0
     assert v["race_simulation_sentence"].endswith(
-        "1 of 1 pairs have a simulated standard error within the calibration band of the real "
-        "one, 1 of 2 are flagged by the declared rule, and the declared rule picks spline × ppml "
-        "as the primary"
+        "1 of 1 pairs have a rank standard error within the calibration band of the real one, "
+        "1 of 2 pair-terms are flagged by the declared rule; for the rank the declared rule picks "
+        "spline × ppml as the primary"
     )
 
 

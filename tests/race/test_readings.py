@@ -112,10 +112,19 @@ def test_simulation_sentence_by_hand():
         "real_top_share": 0.78,
     }
     assert readings.simulation_sentence(flags, {"primary": None}) == (
-        "Over 10 draws per scenario the simulated likes have 89.9% zeros (real 90.1%) and the top "
-        "1% hold 68% of likes (real 78%); 1 of 2 pairs have a simulated standard error within the "
-        "calibration band of the real one, 2 of 3 are flagged by the declared rule, and no "
-        "FE-Poisson pair passes the declared rule"
+        "Over 10 draws per scenario and pair (more where the declared rule was not yet settled) "
+        "the simulated likes have 89.9% zeros (real 90.1%) and the top 1% hold 68% of likes (real "
+        "78%); 1 of 2 pairs have a rank standard error within the calibration band of the real "
+        "one, 2 of 3 pair-terms are flagged by the declared rule; for the rank no FE-Poisson pair "
+        "passes the declared rule"
+    )
+    # draws in batches: the range; one selection per term
+    flags["draws"] = [20, 40, 20]
+    two = {"rank": {"primary": None}, "congestion": {"primary": ("day", "ppml")}}
+    assert readings.simulation_sentence(flags, two).startswith("Over 20 to 40 draws")
+    assert readings.simulation_sentence(flags, two).endswith(
+        "for the rank no FE-Poisson pair passes the declared rule; for the congestion the "
+        "declared rule picks day × ppml as the primary"
     )
     flags.attrs = {"error": "boom"}
     assert readings.simulation_sentence(flags, {}).endswith("boom")
