@@ -149,7 +149,8 @@ def simulation_sentence(flags: pd.DataFrame, selection: Mapping[str, object]) ->
     sim = rank[np.isfinite(rank["real_se"].astype(float))]
     n_cal = int(sim["calibrated"].astype(bool).sum())
     n_flag = int(flags["flagged"].astype(bool).sum())
-    lo, hi = int(flags["draws"].min()), int(flags["draws"].max())
+    counts = flags["draws"] if "draws" in flags else pd.Series([a.get("draws", 0)])
+    lo, hi = int(counts.min()), int(counts.max())
     draws = f"{lo}" if lo == hi else f"{lo} to {hi}"
     words = {"rank": "the rank", "congestion": "the congestion"}
     chosen = "; ".join(
