@@ -8,10 +8,13 @@ regressors, the fixed effects it absorbs (and, optionally, base-specific slopes)
 :func:`hflineage.race.sim_fit.fit_draws` (OLS and LPM: all draws in one demeaning; OLS among
 liked rows and PPML: draw by draw), CRV1 standard errors clustered by base.
 
-:func:`calibrate_noise` is the declared calibration: the base × month shock's sd is bisected
-until the primary's simulated OLS standard error equals its real one (the count shape re-fitted
-at every step); every other design × estimator's simulated/real ratio is then reported as it
-comes (:func:`flag_table`'s ``ratio`` and ``calibrated``).
+:func:`calibrate_process` is the declared calibration: the sds of the account effect and of the
+base × month shock are chosen on a grid so that the common-spline design's simulated PPML and
+OLS standard errors come closest to their real ones (the count shape re-fitted at every point);
+every other design × estimator's simulated/real ratio is then reported as it comes
+(:func:`flag_table`'s ``ratio`` and ``calibrated``).  :func:`simulation_table` draws in batches
+until the declared rule is settled for every pair (:func:`~hflineage.race.selection.settled`)
+and reads each term (the rank; its congestion) on its own.
 
 :func:`flag_table` applies the declared rule (:data:`hflineage.race.selection.SELECTION`, the
 same numbers and function :func:`~hflineage.race.selection.select_primary` uses): a design ×
