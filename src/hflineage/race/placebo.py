@@ -298,8 +298,9 @@ def pair_placebo(
     every draw); each fit goes through :func:`hflineage.race.sim_fit.fit_draws` (exact
     fixed-effect projections, PPML by iteratively reweighted least squares, CRV1 by base with
     pyfixest's small-sample factor; the tests check the actual fit against ``fit_design``).  On
-    the embedded LLM panel a PPML fit costs about 0.4 s with the common spline (base and month
-    fixed effects) and 0.02 s with base × day fixed effects.
+    the embedded LLM panel (31,150 rows) 100 PPML draws took 2 s with base × day fixed effects,
+    17-20 s with the common spline and about 50 s with base × 5 lag bins (each IRLS step
+    projects out the month fixed effect's indicators with that draw's weights).
 
     Args:
         panel: the race panel (LLM bases in the chapter).
