@@ -235,3 +235,22 @@ def test_each_term_is_judged_on_its_own_simulation():
     assert "Over 40 draws" in text
     assert "for the rank the declared rule picks spline × ppml" in text
     assert "for the congestion the declared rule picks day × ppml" in text
+
+
+def test_null_draw_p_and_its_sentence_by_hand():
+    # A: real +0.02, null draws 0.01 and 0.03 -> one as far in the positive direction: 2/3;
+    # B: real -0.1, null draws 0.5 and 0.7 -> none as negative: 1/3; C: real 0.06 -> 2/3
+    sims, real = _hand_sims()
+    real["real_estimate"] = [0.02, -0.1, 0.06]
+    t = cal.flag_table(sims, real)
+    np.testing.assert_allclose(t["null_p"], [2 / 3, 1 / 3, 2 / 3])
+    t["estimator"] = "ppml"
+    t["design"] = ["spline", "day", "lagbin5"]
+    text = readings.null_draw_sentence(t)
+    assert "base × day since release × PPML -0.100: beyond every one of its 2 null draws" in text
+    assert "1 of its 2 null draws as positive (p = 0.667)" in text
+    assert text.startswith("Read against the simulation's own null draws instead of their")
+    assert text.endswith("so it does not change the verdict")
+    only_b = readings.null_draw_sentence(t[t["design"] == "day"])
+    assert "every real estimate lies beyond all of its draws with no effect" in only_b
+    assert readings.null_draw_sentence(t.iloc[0:0]).startswith("The simulation's null draws")

@@ -413,6 +413,27 @@ def wilson(successes: np.ndarray, trials: np.ndarray, z: float = 1.96) -> tuple:
     return centre - half, centre + half
 
 
+def null_draw_p(null: pd.DataFrame, table: pd.DataFrame) -> np.ndarray:
+    """For each row of ``table`` (``design``, ``estimator``, ``term``, ``real_estimate``), the
+    share of its null draws (``null``: the simulation's no-effect rows) at least as far from zero
+    as the real estimate in the real estimate's direction, ``(1 + count) / (1 + draws)``: the
+    real estimate read against the simulated null distribution itself rather than against its
+    standard error (a reading, not the declared test).  NaN without a real estimate.
+    """
+    keys = ["design", "estimator", "term"]
+    m = null[[*keys, "estimate"]].merge(table[[*keys, "real_estimate"]], on=keys, how="left")
+    real = m["real_estimate"].to_numpy(float)
+    est = m["estimate"].to_numpy(float)
+    beyond = np.where(real < 0, est <= real, est >= real) & np.isfinite(est)
+    counts = pd.Series(beyond, index=pd.MultiIndex.from_frame(m[keys])).groupby(level=[0, 1, 2])
+    idx = pd.MultiIndex.from_frame(table[keys])
+    hits = counts.sum().reindex(idx).to_numpy(float)
+    draws = counts.size().reindex(idx).to_numpy(float)
+    return np.where(
+        np.isfinite(table["real_estimate"].astype(float)), (1 + hits) / (1 + draws), np.nan
+    )
+
+
 def flag_table(
     sims: pd.DataFrame, real: pd.DataFrame | None = None, rule: SelectionRule = SELECTION
 ) -> pd.DataFrame:
@@ -459,6 +480,7 @@ def flag_table(
     else:
         out["real_estimate"] = np.nan
         out["real_se"] = np.nan
+    out["null_p"] = null_draw_p(null, out)
     out["ratio"] = out["sim_se"] / out["real_se"]
     out["calibrated"] = (out["ratio"] - 1).abs() <= rule.calibration
     out["size"] = out["rejections"] / out["draws"]
@@ -469,5 +491,5 @@ def flag_table(
     out["reason"] = failure_words(failures, out["error"])
     cols = ["design", "label", "estimator", "term", "draws", "bias", "mc_error", "sim_se"]
     cols += ["real_se", "ratio", "calibrated", "size", "size_low", "size_high", "power"]
-    cols += ["flagged", "settled"]
+    cols += ["flagged", "settled", "null_p"]
     return out[[*cols, "real_estimate", "reason", "error"]]

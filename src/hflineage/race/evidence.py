@@ -9,6 +9,8 @@ parameters live in :mod:`hflineage.verdicts` and ``book/claims.yml``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -210,7 +212,7 @@ def design_verdict(
             f"The primary pair ({pair_label(*selection['primary'])}) could not be fitted for "
             "this claim on this run"
         )
-    return sign_rule(
+    verdict = sign_rule(
         primary,
         **rule,
         robustness=robustness,
@@ -218,6 +220,12 @@ def design_verdict(
         subject=subject,
         quantity=quantity,
     )
+    term_words = {"rank": "the rank", "congestion": "the congestion"}.get(term, term)
+    lead = (
+        f"On {primary.label}, the pair the calibrated simulation picked for {term_words} "
+        "as the primary: "
+    )
+    return replace(verdict, sentence=lead + verdict.sentence[:1].lower() + verdict.sentence[1:])
 
 
 def pair_robustness(

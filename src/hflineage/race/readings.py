@@ -173,6 +173,50 @@ def simulation_sentence(flags: pd.DataFrame, selection: Mapping[str, object]) ->
     )
 
 
+def null_draw_sentence(
+    flags: pd.DataFrame, *, term: str = "rank", estimators: Sequence[str] = ("ppml",)
+) -> str:
+    """The real estimates of ``term`` by ``estimators`` read against the simulation's own null
+    draws (the flag table's ``null_p``: the share of no-effect draws at least as far from zero
+    as the real estimate, ``(1 + count) / (1 + draws)``) rather than against their standard
+    errors — the reading that survives a standard error the simulation finds too small.  It
+    was not declared, and the sentence says that it does not change the verdict.
+    """
+    from .designs import pair_label
+
+    need = ("design", "estimator", "term", "draws", "real_estimate", "null_p")
+    if flags.empty or any(c not in flags for c in need):
+        return "The simulation's null draws are not available on this run"
+    t = flags[(flags["term"] == term) & flags["estimator"].isin(estimators)]
+    t = t[np.isfinite(t["null_p"].astype(float))]
+    if t.empty:
+        return "No simulated pair of this estimator has a real estimate to read"
+    parts = []
+    for _, r in t.iterrows():  # a few pairs
+        n = int(r["draws"])
+        hits = int(round(float(r["null_p"]) * (1 + n) - 1))
+        side = "negative" if float(r["real_estimate"]) < 0 else "positive"
+        where = (
+            f"beyond every one of its {n} null draws (p = {float(r['null_p']):.3f})"
+            if hits == 0
+            else f"{hits} of its {n} null draws as {side} (p = {float(r['null_p']):.3f})"
+        )
+        parts.append(
+            f"{pair_label(r['design'], r['estimator'])} {float(r['real_estimate']):+.3f}: {where}"
+        )
+    extreme = (t["null_p"].astype(float) * (1 + t["draws"]) - 1).round().eq(0).all()
+    head = (
+        "Read against the simulation's own null draws instead of their standard errors, every "
+        "real estimate lies beyond all of its draws with no effect"
+        if extreme
+        else "Read against the simulation's own null draws instead of their standard errors"
+    )
+    return (
+        f"{head} — {'; '.join(parts)}; this reading was not declared before the numbers were "
+        "seen, so it does not change the verdict"
+    )
+
+
 def clock_numbers(clocks: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     """The three clocks' within-base correlations (:func:`hflineage.race.timing.
     clock_correlations`, pooled) and how often congestion equals rank - 1, as a number table for
