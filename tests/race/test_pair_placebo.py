@@ -278,7 +278,7 @@ def test_placebo_sentences_name_the_pair_or_the_fallback():
     )
     fallback = readings.placebo_sentence({"p_timing": 0.4, "z": 0.2}, no_primary=True)
     assert fallback.startswith(
-        "No design × estimator passes the declared rule on this run, so on the revision-1 "
+        "No design × estimator passes the declared rule for the rank on this run, so on the revision-1 "
         "specification (release rank, OLS of log(1 + likes)) the actual rank coefficient lies "
         "0.2 placebo standard deviations above"
     )
@@ -330,7 +330,7 @@ def test_robustness_sentence_says_when_there_is_no_primary():
     rows["term"] = rows["term"].map({"log_team_rank": "log_entry_rank"}).fillna("log_congestion")
     s = readings.robustness_sentence(rows, no_primary=True)
     assert s.startswith(
-        "No design × estimator passes the declared rule on this run, so on the revision-1 "
+        "No design × estimator passes the declared rule for the rank on this run, so on the revision-1 "
         "specification (release rank, OLS of log(1 + likes)) the log-entry-rank coefficient of "
         "the primary row is -0.600 (p 0.00); "
     )
@@ -342,7 +342,7 @@ def test_reading_on_and_caption_name_the_pair_or_the_fallback():
     )
     assert readings.reading_on(None) == (
         "the revision-1 specification (release rank, OLS of log(1 + likes)), as no design × "
-        "estimator passes the declared rule on this run"
+        "estimator passes the declared rule for the rank on this run"
     )
     assert readings.robustness_caption(("day", "ppml")).startswith(
         "The primary (base × day since release × PPML, team rank) with one choice changed"

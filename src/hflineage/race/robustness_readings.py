@@ -46,7 +46,7 @@ def _on(what: Mapping | pd.DataFrame, no_primary: bool) -> str:
     if pair[0] and pair[1]:
         return f"On the primary ({pair_label(*pair)}, {rank} rank), "
     if no_primary:
-        return f"No design × estimator passes the declared rule on this run, so on {REVISION_1} "
+        return f"No design × estimator passes the declared rule for the rank on this run, so on {REVISION_1} "
     return ""
 
 
@@ -216,7 +216,9 @@ def reading_on(primary: tuple[str, str] | None, rank: str = "team") -> str:
 
     if primary:
         return f"the primary, {pair_label(*primary)} ({rank} rank)"
-    return f"{REVISION_1}, as no design × estimator passes the declared rule on this run"
+    return (
+        f"{REVISION_1}, as no design × estimator passes the declared rule for the rank on this run"
+    )
 
 
 def robustness_caption(primary: tuple[str, str] | None, rank: str = "team") -> str:
@@ -232,7 +234,7 @@ def robustness_caption(primary: tuple[str, str] | None, rank: str = "team") -> s
     else:
         head = (
             "The revision-1 primary (release rank, OLS of log(1 + likes); no design × estimator "
-            "passes the declared rule on this run)"
+            "passes the declared rule for the rank on this run)"
         )
         outcome = "Outcome log(1 + likes) unless the row says otherwise."
     return (
