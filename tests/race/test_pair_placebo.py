@@ -350,3 +350,12 @@ def test_reading_on_and_caption_name_the_pair_or_the_fallback():
     none = readings.robustness_caption(None)
     assert none.startswith("The revision-1 primary (release rank, OLS of log(1 + likes); no ")
     assert none.endswith("Outcome log(1 + likes) unless the row says otherwise.")
+
+
+def test_a_singular_fit_is_a_reason_not_a_crash():
+    from hflineage.race.pair_robustness import _attempt
+
+    assert _attempt(lambda: np.linalg.inv(np.zeros((2, 2)))) == (
+        {},
+        "the regressors are collinear on this sample",
+    )

@@ -49,6 +49,9 @@ COLUMNS += ("n_obs", "n_clusters", "note")
 #: Why a row is left out with base-specific slopes (fitted by projection outside pyfixest).
 _NO_PYFIXEST = "not available: base-specific slopes are fitted outside pyfixest (no weights)"
 
+#: Why the PPML row is left out with base-specific slopes.
+_NO_POISSON = "not available: base-specific slopes in a Poisson fit"
+
 #: Why the lag-bins row does not apply to a design other than the common spline.
 _NO_BINS = "not applicable: the design holds the lag by fixed effects or slopes, not a spline"
 
@@ -186,6 +189,8 @@ def _attempt(fit: Callable[[], dict]) -> tuple[dict, str]:
         return fit(), ""
     except ParameterError as exc:
         return {}, str(exc)
+    except np.linalg.LinAlgError:  # e.g. a regressor constant on a small sample
+        return {}, "the regressors are collinear on this sample"
     except ValueError as exc:  # pyfixest: the Poisson fixed effects did not converge
         if "Demeaning failed" not in str(exc):
             raise
@@ -243,7 +248,8 @@ def pair_rows(
         ("downloads (last 30 days)", estimator, "downloads", on(llm, outcome="downloads")),
     ]
     for other in (e for e in estimators if e != estimator):
-        fits.append((f"{rd.ESTIMATOR_LABELS[other]} (same design)", other, "likes", on(llm, other)))
+        fit = _NO_POISSON if other == "ppml" and not pyfixest_ok else on(llm, other)
+        fits.append((f"{rd.ESTIMATOR_LABELS[other]} (same design)", other, "likes", fit))
     older = sample.older_than(llm, min_age_days)
     fits.append(
         (
