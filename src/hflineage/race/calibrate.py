@@ -35,6 +35,7 @@ from ..errors import ParameterError, check_choice
 from .selection import (
     FLAGGING,
     SELECTION,
+    VCOV,
     SelectionRule,
     failure_words,
     rule_failures,
@@ -123,6 +124,7 @@ def simulation_table(
     rule: SelectionRule = SELECTION,
     terms: Sequence[str] = ("rank",),
     refit_shape: bool = True,
+    vcov: str = VCOV,
 ) -> pd.DataFrame:
     """The chapter's simulation in one call: ``process`` under the null and with a true drop of
     ``drop_per_doubling`` per doubling of rank (and of 1 + congestion, when ``terms`` has it:
@@ -135,7 +137,9 @@ def simulation_table(
     the rule's limit, or it fails the rule beyond Monte-Carlo doubt) or has ``max_draws``
     (default ``draws``: one batch).  With ``refit_shape`` the intercept and dispersion are
     re-set on ``panel`` first (:func:`calibrate_counts`), so the share of zeros and the top-1%
-    share are this panel's.  ``attrs`` hold the simulated count shape (``zero_share``,
+    share are this panel's.  Every fit reads ``vcov`` (the declared
+    :data:`~hflineage.race.selection.VCOV`; ``real`` must hold standard errors of the same
+    kind).  ``attrs`` hold the simulated count shape (``zero_share``,
     ``top_share``), the real one, ``draws`` (the first batch), ``max_draws`` and ``seconds``.
     """
     import time
@@ -161,6 +165,7 @@ def simulation_table(
             seed=seed + 1000 * batch,
             rank=rank,
             terms=terms,
+            vcov=vcov,
         )
         batches.append(sims.assign(draw=sims["draw"] + batch * int(draws)))
         batch += 1
@@ -194,6 +199,7 @@ def simulate_designs(
     seed: int = 0,
     rank: str | None = None,
     terms: Sequence[str] = ("rank",),
+    vcov: str = VCOV,
 ) -> pd.DataFrame:
     """Every design × estimator of ``grid`` on ``draws`` outcomes drawn under ``process`` with no
     rank effect (``scenario`` "null") and, if ``effect`` is given, with a true log-rank
@@ -220,7 +226,7 @@ def simulate_designs(
         likes = draw_counts(panel, p, draws=draws, seed=seed, rank=rank)
         for design, estimator in grid:
             start = time.perf_counter()
-            fits = fit_or_reason(frame, design, likes, estimator, terms)
+            fits = fit_or_reason(frame, design, likes, estimator, terms, vcov)
             sec = (time.perf_counter() - start) / draws
             out.append(
                 fits.assign(
@@ -240,6 +246,7 @@ def fit_or_reason(
     likes: np.ndarray,
     estimator: str,
     terms: Sequence[str] = ("rank",),
+    vcov: str = VCOV,
 ) -> pd.DataFrame:
     """:func:`fit_draws`, or — where the design cannot be fitted on this panel (a singular
     system, as among the few liked rows of a small slice, or a rank term with no variation
@@ -247,7 +254,7 @@ def fit_or_reason(
     ``error`` ("" for a fitted pair): the pair is then "not estimable", the others go on.
     """
     try:
-        return fit_draws(frame, design, likes, estimator, terms=terms).assign(error="")
+        return fit_draws(frame, design, likes, estimator, terms=terms, vcov=vcov).assign(error="")
     except (np.linalg.LinAlgError, ParameterError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else "no message"
         kind = "singular design" if isinstance(exc, np.linalg.LinAlgError) else "no variation"
@@ -277,6 +284,7 @@ def real_estimates(
     rank: str | None = None,
     *,
     via: str = "fit_draws",
+    vcov: str = VCOV,
 ) -> pd.DataFrame:
     """Every design × estimator of ``grid`` on the panel's real likes: ``design``,
     ``estimator``, ``real_estimate``, ``real_se``.
@@ -285,8 +293,11 @@ def real_estimates(
         panel: the race panel.
         grid: design × estimator pairs (default :func:`default_grid`).
         rank: the log-rank column (default :func:`~hflineage.race.sim_counts.rank_column`).
-        via: ``"fit_draws"`` (the simulation's own fitter) or ``"fit_design"`` (the chapter's
-            ``race.designs.fit_design``, pyfixest; the two agree, see the tests).
+        via: ``"fit_draws"`` (the simulation's own fitter, standard errors by ``vcov``) or
+            ``"fit_design"`` (the chapter's ``race.designs.fit_design``, pyfixest, CRV1; the
+            estimates agree, see the tests).
+        vcov: ``"CRV1"`` or ``"CR3"`` (default: the declared
+            :data:`~hflineage.race.selection.VCOV`) for ``via="fit_draws"``.
     """
     check_choice("via", via, ("fit_draws", "fit_design"))
     rank = rank_column(panel, rank)
@@ -305,7 +316,7 @@ def real_estimates(
         frame = design_frame(panel, rank)
         likes = panel["likes"].to_numpy(float)[:, None]
         for design, estimator in grid:
-            fit = fit_draws(frame, design, likes, estimator).iloc[0]
+            fit = fit_draws(frame, design, likes, estimator, vcov=vcov).iloc[0]
             rows.append((design.name, estimator, fit["estimate"], fit["std_error"]))
     return pd.DataFrame(rows, columns=["design", "estimator", "real_estimate", "real_se"])
 
@@ -332,12 +343,14 @@ def calibrate_process(
     draws: int = 16,
     seed: int = 0,
     rank: str | None = None,
+    vcov: str = VCOV,
 ) -> tuple[CountProcess, pd.DataFrame]:
     """The declared calibration: the two noise scales no design absorbs — the account effect
     (``author_sd``, shared by an account's uploads) and the base × month shock (``period_sd``,
     shared by a base's entrants of one month) — chosen on a grid so that the simulated standard
     errors of ``targets`` (default :data:`CALIBRATION_TARGETS`) are as close to their real ones
-    as can be: the grid point with the smallest largest ``|log(simulated / real)|``.  At every
+    as can be (both read with ``vcov``, the declared :data:`~hflineage.race.selection.VCOV`):
+    the grid point with the smallest largest ``|log(simulated / real)|``.  At every
     point :func:`calibrate_counts` re-sets the intercept and dispersion, so the share of zeros
     and the top-1% share stay the real ones.  The other design × estimator pairs are then
     checked against their real standard errors, out of sample (:func:`flag_table`'s ``ratio``).
@@ -380,7 +393,9 @@ def calibrate_process(
             )
             likes = draw_counts(panel, p, draws=draws, seed=seed + 1, rank=rank)
             ratios = {
-                f"ratio:{d}/{e}": float(fit_draws(frame, designs[d], likes, e)["std_error"].mean())
+                f"ratio:{d}/{e}": float(
+                    fit_draws(frame, designs[d], likes, e, vcov=vcov)["std_error"].mean()
+                )
                 / float(real_se[(d, e)])
                 for d, e in targets
             }

@@ -18,6 +18,7 @@ VIEW_COLUMNS = (
     "rank",
     "estimate",
     "se",
+    "crv1_se",
     "p",
     "resid_share",
     "bias",
@@ -66,6 +67,8 @@ def design_view(
         t["simulation"] = "not simulated"
     failed = t["estimate"].isna() & t["note"].astype(str).ne("")
     t.loc[failed, "simulation"] = "not estimated: " + t.loc[failed, "note"].astype(str)
+    if "crv1_se" not in t:  # fits read with pyfixest's CRV1 only
+        t["crv1_se"] = t["se"]
     t["design"] = t["label"]
     t["estimator"] = t["estimator"].map(ESTIMATOR_LABELS)
     return t[list(VIEW_COLUMNS)].reset_index(drop=True)

@@ -40,6 +40,7 @@ from . import designs as rd
 from . import sample
 from .regressions import CLUSTERINGS, identified
 from .sample import LLM_PIPELINE_TAGS
+from .selection import VCOV
 from .specs import CLUSTER
 
 #: The columns of :func:`pair_rows` (those of ``speccurve.robustness_rows`` and ``note``).
@@ -133,6 +134,8 @@ def fit_fast(
     outcome: str = "likes",
     cluster: str = "base",
     lag_bins: bool = False,
+    vcov: str | None = None,
+    controls: tuple[str, ...] = (),
 ) -> dict[str, dict[str, float]]:
     """A design × estimator on ``fit_design``'s sample through
     :func:`hflineage.race.sim_fit.fit_draws` (exact fixed-effect projections, PPML by
@@ -140,7 +143,9 @@ def fit_fast(
     in a fraction of the time where pyfixest's Poisson fixed effects converge slowly (base × 5
     lag bins next to the month: ~8 s a fit on the embedded LLM panel against ~0.5 s), with base
     slopes too, and clustered by base or two ways (``cluster="base+author"``).  ``lag_bins`` as
-    in :func:`fit_pair`.
+    in :func:`fit_pair`; ``controls`` as in ``fit_design``.  ``vcov``: ``"CRV1"`` or ``"CR3"``
+    (default: the declared :data:`~hflineage.race.selection.VCOV` when clustered by base, CRV1
+    when two-way).
 
     Returns:
         Per term (``rank``, ``congestion``): ``estimate``, ``se``, ``p``, ``n``, ``clusters``.
@@ -156,9 +161,13 @@ def fit_fast(
         )
     if lag_bins:
         d = replace(d, lag=())
-    data, regs = rd._frame(panel, d, outcome, estimator, rank)  # fit_design's sample
+    data, regs = rd._frame(panel, d, outcome, estimator, rank, controls)  # fit_design's sample
     sub = panel.iloc[panel.index.get_indexer(data.index)]
     frame = sf.design_frame(sub, regs[0])
+    for c in controls:
+        frame[c] = sub[c].to_numpy(float)
+    if vcov is None:
+        vcov = VCOV if cluster == "base" else "CRV1"
     absorb = d.absorb
     if lag_bins:
         frame["lag_bin"] = pd.factorize(sub["lag_bin"])[0]
@@ -170,6 +179,7 @@ def fit_fast(
         estimator,
         terms=rd.TERMS,
         cluster=cluster,
+        vcov=vcov,
     ).set_index("term")
     return {
         t: {
@@ -181,6 +191,50 @@ def fit_fast(
         }
         for t in rd.TERMS
     }
+
+
+def read_with_vcov(
+    panel: pd.DataFrame,
+    fits: pd.DataFrame,
+    *,
+    vcov: str = VCOV,
+    controls: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """``fits`` (``race.designs.design_table``, CRV1 from pyfixest) with every pair's standard
+    errors and p-values re-read with ``vcov`` (default: the declared
+    :data:`~hflineage.race.selection.VCOV`, the leave-one-base-out jackknife) by
+    :func:`fit_fast` on the same sample; the estimates are kept and checked against the
+    re-fit (relative 1e-3: a pair that disagrees keeps NaN standard errors and says so in
+    ``note``).  ``crv1_se`` keeps the CRV1 standard error and ``vcov`` says which one ``se``
+    is.
+    """
+    out = fits.copy()
+    out["crv1_se"] = out["se"]
+    out["vcov"] = vcov
+    keys = ["design", "estimator", "rank"]
+    for (design, estimator, rank), rows in out.groupby(keys, sort=False):  # a few dozen pairs
+        if not np.isfinite(rows["estimate"].astype(float)).any():
+            continue
+        try:
+            fit = fit_fast(panel, design, estimator, rank, vcov=vcov, controls=controls)
+        except (ParameterError, np.linalg.LinAlgError) as exc:
+            out.loc[rows.index, ["se", "p"]] = np.nan
+            out.loc[rows.index, "note"] = f"{vcov} not available: {str(exc).splitlines()[0]}"
+            continue
+        for i, r in rows.iterrows():
+            new = fit[r["term"]]
+            same = np.isclose(new["estimate"], r["estimate"], rtol=1e-3, atol=1e-6)
+            if not np.isfinite(r["estimate"]):
+                continue
+            if same:
+                out.loc[i, ["se", "p"]] = [new["se"], new["p"]]
+            else:
+                out.loc[i, ["se", "p"]] = np.nan
+                out.loc[i, "note"] = (
+                    f"{vcov} not available: the re-fit gives {new['estimate']:.4f}, not "
+                    f"{r['estimate']:.4f}"
+                )
+    return out
 
 
 def _attempt(fit: Callable[[], dict]) -> tuple[dict, str]:

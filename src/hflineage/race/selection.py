@@ -36,6 +36,11 @@ class SelectionRule:
     calibration: float = 0.25
 
 
+#: The variance estimator revision 3 declares for the race findings (``book/claims.yml``: base
+#: clusters, leave-one-base-out jackknife): every real and simulated fit the selection and the
+#: verdicts read uses it.
+VCOV = "CR3"
+
 #: The declared rule's numbers (claims.yml: |bias| < 0.5 real SE, MC error below half of that,
 #: size within [2.5%, 10%], simulated SE within ±25% of the real one).
 SELECTION = SelectionRule()

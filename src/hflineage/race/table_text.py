@@ -14,11 +14,18 @@ import pandas as pd
 #: The every-design table (:func:`hflineage.race.design_report.design_view`).
 DESIGNS: dict[str, Any] = {
     "caption": "Every time design × estimator on team rank (and a few on release rank): the "
-    "log-rank coefficient, its base-clustered SE and p, the share of the rank's within-base "
+    "log-rank coefficient, its base-clustered SE and p (leave-one-base-out jackknife, CR3: "
+    "revision 3; the CRV1 SE beside it), the share of the rank's within-base "
     "variance the design leaves (resid share), and the calibrated simulation under no rank "
     "effect: mean bias, simulated/real SE, rejection rate at 5%, power at a 10% drop per "
     "doubling, and whether the declared rule finds the pair valid.",
-    "labels": {"resid_share": "resid share", "ratio": "SE ratio", "simulation": "simulation says"},
+    "labels": {
+        "resid_share": "resid share",
+        "ratio": "SE ratio",
+        "simulation": "simulation says",
+        "se": "SE (CR3)",
+        "crv1_se": "SE (CRV1)",
+    },
 }
 
 #: The calibrated simulation's table (:func:`simulation_view`).
@@ -26,7 +33,8 @@ SIMULATION: dict[str, Any] = {
     "caption": "The calibrated simulation, team rank: per design × estimator and term (the "
     "rank; its congestion), the draws it took to settle the declared rule, mean bias under no "
     "effect and its Monte-Carlo error, simulated and real SE and their ratio, rejection rate at "
-    "5% (size), power at a 10% drop per doubling, and the declared rule's flags.",
+    "5% (size), power at a 10% drop per doubling, and the declared rule's flags; every SE is "
+    "the leave-one-base-out jackknife (CR3) of revision 3.",
     "labels": {
         "mc_error": "MC error",
         "sim_se": "simulated SE",
