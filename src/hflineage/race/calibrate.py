@@ -76,15 +76,17 @@ def default_grid(designs: Sequence[SimDesign]) -> list[tuple[SimDesign, str]]:
 
 #: The process the chapter simulates: each base's real level of likes and real decay slope
 #: (posterior draws), launch bursts, and the account effect's and base × month shock's sds as
-#: :func:`calibrate_process` chose them on the embedded snapshot's LLM panel
-#: (``benchmarks/bench_race_sim.py``, seed 0, 16 draws per grid point, 2026-12-06: author_sd
-#: 1.25, period_sd 1.0; spline PPML SE ratio 1.16, OLS 0.90; zero share 89.6% vs 90.1%, top-1%
-#: share 80.2% vs 78.3%).  The intercept and dispersion are re-set on the chapter's own panel
-#: (:func:`simulation_table`'s ``refit_shape``).
+#: :func:`calibrate_process` chose them on the embedded snapshot's LLM panel with the declared
+#: CR3 standard errors (``benchmarks/bench_race_sim.py``, seed 0, 16 draws per grid point,
+#: 2026-12-06: author_sd 0.75, period_sd 1.0; spline PPML SE ratio 1.02, OLS 0.85; zero share
+#: 89.7% vs 90.1%, top-1% share 77.6% vs 78.3%).  With CRV1 standard errors the same grid chose
+#: author_sd 1.25 (PPML 1.16, OLS 0.90): the choice is noisy, see the benchmark notes.  The
+#: intercept and dispersion are re-set on the chapter's own panel (:func:`simulation_table`'s
+#: ``refit_shape``).
 CALIBRATED = CountProcess(
-    intercept=-2.437,
-    dispersion=0.320,
-    author_sd=1.25,
+    intercept=-2.082,
+    dispersion=0.2377,
+    author_sd=0.75,
     period_sd=1.0,
     decay_source="real",
     base_source="real",
