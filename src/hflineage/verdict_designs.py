@@ -88,6 +88,10 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+#: Beyond this many, the designs a verdict ignores are counted, not named.
+MAX_NAMED_IGNORED = 4
+
+
 def design_sentence(subject: str, rows: list[dict[str, Any]], fmt: str | None) -> str:
     """The "design-dependent" sentence: where the pattern holds, where not, what is ignored."""
 
@@ -103,8 +107,14 @@ def design_sentence(subject: str, rows: list[dict[str, Any]], fmt: str | None) -
         f"{_join(holds)}, but not in {_join(fails)}"
     )
     ignored = [r["label"] for r in rows if r["outcome"] == "ignored (not valid)"]
-    if ignored:
-        out += f"; not used: {_join(ignored)} (the simulation finds {'it' if len(ignored) == 1 else 'them'} not valid)"
+    if len(ignored) > MAX_NAMED_IGNORED:
+        out += (
+            f"; not used: {len(ignored)} other designs the simulation finds not valid (each "
+            "named with its reason in the chapter's design table)"
+        )
+    elif ignored:
+        them = "it" if len(ignored) == 1 else "them"
+        out += f"; not used: {_join(ignored)} (the simulation finds {them} not valid)"
     return out + "."
 
 
