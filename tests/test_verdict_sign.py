@@ -200,17 +200,17 @@ def test_design_dependent_when_valid_designs_disagree():
     ]
     # five ignored designs are counted, not named
     many = [{"label": f"bad{i}", "estimate": 0.5, "se": 0.1, "valid": False} for i in range(5)]
-    v = sign_rule(
+    v5 = sign_rule(
         Evidence("p", 0.3, 0.1),
         expected="positive",
         subject=SIZE,
         designs=[Design("alt", 0.05, 0.1, valid=True), *many],
     )
-    assert v.sentence.endswith(
+    assert v5.sentence.endswith(
         "; not used: 5 other designs the simulation finds not valid (each named with its reason "
         "in the chapter's design table)."
     )
-    assert "bad0" not in v.sentence
+    assert "bad0" not in v5.sentence
     assert v.designs[2]["note"] == "size 0.3"
     assert v.rule.endswith("; design-dependent if valid designs disagree (2 other declared)")
 
