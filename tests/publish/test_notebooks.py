@@ -47,7 +47,7 @@ GOLDEN: dict[str, dict[str, object]] = {
     "05_race": {
         "race_n_bases": 5,
         "race_n_rows": 3276,  # rows created >= 15 days before the snapshot (congestion window around entry)
-        "race_placebo_draws": 200,
+        "race_placebo_draws": 100,  # the pair placebo on the primary (base × day × PPML on ci)
     },
     "06_robustness": {
         "rob_mdi_specs": 32,  # 4 windows x 4 variants x with/without roots
