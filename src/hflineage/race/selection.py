@@ -170,18 +170,21 @@ def select_by_term(
     *,
     rule: SelectionRule = SELECTION,
     estimators: tuple[str, ...] | None = None,
+    terms: tuple[str, ...] = ("rank", "congestion"),
 ) -> dict[str, dict[str, object]]:
-    """:func:`select_primary` for each term of the flag table (``term``: the rank, its
-    congestion; a table without ``term`` reads the rank): each finding is judged on the
-    simulation of its own coefficient.
+    """:func:`select_primary` for each of ``terms`` on its rows of the flag table (``term``; a
+    table without ``term`` reads the rank): each finding is judged on the simulation of its
+    own coefficient.  A term with no rows (a simulation that could not run) gets a selection
+    with no primary whose table carries the flag table's ``attrs`` (its ``error``).
     """
     if "term" not in flags:
-        return {"rank": select_primary(flags, rule=rule, estimators=estimators)}
+        flags = flags.assign(term="rank")
     out = {}
-    for term, t in flags.groupby("term", sort=False):
-        sel = select_primary(t.reset_index(drop=True), rule=rule, estimators=estimators)
+    for term in terms:
+        t = flags[flags["term"] == term].reset_index(drop=True)
+        sel = select_primary(t, rule=rule, estimators=estimators)
         sel["table"].attrs = dict(flags.attrs)
-        out[str(term)] = sel
+        out[term] = sel
     return out
 
 
