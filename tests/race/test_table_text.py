@@ -15,6 +15,11 @@ def test_simulation_view_drops_only_the_hidden_columns():
     assert list(view.columns) == ["design", "bias"]  # size_high and error absent: skipped
     assert view["bias"].iloc[0] == 0.01
     assert set(tt.SIMULATION["labels"]) == {"mc_error", "sim_se", "real_se", "ratio"}
+    # with a label: the label is the design, the estimator in words
+    named = flags.assign(label="common lag spline", estimator="ppml")
+    view = tt.simulation_view(named)
+    assert list(view.columns) == ["bias", "design", "estimator"]
+    assert view.iloc[0][["design", "estimator"]].tolist() == ["common lag spline", "PPML"]
 
 
 def test_sim_placebo_view_keeps_the_shown_columns_in_order():

@@ -77,9 +77,18 @@ SIM_PLACEBO_SHOWN = ("process_label", "draw", "actual", "mean", "sd", "p_timing"
 
 def simulation_view(flags: pd.DataFrame) -> pd.DataFrame:
     """The calibrated simulation's flags (:func:`hflineage.race.design_report.simulated_flags`)
-    without the columns of :data:`SIMULATION_HIDDEN` (those absent are skipped).
+    without the columns of :data:`SIMULATION_HIDDEN` (those absent are skipped); where the
+    table has both, the design's ``label`` replaces its short name and the estimator is named
+    as in the design table.
     """
-    return flags.drop(columns=list(SIMULATION_HIDDEN), errors="ignore")
+    from .designs import ESTIMATOR_LABELS
+
+    view = flags.drop(columns=list(SIMULATION_HIDDEN), errors="ignore")
+    if "label" in view and "design" in view:
+        view = view.drop(columns="design").rename(columns={"label": "design"})
+    if "estimator" in view:
+        view["estimator"] = view["estimator"].map(lambda e: ESTIMATOR_LABELS.get(e, e))
+    return view
 
 
 def sim_placebo_view(sim_placebo: pd.DataFrame) -> pd.DataFrame:
