@@ -229,7 +229,9 @@ def robustness_caption(primary: tuple[str, str] | None, rank: str = "team") -> s
         head = f"The primary ({pair_label(*primary)}, {rank} rank)"
         outcome = (
             "Outcome likes, read by the pair's estimator, unless the row says otherwise; a row "
-            "the pair cannot fit says why."
+            "the pair cannot fit says why. Base-clustered standard errors are the "
+            "leave-one-base-out jackknife (CR3) of revision 3, except the weighted row (CRV1, "
+            "through pyfixest)."
         )
     else:
         head = (
