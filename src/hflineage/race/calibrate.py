@@ -154,6 +154,8 @@ def simulation_table(
         raise ParameterError(
             f"draws={draws!r}, max_draws={max_draws!r}; expected draws >= 2 and max_draws >= draws"
         )
+    if not grid:
+        raise ParameterError("simulation_table: an empty grid; expected design × estimator pairs")
     if refit_shape:
         process = calibrate_counts(panel, process, seed=seed, rank=rank)
     batches, todo, batch = [], list(grid), 0
