@@ -308,9 +308,9 @@ def race_verdicts(
     for claim_id, (term, which, subject, quantity) in P2_CLAIMS.items():
         rule = rules[claim_id]
         f = fits[which]
-        if term not in by_term and "rank" not in by_term:
-            raise ParameterError(f"race_verdicts: no selection for the {term!r} term")
         sel = by_term.get(term, by_term.get("rank"))
+        if sel is None:
+            raise ParameterError(f"race_verdicts: no selection for the {term!r} term")
         robust = pair_robustness(
             f, sel, term=term, expected=str(rule["expected"]), alpha=float(rule["alpha"])
         )

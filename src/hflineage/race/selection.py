@@ -53,6 +53,16 @@ FAILURES = ("not estimable", "biased", "Monte-Carlo error too large", "size off"
 FLAGGING = ("biased", "size off")
 
 
+def tolerance(t: pd.DataFrame, rule: SelectionRule = SELECTION) -> pd.Series:
+    """The bias each pair may have: ``rule.tolerance`` real standard errors (the simulated one
+    where the real one is missing).
+    """
+    unit = t["real_se"].astype(float)
+    if "sim_se" in t:
+        unit = unit.fillna(t["sim_se"].astype(float))
+    return rule.tolerance * unit
+
+
 def rule_failures(t: pd.DataFrame, rule: SelectionRule = SELECTION) -> pd.DataFrame:
     """Which parts of the declared rule each design × estimator fails (one boolean column per
     :data:`FAILURES`, same index as ``t``).
@@ -62,10 +72,7 @@ def rule_failures(t: pd.DataFrame, rule: SelectionRule = SELECTION) -> pd.DataFr
     with no finite bias (its fits failed) is "not estimable" and fails nothing else.
     """
     bias = t["bias"].astype(float)
-    unit = t["real_se"].astype(float)
-    if "sim_se" in t:
-        unit = unit.fillna(t["sim_se"].astype(float))
-    tol = rule.tolerance * unit
+    tol = tolerance(t, rule)
     estimable = np.isfinite(bias)
     lo, hi = rule.size_band
     out = pd.DataFrame(index=t.index)
@@ -95,12 +102,8 @@ def settled(t: pd.DataFrame, failures: pd.DataFrame, rule: SelectionRule = SELEC
         failures: :func:`rule_failures` of ``t``.
         rule: the declared rule.
     """
-    unit = t["real_se"].astype(float)
-    if "sim_se" in t:
-        unit = unit.fillna(t["sim_se"].astype(float))
-    tol = rule.tolerance * unit
     bias, mc = t["bias"].astype(float), t["mc_error"].astype(float)
-    clear_bias = bias.abs() - 2 * mc >= tol
+    clear_bias = bias.abs() - 2 * mc >= tolerance(t, rule)
     return (
         failures["not estimable"]
         | ~failures["Monte-Carlo error too large"]

@@ -311,10 +311,12 @@ def log_mean(
     draws: int = 1,
     seed: int = 0,
     rank: str | None = None,
+    slopes: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """``eta``, the log expected likes of every row in every draw (rows × ``draws``): fresh base,
     account and base × month effects, per-base decay slopes and launch bursts in each draw (see
-    :class:`CountProcess`).
+    :class:`CountProcess`).  ``slopes``: :func:`base_decay_slopes` of ``panel`` at the process's
+    exposure, when the caller has it already (a "real" source reads it; computed when absent).
     """
     if int(draws) != draws or draws < 1:
         raise ParameterError(f"draws={draws!r}; expected an integer >= 1")
@@ -327,8 +329,8 @@ def log_mean(
     fill_b = np.zeros(n_b)
     fill_b[base] = fill
     size = (n_b, int(draws))
-    est = None
-    if "real" in (p.decay_source, p.base_source):
+    est = slopes
+    if est is None and "real" in (p.decay_source, p.base_source):
         est = base_decay_slopes(panel, p.exposure)
     slope = _slopes(panel, p, fill_b, rng, size, est)
     burst = p.burst * rng.exponential(1.0, size)
@@ -368,11 +370,12 @@ def draw_counts(
     draws: int = 1,
     seed: int = 0,
     rank: str | None = None,
+    slopes: pd.DataFrame | None = None,
 ) -> np.ndarray:
-    """Simulated likes (rows × ``draws``, integers): negative binomial given :func:`log_mean`,
-    drawn as a gamma-Poisson mixture in one vectorised call per array.
+    """Simulated likes (rows × ``draws``, integers): negative binomial given :func:`log_mean`
+    (``slopes`` passed on), drawn as a gamma-Poisson mixture in one vectorised call per array.
     """
-    eta = log_mean(panel, process, draws=draws, seed=seed, rank=rank)
+    eta = log_mean(panel, process, draws=draws, seed=seed, rank=rank, slopes=slopes)
     rng = np.random.default_rng([int(seed), 18])
     theta = process.dispersion
     lam = np.exp(np.minimum(eta, 30.0)) * rng.gamma(theta, 1.0 / theta, eta.shape)
@@ -420,7 +423,14 @@ def calibrate_counts(
     t = real["top_share"] if top_share is None else float(top_share)
     if not (0 < z < 1 and 0 < t < 1):
         raise ParameterError(f"zero_share={z!r}, top_share={t!r}; expected shares in (0, 1)")
-    eta0 = log_mean(panel, replace(process, intercept=0.0), draws=draws, seed=seed, rank=rank)
+    slopes = (  # one per-base Poisson fit for the ~26 draws of the search
+        base_decay_slopes(panel, process.exposure)
+        if "real" in (process.decay_source, process.base_source)
+        else None
+    )
+    eta0 = log_mean(
+        panel, replace(process, intercept=0.0), draws=draws, seed=seed, rank=rank, slopes=slopes
+    )
 
     def intercept_for(theta: float) -> float:
         lo, hi = -30.0, 30.0
@@ -433,7 +443,8 @@ def calibrate_counts(
     def top_for(log_theta: float) -> float:
         theta = float(np.exp(log_theta))
         p = replace(process, intercept=intercept_for(theta), dispersion=theta)
-        return count_shape(draw_counts(panel, p, draws=draws, seed=seed, rank=rank))["top_share"]
+        likes = draw_counts(panel, p, draws=draws, seed=seed, rank=rank, slopes=slopes)
+        return count_shape(likes)["top_share"]
 
     lo, hi = (
         np.log(1e-3),
